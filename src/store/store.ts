@@ -1,0 +1,81 @@
+// The one interface every store implements (embedded PouchDB, CouchDB). It is the CouchDB document model:
+// documents with _id and _rev, optimistic concurrency, and a changes feed whose sequence values are opaque strings.
+
+export interface StoredDoc {
+  _id: string;
+  _rev?: string;
+  _deleted?: boolean;
+  [field: string]: unknown;
+}
+
+export interface Change {
+  id: string;
+  /** Opaque: CouchDB 3 returns "12-g1AAAA…", PouchDB a number; we only ever hand it back. */
+  seq: string;
+  deleted: boolean;
+  doc?: StoredDoc;
+}
+
+export interface ChangesBatch {
+  results: Change[];
+  lastSeq: string;
+}
+
+export interface WriteResult {
+  id: string;
+  rev: string;
+}
+
+export interface BulkResult {
+  id: string;
+  rev?: string;
+  /** "conflict" or another CouchDB error name when this document was not written. */
+  error?: string;
+  reason?: string;
+}
+
+export interface ChangesFollower {
+  /** Stops following; resolves once no more callbacks will be made. */
+  cancel(): Promise<void>;
+}
+
+export interface FollowOptions {
+  since: string;
+  onChange(change: Change): void;
+  onError(err: Error): void;
+}
+
+export interface Store {
+  /** A human-readable description for logs ("pouchdb:./data/db"). */
+  readonly description: string;
+  get(id: string): Promise<StoredDoc | undefined>;
+  /** Creates or updates; throws ConflictError when `_rev` is not the current revision. */
+  put(doc: StoredDoc): Promise<WriteResult>;
+  /** Writes several documents; each result says whether that document was written. */
+  bulk(docs: StoredDoc[]): Promise<BulkResult[]>;
+  /** Deletes the given revision; throws ConflictError when it is not current, NotFoundError when absent. */
+  remove(id: string, rev: string): Promise<WriteResult>;
+  /** All live documents whose _id starts with `prefix`, in _id order. */
+  list(prefix: string): Promise<StoredDoc[]>;
+  /** The current end of the changes feed, to start following from after a full read. */
+  updateSeq(): Promise<string>;
+  /** Changes after `since` ("0" for everything), with documents, up to `limit`. */
+  changes(since: string, limit?: number): Promise<ChangesBatch>;
+  /** Follows changes after `since` continuously until cancelled. */
+  follow(options: FollowOptions): ChangesFollower;
+  close(): Promise<void>;
+}
+
+export class ConflictError extends Error {
+  readonly code = 'conflict';
+  constructor(id: string) {
+    super(`document ${id} was changed by someone else (revision conflict)`);
+  }
+}
+
+export class NotFoundError extends Error {
+  readonly code = 'not_found';
+  constructor(id: string) {
+    super(`document ${id} does not exist`);
+  }
+}
