@@ -1,0 +1,114 @@
+// The one place a message becomes a response: read, route (CHAOS, catalog), look up, encode, count.
+// Synchronous and memory-only (DESIGN: the hot path does no I/O). Failures become rcodes here and nowhere else.
+
+import type { Logger } from 'pino';
+import { Catalog } from '../zone/catalog.js';
+import { lookup } from '../zone/lookup.js';
+import type { ZoneIndex } from '../zone/zone-index.js';
+import { encodeSections, type EncodedSections } from './answer-encoder.js';
+import { createChaos, type ChaosConfig } from './chaos.js';
+import { Class, EDNS_UDP_PAYLOAD, MIN_UDP_PAYLOAD, Rcode, Type } from './constants.js';
+import type { DnsMetrics, Transport } from './metrics.js';
+import { readQuery, type Query } from './query-reader.js';
+import { buildResponse, type ResponseInput } from './response.js';
+
+export interface HandlerOptions {
+  catalog: Catalog;
+  chaos: ChaosConfig;
+  metrics: DnsMetrics;
+  logger: Logger;
+}
+
+export type DnsHandler = (message: Buffer, transport: Transport) => Buffer | undefined;
+
+const TCP_LIMIT = 65535;
+/** Qtypes below this are cached per node; a flood of random high qtypes then cannot grow the cache. */
+const CACHEABLE_QTYPES = 512;
+const NODATA_KEY = -1;
+
+function sizeLimit(query: { edns?: { udpSize: number } }, transport: Transport): number {
+  if (transport === 'tcp') return TCP_LIMIT;
+  if (!query.edns) return MIN_UDP_PAYLOAD;
+  // RFC 6891 §6.2.5: values below 512 are treated as 512; we never send more than we advertise
+  return Math.min(Math.max(query.edns.udpSize, MIN_UDP_PAYLOAD), EDNS_UDP_PAYLOAD);
+}
+
+function answerFromZone(zone: ZoneIndex, query: Query): EncodedSections {
+  const { qname, qtype } = query;
+  const node = zone.nodes.get(qname);
+  if (!node || qtype >= CACHEABLE_QTYPES) return encodeSections(lookup(zone, qname, qtype), qname, query.qnameWireLength);
+  // Every type a node lacks gets the same answer unless a CNAME or the DS rule makes it depend on the type.
+  const specific = node.rrsets.has(qtype) || node.rrsets.has(Type.CNAME) || qtype === Type.DS || qtype === Type.ANY;
+  const key = specific ? qtype : NODATA_KEY;
+  let cached = node.answerCache.get(key) as EncodedSections | undefined;
+  if (!cached) {
+    cached = encodeSections(lookup(zone, qname, qtype), qname, query.qnameWireLength);
+    node.answerCache.set(key, cached);
+  }
+  return cached;
+}
+
+export function createHandler(options: HandlerOptions): DnsHandler {
+  const { catalog, metrics, logger } = options;
+  const chaos = createChaos(options.chaos);
+
+  return function handle(message, transport) {
+    const started = performance.now();
+    let qtype = -1;
+    let input: ResponseInput | undefined;
+    try {
+      const read = readQuery(message);
+      if ('drop' in read) {
+        metrics.drop(read.drop === 'shorter than a header' ? 'short' : 'response');
+        return undefined;
+      }
+      if ('error' in read) {
+        const { error } = read;
+        input = { message, id: error.id, flags: error.flags, questionEnd: error.questionEnd, edns: error.edns, limit: sizeLimit(error, transport) };
+        const response = buildResponse(input, error.rcode);
+        metrics.answered(transport, -1, error.rcode, (performance.now() - started) / 1000);
+        return response;
+      }
+      const { query } = read;
+      qtype = query.qtype;
+      input = { message, id: query.id, flags: query.flags, questionEnd: query.questionEnd, edns: query.edns, limit: sizeLimit(query, transport) };
+
+      let rcode: number;
+      let sections: EncodedSections | undefined;
+      if (query.edns && query.edns.version !== 0) {
+        rcode = Rcode.BADVERS; // RFC 6891 §6.1.3
+      } else if (query.qtype === Type.AXFR || query.qtype === Type.IXFR) {
+        rcode = Rcode.REFUSED; // zone transfers are not offered; replication is CouchDB's job
+      } else if (query.qtype === Type.MAILA || query.qtype === Type.MAILB) {
+        rcode = Rcode.NOTIMP;
+      } else if (query.qclass === Class.CH) {
+        const answer = chaos(query.qname, query.qtype);
+        rcode = answer.rcode;
+        if ('bytes' in answer) sections = answer;
+      } else if (query.qclass !== Class.IN && query.qclass !== Class.ANY) {
+        rcode = Rcode.REFUSED;
+      } else {
+        const zone = catalog.find(query.qname);
+        if (!zone) rcode = Rcode.REFUSED; // authoritative only: never recursion (RFC 1034 §4.3.1)
+        else {
+          sections = answerFromZone(zone, query);
+          rcode = sections.rcode;
+        }
+      }
+      const response = buildResponse(input, rcode, sections);
+      if (response[2] & 0x02) metrics.truncation(transport);
+      metrics.answered(transport, qtype, rcode, (performance.now() - started) / 1000);
+      return response;
+    } catch (err) {
+      // A bug must cost one SERVFAIL, never the process (CoreDNS's recover plugin does the same).
+      metrics.internalError();
+      logger.error({ err, transport }, 'internal error while answering a query');
+      if (!input) return undefined;
+      try {
+        return buildResponse(input, Rcode.SERVFAIL);
+      } catch {
+        return undefined;
+      }
+    }
+  };
+}

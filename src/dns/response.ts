@@ -1,0 +1,75 @@
+// Assembles a response: header, the question copied byte for byte from the query, the encoded sections, and an
+// OPT record when the query had one (RFC 6891 §7). Applies the client's size limit (RFC 1035 §4.2.1, RFC 6891
+// §6.2.5) by dropping the additional section, then by setting TC with empty sections.
+
+import { EDNS_UDP_PAYLOAD, Type } from './constants.js';
+import type { EncodedSections } from './answer-encoder.js';
+import type { Edns } from './query-reader.js';
+
+export interface ResponseInput {
+  message: Buffer;
+  id: number;
+  flags: number;
+  /** Offset past the question in `message`; 12 means no question is echoed. */
+  questionEnd: number;
+  edns?: Edns;
+  /** Largest response the transport allows (UDP: from EDNS or 512; TCP: 65535). */
+  limit: number;
+}
+
+const FLAG_QR = 0x8000;
+const FLAG_AA = 0x0400;
+const FLAG_TC = 0x0200;
+/** Opcode, RD and CD are echoed from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6). */
+const ECHOED = 0x7800 | 0x0100 | 0x0010;
+const OPT_SIZE = 11;
+
+function writeOpt(buf: Buffer, off: number, extendedRcode: number, edns: Edns): number {
+  buf[off] = 0;
+  buf.writeUInt16BE(Type.OPT, off + 1);
+  buf.writeUInt16BE(EDNS_UDP_PAYLOAD, off + 3);
+  buf[off + 5] = extendedRcode;
+  buf[off + 6] = 0; // version 0, the only one we speak
+  buf.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, off + 7); // DO echoed (RFC 3225 §3)
+  buf.writeUInt16BE(0, off + 9);
+  return off + OPT_SIZE;
+}
+
+export function buildResponse(input: ResponseInput, rcode: number, sections?: EncodedSections): Buffer {
+  const { message, edns } = input;
+  const questionLength = input.questionEnd - 12;
+  const optSize = edns ? OPT_SIZE : 0;
+  const fixed = 12 + questionLength + optSize;
+
+  let body = sections?.bytes.length ?? 0;
+  let answerCount = sections?.answerCount ?? 0;
+  let authorityCount = sections?.authorityCount ?? 0;
+  let additionalCount = sections?.additionalCount ?? 0;
+  let truncated = false;
+  if (sections && fixed + body > input.limit) {
+    if (!sections.glueRequired && fixed + sections.withoutAdditional <= input.limit) {
+      body = sections.withoutAdditional;
+      additionalCount = 0;
+    } else {
+      body = 0;
+      answerCount = authorityCount = additionalCount = 0;
+      truncated = true;
+    }
+  }
+
+  const out = Buffer.allocUnsafe(fixed + body);
+  out.writeUInt16BE(input.id, 0);
+  let flags = FLAG_QR | (input.flags & ECHOED) | (rcode & 0xf);
+  if (sections?.authoritative) flags |= FLAG_AA;
+  if (truncated) flags |= FLAG_TC;
+  out.writeUInt16BE(flags, 2);
+  out.writeUInt16BE(questionLength > 0 ? 1 : 0, 4);
+  out.writeUInt16BE(answerCount, 6);
+  out.writeUInt16BE(authorityCount, 8);
+  out.writeUInt16BE(additionalCount + (edns ? 1 : 0), 10);
+  message.copy(out, 12, 12, input.questionEnd);
+  let off = 12 + questionLength;
+  if (sections && body > 0) off += sections.bytes.copy(out, off, 0, body);
+  if (edns) writeOpt(out, off, rcode >>> 4, edns);
+  return out;
+}

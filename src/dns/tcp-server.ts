@@ -1,0 +1,67 @@
+// TCP transport (RFC 1035 §4.2.2, RFC 7766): two-octet length prefix, several queries per connection answered in
+// order, an idle timeout, and a cap on connections so a slow-loris client cannot hold every socket.
+
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { DnsHandler } from './handler.js';
+import type { Listening } from './udp-server.js';
+
+export interface TcpOptions {
+  idleTimeoutMs: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 512 };
+
+function serveConnection(socket: net.Socket, handle: DnsHandler, options: TcpOptions): void {
+  let pending = Buffer.alloc(0);
+  socket.setNoDelay(true);
+  socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 2) {
+      const length = pending.readUInt16BE(0);
+      if (pending.length < 2 + length) break;
+      const message = pending.subarray(2, 2 + length);
+      pending = pending.subarray(2 + length);
+      const response = handle(message, 'tcp');
+      if (!response) {
+        // RFC 7766 §6.2.4-ish: nothing sensible to say to garbage; close rather than keep reading it
+        socket.end();
+        return;
+      }
+      const framed = Buffer.allocUnsafe(2 + response.length);
+      framed.writeUInt16BE(response.length, 0);
+      response.copy(framed, 2);
+      socket.write(framed);
+    }
+  });
+}
+
+export function listenTcp(host: string, port: number, handle: DnsHandler, logger: Logger, options = DEFAULT_TCP_OPTIONS): Promise<Listening> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serveConnection(socket, handle, options);
+  });
+  server.maxConnections = options.maxConnections;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', reject);
+      server.on('error', (err) => logger.warn({ err }, 'TCP server error'));
+      const address = server.address() as net.AddressInfo;
+      resolve({
+        address: address.address,
+        port: address.port,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const socket of sockets) socket.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

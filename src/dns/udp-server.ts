@@ -1,0 +1,34 @@
+// UDP transport: one datagram in, at most one datagram out.
+
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from 'pino';
+import type { DnsHandler } from './handler.js';
+
+export interface Listening {
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function listenUdp(host: string, port: number, handle: DnsHandler, logger: Logger): Promise<Listening> {
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+  socket.on('message', (message, remote) => {
+    const response = handle(message, 'udp');
+    if (response) socket.send(response, remote.port, remote.address);
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      // an ICMP-triggered send error must not end the server
+      socket.on('error', (err) => logger.warn({ err }, 'UDP socket error'));
+      const address = socket.address();
+      resolve({
+        address: address.address,
+        port: address.port,
+        close: () => new Promise<void>((done) => socket.close(() => done())),
+      });
+    });
+  });
+}

@@ -1,0 +1,79 @@
+// API keys: the secret is shown once and only its SHA-256 is stored, so a copy of the database (which every node
+// replicates) does not hand out credentials. The first start of a node writes a bootstrap admin key to
+// <data>/admin.key for the CLI on the same machine.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Store, StoredDoc } from '../store/store.js';
+
+export const KEY_PREFIX = 'key/';
+export const ADMIN_KEY_FILE = 'admin.key';
+
+export interface KeyDoc extends StoredDoc {
+  type: 'key';
+  name: string;
+  scope: string;
+  hash: string;
+  createdAt: string;
+}
+
+export function hashKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function newSecret(): string {
+  return 'edg_' + randomBytes(24).toString('base64url');
+}
+
+export function adminKeyPath(dataDir: string): string {
+  return path.join(dataDir, ADMIN_KEY_FILE);
+}
+
+export async function readAdminKeyFile(dataDir: string): Promise<string | undefined> {
+  try {
+    return (await readFile(adminKeyPath(dataDir), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes sure the node's bootstrap admin key exists, on disk (mode 0600) and hashed in the store. */
+export async function ensureBootstrapKey(store: Store, dataDir: string, nodeId: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true });
+  let secret = await readAdminKeyFile(dataDir);
+  if (!secret) {
+    secret = newSecret();
+    await writeFile(adminKeyPath(dataDir), secret + '\n', { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    secret = (await readAdminKeyFile(dataDir)) as string;
+  }
+  const id = `${KEY_PREFIX}bootstrap-${nodeId}`;
+  const hash = hashKey(secret);
+  const existing = (await store.get(id)) as KeyDoc | undefined;
+  if (!existing || existing.hash !== hash) {
+    const doc: KeyDoc = { _id: id, type: 'key', name: `bootstrap admin key of node ${nodeId}`, scope: 'admin', hash, createdAt: new Date().toISOString() };
+    if (existing) doc._rev = existing._rev;
+    await store.put(doc);
+  }
+  return secret;
+}
+
+export interface Principal {
+  keyId: string;
+  name: string;
+  scope: string;
+}
+
+export async function authenticate(store: Store, secret: string): Promise<Principal | undefined> {
+  const presented = Buffer.from(hashKey(secret), 'hex');
+  for (const doc of await store.list(KEY_PREFIX)) {
+    if (doc.type !== 'key' || typeof doc.hash !== 'string') continue;
+    const stored = Buffer.from(doc.hash, 'hex');
+    if (stored.length === presented.length && timingSafeEqual(stored, presented)) {
+      return { keyId: doc._id, name: String(doc.name), scope: String(doc.scope) };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,195 @@
+// The embedded store: PouchDB on LevelDB in one directory, so a single node runs without CouchDB. PouchDB keeps the
+// CouchDB document model (revisions, conflicts, changes feed); this file only narrows it to the Store interface.
+
+import { mkdir } from 'node:fs/promises';
+import PouchDB from 'pouchdb';
+import {
+  ConflictError,
+  NotFoundError,
+  type BulkResult,
+  type Change,
+  type ChangesBatch,
+  type ChangesFollower,
+  type FollowOptions,
+  type Store,
+  type StoredDoc,
+  type WriteResult,
+} from './store.js';
+
+export class PouchStore implements Store {
+  readonly description: string;
+  readonly #db: PouchDB;
+  readonly #followers = new Set<ChangesFollower>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(db: PouchDB, dir: string) {
+    this.#db = db;
+    this.description = `pouchdb:${dir}`;
+  }
+
+  static async open(dir: string): Promise<PouchStore> {
+    await mkdir(dir, { recursive: true });
+    const db = new PouchDB(dir);
+    try {
+      // PouchDB opens LevelDB lazily; asking for info now makes a locked or unreadable directory fail here, at
+      // start, rather than on the first query.
+      await db.info();
+    } catch (err) {
+      await db.close().catch(() => {
+        // The open error is the one worth reporting; a failed close of a database that never opened adds nothing.
+      });
+      throw err;
+    }
+    return new PouchStore(db, dir);
+  }
+
+  async get(id: string): Promise<StoredDoc | undefined> {
+    try {
+      return await this.#db.get(id);
+    } catch (err) {
+      // PouchDB answers 404 for both a document that never existed and one that was deleted.
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async put(doc: StoredDoc): Promise<WriteResult> {
+    try {
+      const { id, rev } = await this.#db.put(doc);
+      return { id, rev };
+    } catch (err) {
+      throw translate(err, doc._id);
+    }
+  }
+
+  async bulk(docs: StoredDoc[]): Promise<BulkResult[]> {
+    const results = await this.#db.bulkDocs(docs);
+    return results.map((result, i): BulkResult => {
+      const id = result.id ?? docs[i]._id;
+      if ('ok' in result) return { id, rev: result.rev };
+      // PouchError keeps CouchDB's error name ("conflict") in `name` and its reason in `message`.
+      return { id, error: result.name, reason: result.reason ?? result.message };
+    });
+  }
+
+  async remove(id: string, rev: string): Promise<WriteResult> {
+    try {
+      const result = await this.#db.remove(id, rev);
+      return { id: result.id, rev: result.rev };
+    } catch (err) {
+      throw translate(err, id);
+    }
+  }
+
+  async list(prefix: string): Promise<StoredDoc[]> {
+    const range = prefix === '' ? {} : { startkey: prefix, endkey: `${prefix}\ufff0` };
+    const { rows } = await this.#db.allDocs({ ...range, include_docs: true });
+    const docs: StoredDoc[] = [];
+    for (const row of rows) {
+      if (row.doc && row.value.deleted !== true) docs.push(row.doc);
+    }
+    return docs;
+  }
+
+  async updateSeq(): Promise<string> {
+    const info = await this.#db.info();
+    return String(info.update_seq);
+  }
+
+  async changes(since: string, limit?: number): Promise<ChangesBatch> {
+    const response = await this.#db.changes({
+      since: pouchSince(since),
+      include_docs: true,
+      ...(limit === undefined ? {} : { limit }),
+    });
+    return { results: response.results.map(toChange), lastSeq: String(response.last_seq) };
+  }
+
+  /**
+   * An error from PouchDB ends the feed after `onError`. An exception thrown by `onChange` is handed to `onError` and
+   * the feed goes on: one document the caller cannot digest must not stop every later update.
+   */
+  follow({ since, onChange, onError }: FollowOptions): ChangesFollower {
+    const feed = this.#db.changes({ since: pouchSince(since), include_docs: true, live: true });
+    // Cleared before PouchDB is told to stop, so not one callback reaches the caller after cancel() is called.
+    let active = true;
+    const stopped = new Promise<void>((resolve) => {
+      feed.on('complete', () => resolve());
+      feed.on('error', (err) => {
+        if (active) {
+          active = false;
+          this.#followers.delete(follower);
+          onError(asError(err));
+        }
+        resolve();
+      });
+    });
+    feed.on('change', (change) => {
+      if (!active) return;
+      try {
+        onChange(toChange(change));
+      } catch (err) {
+        onError(asError(err));
+      }
+    });
+
+    const follower: ChangesFollower = {
+      cancel: () => {
+        if (active) {
+          active = false;
+          this.#followers.delete(follower);
+          feed.cancel();
+        }
+        return stopped;
+      },
+    };
+    this.#followers.add(follower);
+    return follower;
+  }
+
+  close(): Promise<void> {
+    // PouchDB rejects a second close; ours is idempotent so shutdown paths need not coordinate.
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    await Promise.all([...this.#followers].map((follower) => follower.cancel()));
+    await this.#db.close();
+  }
+}
+
+/** PouchDB's LevelDB adapter counts sequences as integers; the interface carries them as strings. */
+function pouchSince(since: string): number | 'now' {
+  if (since === 'now') return 'now';
+  if (/^\d+$/.test(since)) return Number(since);
+  throw new Error(`sequence ${JSON.stringify(since)} was not issued by an embedded store`);
+}
+
+function toChange(result: PouchDB.ChangesResult): Change {
+  const change: Change = { id: result.id, seq: String(result.seq), deleted: result.deleted === true };
+  if (result.doc) change.doc = result.doc;
+  return change;
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number') {
+    return err.status;
+  }
+  return undefined;
+}
+
+function translate(err: unknown, id: string): unknown {
+  switch (statusOf(err)) {
+    case 409:
+      return new ConflictError(id);
+    case 404:
+      return new NotFoundError(id);
+    default:
+      return err;
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

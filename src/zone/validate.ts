@@ -1,0 +1,216 @@
+// Whole-zone and single-RRset rules, checked before data is stored or served.
+//
+// Data at or below a delegation that a resolver could never be given is rejected, not just warned about: a TXT
+// at "sub" beside "sub NS" is occluded (RFC 1034 §4.2.1, the cut makes it non-authoritative) and would silently
+// never be served. Allowed at a cut: NS, DS, RRSIG, NSEC, and A/AAAA (glue when a server is named after the child
+// apex); below a cut only A/AAAA glue. knot 3.2 loads such zones without a word; we prefer to say so.
+
+import { typeName } from '../dns/constants.js';
+import { MAX_TTL, type RRset, type Zone } from './model.js';
+import { isInZone, lowerAscii, NameError, nameKey, normalizeName, parentKey } from './names.js';
+import { parseRdataText, RdataError, rdataKey, rrTypeCode } from './rdata.js';
+
+export interface ZoneProblem {
+  /** Owner name (key) the problem is at. */
+  name: string;
+  /** Type of the RRset concerned, or "" when it is about the name as a whole. */
+  type: string;
+  message: string;
+}
+
+/** The message lists this many; `problems` has them all. */
+const SHOWN_PROBLEMS = 10;
+
+export class ZoneValidationError extends Error {
+  override name = 'ZoneValidationError';
+
+  constructor(
+    readonly zone: string,
+    readonly problems: ZoneProblem[],
+  ) {
+    const list = problems.slice(0, SHOWN_PROBLEMS).map((p) => `${p.name}${p.type ? ' ' + p.type : ''}: ${p.message}`);
+    const more = problems.length > SHOWN_PROBLEMS ? `; and ${problems.length - SHOWN_PROBLEMS} more` : '';
+    super(`zone ${zone} is not valid: ${list.join('; ')}${more}`);
+  }
+}
+
+/** A single RRset (from the API) that cannot be stored; `record` is the 0-based index of the bad record, if any. */
+export class RRsetError extends Error {
+  override name = 'RRsetError';
+
+  constructor(
+    message: string,
+    readonly record?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Types that may share a name with a CNAME (RFC 1034 §3.6.2, RFC 4035 §2.5). */
+const BESIDE_CNAME = new Set(['CNAME', 'RRSIG', 'NSEC']);
+const AT_CUT = new Set(['NS', 'DS', 'RRSIG', 'NSEC', 'A', 'AAAA']);
+const GLUE = new Set(['A', 'AAAA']);
+
+function problem(problems: ZoneProblem[], name: string, type: string, message: string): void {
+  problems.push({ name, type, message });
+}
+
+/** Checks of one RRset on its own: name, type, TTL, records. */
+function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[]): void {
+  const { name, type } = rrset;
+  const add = (message: string): void => problem(problems, name, type, message);
+  try {
+    if (nameKey(name) !== name) add(`owner name is not in canonical lower-case form (${nameKey(name)})`);
+  } catch (err) {
+    if (!(err instanceof NameError)) throw err;
+    add(err.message);
+    return;
+  }
+  if (!isInZone(name, apex)) add(`owner is outside the zone ${apex}`);
+  const code = rrTypeCode(type);
+  if (code === undefined) {
+    add(`unknown type ${type}`);
+    return;
+  }
+  if (typeName(code) !== type) add(`type should be written ${typeName(code)}`);
+  if (!Number.isInteger(rrset.ttl) || rrset.ttl < 0 || rrset.ttl > MAX_TTL) {
+    add(`TTL ${rrset.ttl} is not an integer 0-${MAX_TTL} (RFC 2181 §8)`);
+  }
+  if (rrset.records.length === 0) add('RRset has no records');
+  const seen = new Set<string>();
+  for (const record of rrset.records) {
+    try {
+      const parsed = parseRdataText(type, record, '.');
+      if (parsed.text !== record) add(`record ${record} is not in canonical form; expected ${parsed.text}`);
+      const key = rdataKey(parsed);
+      if (seen.has(key)) add(`record "${record}" appears twice (RFC 2181 §5)`);
+      seen.add(key);
+    } catch (err) {
+      if (!(err instanceof RdataError)) throw err;
+      add(`record "${record}": ${err.message}`);
+    }
+  }
+  if ((type === 'CNAME' || type === 'SOA') && rrset.records.length > 1) {
+    add(`a ${type} RRset holds exactly one record, not ${rrset.records.length} (RFC 2181 §10.1, RFC 1035 §5.2)`);
+  }
+}
+
+/** The nearest delegation at or above `name` (below the apex), if any. */
+function cutAbove(name: string, apex: string, cuts: Set<string>): string | undefined {
+  let found: string | undefined;
+  for (let n: string | undefined = name; n !== undefined && n !== apex; n = parentKey(n)) {
+    if (cuts.has(n)) found = n; // keep climbing: the highest cut is the one that takes the data out of the zone
+    if (n === '.') break;
+  }
+  return found;
+}
+
+export function validateZone(zone: Zone): ZoneProblem[] {
+  const problems: ZoneProblem[] = [];
+  const apex = zone.name;
+  try {
+    if (nameKey(apex) !== apex) problem(problems, apex, '', `zone name is not in canonical lower-case form (${nameKey(apex)})`);
+  } catch (err) {
+    if (!(err instanceof NameError)) throw err;
+    problem(problems, apex, '', `zone name: ${err.message}`);
+    return problems;
+  }
+
+  const byName = new Map<string, Set<string>>();
+  for (const rrset of zone.rrsets) {
+    checkRRset(rrset, apex, problems);
+    const types = byName.get(rrset.name) ?? new Set<string>();
+    if (types.has(rrset.type)) problem(problems, rrset.name, rrset.type, 'RRset appears twice; merge its records');
+    types.add(rrset.type);
+    byName.set(rrset.name, types);
+  }
+
+  const soas = zone.rrsets.filter((r) => r.type === 'SOA');
+  if (!soas.some((r) => r.name === apex)) problem(problems, apex, 'SOA', 'the zone has no SOA at its apex (RFC 1035 §5.2)');
+  for (const soa of soas) if (soa.name !== apex) problem(problems, soa.name, 'SOA', `SOA is only allowed at the apex ${apex}`);
+  if (!byName.get(apex)?.has('NS')) problem(problems, apex, 'NS', 'the zone has no NS records at its apex (RFC 1034 §4.2.1)');
+
+  const cuts = new Set<string>();
+  for (const [name, types] of byName) if (name !== apex && types.has('NS')) cuts.add(name);
+
+  for (const [name, types] of byName) {
+    if (types.has('CNAME')) {
+      const others = [...types].filter((t) => !BESIDE_CNAME.has(t));
+      if (name === apex) problem(problems, name, 'CNAME', 'CNAME is not allowed at the zone apex, which has SOA and NS');
+      else if (others.length > 0) {
+        problem(problems, name, 'CNAME', `CNAME must be alone at its name, but ${others.join(', ')} is there too (RFC 1034 §3.6.2)`);
+      }
+    }
+    if (types.has('DS') && !cuts.has(name)) problem(problems, name, 'DS', 'DS belongs only at a delegation (NS below the apex) (RFC 4035 §2.4)');
+    const cut = cutAbove(name, apex, cuts);
+    if (cut === undefined) continue;
+    for (const type of types) {
+      if (cut === name && !AT_CUT.has(type)) {
+        problem(problems, name, type, `${type} beside the delegation NS is not authoritative and would never be served (RFC 1034 §4.2.1)`);
+      } else if (cut !== name && !GLUE.has(type)) {
+        problem(problems, name, type, `${type} below the delegation at ${cut} is occluded: only A/AAAA glue may be there`);
+      }
+    }
+  }
+  return problems;
+}
+
+export function assertValidZone(zone: Zone): void {
+  const problems = validateZone(zone);
+  if (problems.length > 0) throw new ZoneValidationError(zone.name, problems);
+}
+
+export interface RRsetInput {
+  name: string;
+  type: string;
+  ttl: number;
+  records: string[];
+}
+
+/**
+ * One RRset as a client sent it, checked and made canonical for zone `zone`: relative names (owner and rdata) are
+ * completed with the zone name, records parsed and deduplicated. Zone-wide rules (CNAME alone, delegations) are for
+ * validateZone once the RRset is placed in its zone.
+ */
+export function normalizeRRset(input: RRsetInput, zone: string): RRset {
+  let apex: string;
+  let name: string;
+  try {
+    apex = nameKey(zone, '.');
+  } catch (err) {
+    if (err instanceof NameError) throw new RRsetError(`zone "${zone}": ${err.message}`);
+    throw err;
+  }
+  try {
+    name = lowerAscii(normalizeName(input.name, apex));
+  } catch (err) {
+    if (err instanceof NameError) throw new RRsetError(`name "${input.name}": ${err.message}`);
+    throw err;
+  }
+  if (!isInZone(name, apex)) throw new RRsetError(`name ${name} is outside the zone ${apex}`);
+  const code = rrTypeCode(input.type);
+  if (code === undefined) throw new RRsetError(`unknown record type "${input.type}"; write unlisted types as TYPEnnn`);
+  const type = typeName(code);
+  if (!Number.isInteger(input.ttl) || input.ttl < 0 || input.ttl > MAX_TTL) {
+    throw new RRsetError(`TTL ${input.ttl} is not an integer 0-${MAX_TTL} (RFC 2181 §8)`);
+  }
+  if (input.records.length === 0) throw new RRsetError(`${name} ${type} has no records`);
+  const records: string[] = [];
+  const seen = new Set<string>();
+  input.records.forEach((text, i) => {
+    try {
+      const parsed = parseRdataText(input.type, text, apex);
+      const key = rdataKey(parsed);
+      if (seen.has(key)) return;
+      seen.add(key);
+      records.push(parsed.text);
+    } catch (err) {
+      if (err instanceof RdataError) throw new RRsetError(`record ${i + 1} "${text}" of ${name} ${type}: ${err.message}`, i);
+      throw err;
+    }
+  });
+  if ((type === 'CNAME' || type === 'SOA') && records.length > 1) {
+    throw new RRsetError(`${name} ${type} must have exactly one record, not ${records.length} (RFC 2181 §10.1)`);
+  }
+  return { name, type, ttl: input.ttl, records };
+}

@@ -1,0 +1,35 @@
+// A Zone as a BIND-style master file (RFC 1035 §5) that parseZoneFile, knot and BIND all read back.
+// Owners are written relative to $ORIGIN and left blank when they repeat the previous line's; every record gets
+// its TTL and class so nothing depends on $TTL. Rdata is the stored canonical text: names in it stay absolute.
+
+import type { Zone } from './model.js';
+import { isInZone } from './names.js';
+import { rrTypeCode, rrTypeMnemonic } from './rdata.js';
+import { sortRRsets } from './zonefile-order.js';
+
+const MAX_OWNER_COLUMN = 40;
+
+function relativeOwner(name: string, apex: string): string {
+  if (name === apex) return '@';
+  // Under the root zone "com." relative to "." gains nothing; outside the zone (an invalid zone) stay absolute.
+  if (apex === '.' || !isInZone(name, apex)) return name;
+  return name.slice(0, name.length - apex.length - 1);
+}
+
+export function writeZoneFile(zone: Zone): string {
+  const rrsets = sortRRsets(zone.rrsets).filter((r) => r.records.length > 0);
+  const owners = rrsets.map((r) => relativeOwner(r.name, zone.name));
+  const width = Math.min(MAX_OWNER_COLUMN, Math.max(1, ...owners.map((o) => o.length)));
+  const lines = [`$ORIGIN ${zone.name}`];
+  let previous: string | undefined;
+  rrsets.forEach((rrset, i) => {
+    const code = rrTypeCode(rrset.type);
+    const type = code === undefined ? rrset.type : rrTypeMnemonic(code);
+    for (const record of rrset.records) {
+      const owner = rrset.name === previous ? '' : owners[i];
+      previous = rrset.name;
+      lines.push(`${owner.padEnd(width)} ${String(rrset.ttl).padStart(6)} IN ${type.padEnd(5)} ${record}`);
+    }
+  });
+  return lines.join('\n') + '\n';
+}
