@@ -1,6 +1,6 @@
 // The HTTP API: health and metrics open to monitors, everything under /v1 behind a key.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
@@ -24,7 +24,12 @@ export interface ApiOptions {
 const BODY_LIMIT = 10 * 1024 * 1024;
 
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true });
+  // Fastify's own request logging writes two lines per request; http-metrics.ts writes one when it completes.
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   installErrorHandler(app);
   httpMetrics(app, options.registry);
   app.addContentTypeParser(['text/plain', 'text/dns'], { parseAs: 'string' }, (_request, body, done) => done(null, body));

@@ -1,4 +1,4 @@
-// Counts HTTP requests by route pattern (not raw URL, which would grow labels without bound) and status.
+// Counts and logs HTTP requests; counted by route pattern (not raw URL, which would grow labels without bound).
 
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
@@ -11,6 +11,10 @@ export function httpMetrics(app: FastifyInstance, registry: Registry): void {
     registers: [registry],
   });
   app.addHook('onResponse', async (request, reply) => {
-    requests.labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode)).inc();
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.labels(request.method, route, String(reply.statusCode)).inc();
+    // one line per request; scrapes and health probes are frequent and uninteresting, so they log at debug
+    const quiet = route === '/metrics' || route === '/healthz';
+    request.log[quiet ? 'debug' : 'info']({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http request');
   });
 }

@@ -26,7 +26,8 @@ function answer(bytes: Buffer | undefined): EncodedSections {
   const size = bytes?.length ?? 0;
   return {
     rcode: Rcode.NOERROR,
-    authoritative: true,
+    // not data of any zone we serve, so not authoritative (Knot answers the same way)
+    authoritative: false,
     bytes: bytes ?? Buffer.alloc(0),
     answerCount: bytes ? 1 : 0,
     authorityCount: 0,

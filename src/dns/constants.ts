@@ -7,10 +7,11 @@ export const Rcode = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  NOTAUTH: 9,
   BADVERS: 16,
 } as const;
 
-export const Opcode = { QUERY: 0 } as const;
+export const Opcode = { QUERY: 0, NOTIFY: 4, UPDATE: 5 } as const;
 
 export const Class = { IN: 1, CH: 3, NONE: 254, ANY: 255 } as const;
 
@@ -28,10 +29,12 @@ export const Type = {
   SRV: 33,
   DNAME: 39,
   OPT: 41,
+  SSHFP: 44,
   DS: 43,
   RRSIG: 46,
   NSEC: 47,
   DNSKEY: 48,
+  TLSA: 52,
   NSEC3: 50,
   IXFR: 251,
   AXFR: 252,

@@ -78,7 +78,9 @@ export function createHandler(options: HandlerOptions): DnsHandler {
       if (query.edns && query.edns.version !== 0) {
         rcode = Rcode.BADVERS; // RFC 6891 §6.1.3
       } else if (query.qtype === Type.AXFR || query.qtype === Type.IXFR) {
-        rcode = Rcode.REFUSED; // zone transfers are not offered; replication is CouchDB's job
+        // Zone transfers are not offered (replication is CouchDB's job): NOTAUTH as Knot without a transfer ACL;
+        // AXFR needs TCP (RFC 5936 §4.2), so over UDP it is not implemented at all.
+        rcode = query.qtype === Type.AXFR && transport === 'udp' ? Rcode.NOTIMP : Rcode.NOTAUTH;
       } else if (query.qtype === Type.MAILA || query.qtype === Type.MAILB) {
         rcode = Rcode.NOTIMP;
       } else if (query.qclass === Class.CH) {

@@ -2,7 +2,7 @@
 // length bounded by the message itself, so a hostile header claiming 65,535 records costs a few comparisons.
 // Nothing here allocates per record: the answer bytes come from the index, this only finds the question.
 
-import { Class, Rcode, Type } from './constants.js';
+import { Class, Opcode, Rcode, Type } from './constants.js';
 
 export interface ClientSubnet {
   family: number;
@@ -179,7 +179,10 @@ export function readQuery(msg: Buffer): ReadResult {
     pos += rdlength;
   }
 
-  if (opcode !== 0) return fail(Rcode.NOTIMP, `opcode ${opcode}`, questionEnd, edns);
+  // NOTIFY and UPDATE are understood but not accepted: we are no zone's secondary and take no dynamic updates
+  // (Knot answers NOTAUTH the same way); other opcodes are not implemented.
+  if (opcode === Opcode.NOTIFY || opcode === Opcode.UPDATE) return fail(Rcode.NOTAUTH, `opcode ${opcode}`, questionEnd, edns);
+  if (opcode !== Opcode.QUERY) return fail(Rcode.NOTIMP, `opcode ${opcode}`, questionEnd, edns);
   if (qclass === Class.NONE) return fail(Rcode.FORMERR, 'class NONE in a query', questionEnd, edns);
   return {
     query: { id, flags, qname: name.key, qnameWireLength: qnameEnd - 12, qtype, qclass, questionEnd, edns },

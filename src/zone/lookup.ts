@@ -44,11 +44,26 @@ function closestEncloser(zone: ZoneIndex, name: string): ZoneNode {
   return zone.apex;
 }
 
-function addAddresses(zone: ZoneIndex, target: string | undefined, additional: SectionEntry[], seen: Set<string>): void {
+/**
+ * Adds a target's addresses to the additional section, as Knot does: in-zone targets only; a name below a cut is
+ * glue, used for referrals but not for answers; a wildcard covers a target that does not exist itself.
+ */
+function addAddresses(zone: ZoneIndex, target: string | undefined, additional: SectionEntry[], seen: Set<string>, glue: boolean): void {
   if (target === undefined || seen.has(target) || !isInZone(target, zone.apex.key)) return;
   seen.add(target);
-  const node = zone.nodes.get(target);
-  if (!node) return;
+  let node = zone.nodes.get(target);
+  if (!node) {
+    const enclosing = closestEncloser(zone, target);
+    if (enclosing.cut && !glue) return;
+    node = zone.nodes.get('*.' + enclosing.key);
+    if (!node) return;
+    const a = node.rrsets.get(Type.A);
+    const aaaa = node.rrsets.get(Type.AAAA);
+    if (a) additional.push({ owner: target, ownerNode: undefined, rrset: a });
+    if (aaaa) additional.push({ owner: target, ownerNode: undefined, rrset: aaaa });
+    return;
+  }
+  if (node.cut && !glue) return;
   const a = node.rrsets.get(Type.A);
   const aaaa = node.rrsets.get(Type.AAAA);
   if (a) additional.push({ owner: target, ownerNode: node, rrset: a });
@@ -92,7 +107,7 @@ export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupRes
       const ns = cut.rrsets.get(Type.NS) as IndexedRRset;
       authority.push({ owner: cut.key, ownerNode: cut, rrset: ns });
       const seen = new Set<string>();
-      for (const record of ns.records) addAddresses(zone, record.target, additional, seen);
+      for (const record of ns.records) addAddresses(zone, record.target, additional, seen, true);
       return result('referral', Rcode.NOERROR, answer.length > 0, synthesized);
     }
 
@@ -117,7 +132,7 @@ export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupRes
       answer.push({ owner, ownerNode, rrset });
       if (ADDITIONAL_FOR.has(qtype)) {
         const seen = new Set<string>();
-        for (const record of rrset.records) addAddresses(zone, record.target, additional, seen);
+        for (const record of rrset.records) addAddresses(zone, record.target, additional, seen, false);
       }
       return result('answer', Rcode.NOERROR, true, synthesized);
     }

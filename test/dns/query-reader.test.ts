@@ -65,7 +65,7 @@ t.test('a name longer than 255 octets is FORMERR', async (t) => {
 });
 
 t.test('a non-QUERY opcode is NOTIMP with the question kept', async (t) => {
-  const msg = buildQuery('example.com.', Type.SOA, { flags: 4 << 11 });
+  const msg = buildQuery('example.com.', Type.SOA, { flags: 2 << 11 });
   const read = readQuery(msg);
   t.ok('error' in read);
   if ('error' in read) {

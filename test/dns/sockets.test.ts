@@ -77,8 +77,12 @@ t.test('malformed and unsupported messages get the right rcode', async (t) => {
   twoQuestions.writeUInt16BE(2, 4);
   t.equal(decodeMessage(await udpExchange(port, twoQuestions)).header.rcode, Rcode.FORMERR);
   const notify = buildQuery('example.com.', Type.SOA, { flags: 4 << 11 });
-  t.equal(decodeMessage(await udpExchange(port, notify)).header.rcode, Rcode.NOTIMP);
-  t.equal(decodeMessage(await udpExchange(port, buildQuery('example.com.', Type.AXFR))).header.rcode, Rcode.REFUSED);
+  t.equal(decodeMessage(await udpExchange(port, notify)).header.rcode, Rcode.NOTAUTH, 'NOTIFY: we are nobody\'s secondary');
+  const status = buildQuery('example.com.', Type.SOA, { flags: 2 << 11 });
+  t.equal(decodeMessage(await udpExchange(port, status)).header.rcode, Rcode.NOTIMP, 'STATUS is not implemented');
+  t.equal(decodeMessage(await udpExchange(port, buildQuery('example.com.', Type.AXFR))).header.rcode, Rcode.NOTIMP, 'AXFR over UDP');
+  const [axfr] = await tcpExchange(port, [buildQuery('example.com.', Type.AXFR)]);
+  t.equal(decodeMessage(axfr).header.rcode, Rcode.NOTAUTH, 'AXFR over TCP: no transfers');
 });
 
 t.test('CHAOS: id.server and hostname.bind name the node; version.bind is refused', async (t) => {

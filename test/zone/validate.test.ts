@@ -53,7 +53,7 @@ const rejected: { behaviour: string; zone: Zone; problem: { name: string; type: 
   { behaviour: 'an RRset listed twice is refused', zone: zone([rr('a.example.com.', 'A', '192.0.2.1'), rr('a.example.com.', 'A', '192.0.2.2')]), problem: { name: 'a.example.com.', type: 'A', message: /RRset appears twice/ } },
   { behaviour: 'an empty RRset is refused', zone: zone([rr('a.example.com.', 'A')]), problem: { name: 'a.example.com.', type: 'A', message: /no records/ } },
   { behaviour: 'an unknown type is refused', zone: zone([rr('a.example.com.', 'FOO', 'x')]), problem: { name: 'a.example.com.', type: 'FOO', message: /unknown type FOO/ } },
-  { behaviour: 'a type spelt other than constants.ts spells it is refused', zone: zone([rr('a.example.com.', 'SSHFP', '1 1 ABCD')]), problem: { name: 'a.example.com.', type: 'SSHFP', message: /should be written TYPE44/ } },
+  { behaviour: 'a type spelt other than constants.ts spells it is refused', zone: zone([rr('a.example.com.', 'TYPE44', '1 1 ABCD')]), problem: { name: 'a.example.com.', type: 'TYPE44', message: /should be written SSHFP/ } },
   { behaviour: 'a DNAME is refused', zone: zone([rr('a.example.com.', 'DNAME', 'b.')]), problem: { name: 'a.example.com.', type: 'DNAME', message: /DNAME records are not supported/ } },
   { behaviour: 'other data beside a delegation is refused (not authoritative)', zone: zone([rr('sub.example.com.', 'NS', 'ns.other.'), rr('sub.example.com.', 'TXT', '"x"')]), problem: { name: 'sub.example.com.', type: 'TXT', message: /beside the delegation NS is not authoritative/ } },
   { behaviour: 'non-glue data below a delegation is refused as occluded', zone: zone([rr('sub.example.com.', 'NS', 'ns.other.'), rr('x.sub.example.com.', 'TXT', '"x"')]), problem: { name: 'x.sub.example.com.', type: 'TXT', message: /below the delegation at sub\.example\.com\. is occluded/ } },
@@ -92,7 +92,7 @@ const normalized: { behaviour: string; input: RRsetInput; rrset: RRset }[] = [
   { behaviour: 'an absolute owner is lower-cased', input: { name: 'WWW.Example.com.', type: 'a', ttl: 60, records: ['192.0.2.1'] }, rrset: { name: 'www.example.com.', type: 'A', ttl: 60, records: ['192.0.2.1'] } },
   { behaviour: 'records are made canonical', input: { name: 'a', type: 'TXT', ttl: 60, records: ['x y', '"é"'] }, rrset: { name: 'a.example.com.', type: 'TXT', ttl: 60, records: ['"x" "y"', '"\\195\\169"'] } },
   { behaviour: 'duplicate records are dropped', input: { name: 'a', type: 'AAAA', ttl: 60, records: ['2001:db8::1', '2001:DB8:0::1'] }, rrset: { name: 'a.example.com.', type: 'AAAA', ttl: 60, records: ['2001:db8::1'] } },
-  { behaviour: 'the type is stored as constants.ts names it', input: { name: 'a', type: 'SSHFP', ttl: 60, records: ['1 1 abcd'] }, rrset: { name: 'a.example.com.', type: 'TYPE44', ttl: 60, records: ['1 1 ABCD'] } },
+  { behaviour: 'the type is stored as constants.ts names it', input: { name: 'a', type: 'TYPE44', ttl: 60, records: ['1 1 abcd'] }, rrset: { name: 'a.example.com.', type: 'SSHFP', ttl: 60, records: ['1 1 ABCD'] } },
 ];
 
 for (const c of normalized) {

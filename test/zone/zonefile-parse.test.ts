@@ -154,9 +154,9 @@ const valid: { behaviour: string; text: string; options?: ParseZoneOptions; rrse
     rrsets: [{ name: 'a.example.com.', type: 'TYPE65280', ttl: 60, records: ['\\# 2 ABCD'] }],
   },
   {
-    behaviour: 'types without a mnemonic in constants.ts are stored as TYPEnnn',
-    text: zoneText('a 60 SSHFP 1 1 abcd'),
-    rrsets: [{ name: 'a.example.com.', type: 'TYPE44', ttl: 60, records: ['1 1 ABCD'] }],
+    behaviour: 'a type written as TYPEnnn is stored under its mnemonic',
+    text: zoneText('a 60 TYPE44 1 1 abcd'),
+    rrsets: [{ name: 'a.example.com.', type: 'SSHFP', ttl: 60, records: ['1 1 ABCD'] }],
   },
   {
     behaviour: 'directives are case-insensitive',
