@@ -18,6 +18,8 @@ export interface NodeConfig {
   /** Answer to CHAOS version.bind; REFUSED when unset. */
   chaosVersion?: string;
   logLevel: string;
+  /** TCP connections idle this long are closed (RFC 7766 §6.2.3 suggests seconds, not minutes). */
+  tcpIdleTimeoutMs: number;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -41,6 +43,12 @@ export function parseAddress(text: string, what: string): Address {
   return { host: host === 'localhost' ? '127.0.0.1' : host, port };
 }
 
+function seconds(text: string, what: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > 3600) throw new ConfigError(`${what} "${text}" is not a number of seconds between 0 and 3600`);
+  return value;
+}
+
 function pick(flags: Flags, flag: string, env: NodeJS.ProcessEnv, variable: string): string | undefined {
   const value = flags[flag];
   if (typeof value === 'string') return value;
@@ -62,5 +70,6 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     nodeId,
     chaosVersion: pick(flags, 'chaos-version', env, 'EDGEDNS_CHAOS_VERSION'),
     logLevel: pick(flags, 'log-level', env, 'EDGEDNS_LOG_LEVEL') ?? DEFAULTS.logLevel,
+    tcpIdleTimeoutMs: seconds(pick(flags, 'tcp-idle-timeout', env, 'EDGEDNS_TCP_IDLE_TIMEOUT') ?? '10', '--tcp-idle-timeout') * 1000,
   };
 }

@@ -8,7 +8,7 @@ import { buildApi } from './api/app.js';
 import type { NodeConfig } from './config.js';
 import { createHandler } from './dns/handler.js';
 import { DnsMetrics } from './dns/metrics.js';
-import { listenTcp } from './dns/tcp-server.js';
+import { DEFAULT_TCP_OPTIONS, listenTcp } from './dns/tcp-server.js';
 import { listenUdp, type Listening } from './dns/udp-server.js';
 import { ensureBootstrapKey } from './keys/api-keys.js';
 import { PouchStore } from './store/pouch-store.js';
@@ -52,7 +52,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     const dnsUdp = await listenUdp(config.dns.host, config.dns.port, handler, logger);
     closers.push(dnsUdp.close);
     // Port 0 means "any": TCP then takes the port UDP got, so both transports share one number.
-    const dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger);
+    const dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, { ...DEFAULT_TCP_OPTIONS, idleTimeoutMs: config.tcpIdleTimeoutMs });
     closers.push(dnsTcp.close);
     const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt });
     await api.listen({ host: config.api.host, port: config.api.port });

@@ -16,6 +16,7 @@ Options (each also from an environment variable):
   --zones DIR            import each *.zone file whose zone the store lacks (EDGEDNS_ZONES)
   --node-id NAME         this node's name, answered to CHAOS id.server (EDGEDNS_NODE_ID, default hostname)
   --chaos-version TEXT   answer CHAOS version.bind with TEXT (EDGEDNS_CHAOS_VERSION; default REFUSED)
+  --tcp-idle-timeout S   close TCP connections idle for S seconds (EDGEDNS_TCP_IDLE_TIMEOUT, default 10)
   --log-level LEVEL      pino level: debug, info, warn, error (EDGEDNS_LOG_LEVEL, default info)
 `;
 

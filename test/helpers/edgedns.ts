@@ -17,7 +17,7 @@ export interface StartedEdgedns {
   stop(): Promise<void>;
 }
 
-export async function startEdgedns(options: { zoneFiles: string[]; nodeId?: string; chaosVersion?: string }): Promise<StartedEdgedns> {
+export async function startEdgedns(options: { zoneFiles: string[]; nodeId?: string; chaosVersion?: string; tcpIdleTimeout?: string }): Promise<StartedEdgedns> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-test-'));
   const zonesDir = path.join(dataDir, 'zones');
   await mkdir(zonesDir);
@@ -31,6 +31,7 @@ export async function startEdgedns(options: { zoneFiles: string[]; nodeId?: stri
       zones: zonesDir,
       'node-id': options.nodeId ?? 'test-node',
       'chaos-version': options.chaosVersion,
+      'tcp-idle-timeout': options.tcpIdleTimeout,
     },
     {},
   );

@@ -1,0 +1,75 @@
+// The index follows the store: a document written by anyone (the API, an import, replication from another node)
+// reaches the answers within a second without a restart, and a write that would break a zone keeps the old one.
+
+import t from 'tap';
+import net from 'node:net';
+import path from 'node:path';
+import { Rcode, Type } from '../../src/dns/constants.js';
+import { rrsetDocId } from '../../src/zone/zone-docs.js';
+import { decodeMessage } from '../helpers/decode.js';
+import { udpExchange } from '../helpers/dns-socket.js';
+import { startEdgedns } from '../helpers/edgedns.js';
+import { buildQuery } from '../helpers/wire.js';
+
+const server = await startEdgedns({ zoneFiles: [path.resolve('zones/example.com.zone')], tcpIdleTimeout: '0.5' });
+t.teardown(() => server.stop());
+const { store } = server.node;
+
+async function mailAddress(): Promise<string | undefined> {
+  const msg = decodeMessage(await udpExchange(server.dnsPort, buildQuery('mail.example.com.', Type.A)));
+  const rdata = msg.answer[0]?.rdata;
+  return rdata ? [...rdata].join('.') : undefined;
+}
+
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    if (await check()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return -1;
+}
+
+t.test('a document written straight to the store is answered within 1 s', async (t) => {
+  t.equal(await mailAddress(), '192.0.2.25');
+  const id = rrsetDocId('example.com.', 'mail.example.com.', 'A');
+  const doc = await store.get(id);
+  t.ok(doc, 'the RRset document exists');
+  await store.put({ ...doc!, records: ['203.0.113.7'] });
+  const took = await within(1000, async () => (await mailAddress()) === '203.0.113.7');
+  t.ok(took >= 0, `new address answered after ${took} ms`);
+});
+
+t.test('a new RRset appears and a deleted one disappears', async (t) => {
+  const id = rrsetDocId('example.com.', 'fresh.example.com.', 'TXT');
+  const { rev } = await store.put({ _id: id, type: 'rrset', zone: 'example.com.', name: 'fresh.example.com.', rrtype: 'TXT', ttl: 60, records: ['"hello"'] });
+  const rcode = async () => decodeMessage(await udpExchange(server.dnsPort, buildQuery('fresh.example.com.', Type.TXT))).header.rcode;
+  t.ok((await within(1000, async () => (await rcode()) === Rcode.NOERROR)) >= 0, 'answered');
+  await store.remove(id, rev);
+  t.ok((await within(1000, async () => (await rcode()) === Rcode.NXDOMAIN)) >= 0, 'gone');
+});
+
+t.test('a change that breaks the zone keeps the previous index', async (t) => {
+  const soaId = rrsetDocId('example.com.', 'example.com.', 'SOA');
+  const soa = await store.get(soaId);
+  await store.remove(soaId, soa!._rev!);
+  const failed = await within(1000, async () => /edgedns_zone_builds_total\{result="failed"\} [1-9]/.test(await server.node.registry.metrics()));
+  t.ok(failed >= 0, 'the failed build is counted');
+  const msg = decodeMessage(await udpExchange(server.dnsPort, buildQuery('example.com.', Type.SOA)));
+  t.equal(msg.header.rcode, Rcode.NOERROR, 'still answering');
+  t.equal(msg.answer.length, 1, 'with the SOA of the last good index');
+});
+
+t.test('an idle TCP connection is closed after the idle timeout', async (t) => {
+  const started = Date.now();
+  const closedAfter = await new Promise<number>((resolve) => {
+    const socket = net.connect(server.dnsPort, '127.0.0.1');
+    socket.on('close', () => resolve(Date.now() - started));
+    socket.on('error', () => undefined);
+    setTimeout(() => {
+      socket.destroy();
+      resolve(-1);
+    }, 5000);
+  });
+  t.ok(closedAfter > 0, `closed by the server after ${closedAfter} ms (timeout 0.5 s)`);
+});
