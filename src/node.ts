@@ -60,7 +60,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     const apiAddress = api.server.address();
     const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.api.port;
     logger.info(
-      { node: config.nodeId, dns: `${config.dns.host}:${dnsUdp.port}`, api: `${config.api.host}:${apiPort}`, zones: catalog.names(), store: store.description },
+      { dns: `${config.dns.host}:${dnsUdp.port}`, api: `${config.api.host}:${apiPort}`, zones: catalog.names(), store: store.description },
       'edgedns node started',
     );
     return {
