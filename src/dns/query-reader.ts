@@ -70,22 +70,44 @@ function readQname(msg: Buffer, offset: number, out: { key: string }): number {
     }
     // a pointer in the question has nothing before it to point at; other label types are obsolete (RFC 6891 §5)
     if (len > 63) return -1;
-    if (pos + 1 + len > msg.length) return -1;
-    if (pos + 1 + len - offset > 254) return -1;
-    for (let i = pos + 1; i <= pos + len; i++) {
+    const start = pos + 1;
+    const end = start + len;
+    if (end > msg.length) return -1;
+    if (end - offset > 254) return -1;
+    // Most labels are letters, digits, "-" and "_": slice them whole; anything else goes octet by octet.
+    let plain = true;
+    let upper = false;
+    for (let i = start; i < end; i++) {
       const b = msg[i];
-      if (b >= 0x61 && b <= 0x7a) key += String.fromCharCode(b);
-      else if (b >= 0x41 && b <= 0x5a) key += String.fromCharCode(b + 32);
-      else if ((b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x5f || b === 0x2a || b === 0x2f) key += String.fromCharCode(b);
-      else if (b <= 0x20 || b >= 0x7f) key += escapeByte(b);
-      else if (b === 0x2e || b === 0x5c || b === 0x22 || b === 0x28 || b === 0x29 || b === 0x3b || b === 0x40 || b === 0x24) key += '\\' + String.fromCharCode(b);
-      else key += String.fromCharCode(b);
+      if (b >= 0x61 && b <= 0x7a) continue;
+      if (b >= 0x41 && b <= 0x5a) upper = true;
+      else if (!((b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x5f || b === 0x2a)) {
+        plain = false;
+        break;
+      }
     }
-    key += '.';
-    pos += 1 + len;
+    if (plain) {
+      const label = msg.toString('latin1', start, end);
+      key += (upper ? label.toLowerCase() : label) + '.';
+    } else {
+      key += escapedLabel(msg, start, end) + '.';
+    }
+    pos = end;
   }
   out.key = key.length === 0 ? '.' : key;
   return pos;
+}
+
+function escapedLabel(msg: Buffer, start: number, end: number): string {
+  let label = '';
+  for (let i = start; i < end; i++) {
+    const b = msg[i];
+    if (b >= 0x41 && b <= 0x5a) label += String.fromCharCode(b + 32);
+    else if (b <= 0x20 || b >= 0x7f) label += escapeByte(b);
+    else if (b === 0x2e || b === 0x5c || b === 0x22 || b === 0x28 || b === 0x29 || b === 0x3b || b === 0x40 || b === 0x24) label += '\\' + String.fromCharCode(b);
+    else label += String.fromCharCode(b);
+  }
+  return label;
 }
 
 /** Skips a possibly compressed name; -1 when it runs off the message. */

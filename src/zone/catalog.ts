@@ -8,6 +8,15 @@ export class Catalog {
   private readonly zones = new Map<string, ZoneIndex>();
 
   find(qname: string): ZoneIndex | undefined {
+    // Without escapes every "." ends a label, so suffixes are plain slices; escaped names take the careful walk.
+    if (qname.indexOf('\\') < 0) {
+      for (let i = 0; i < qname.length; i = qname.indexOf('.', i) + 1) {
+        const zone = this.zones.get(i === 0 ? qname : qname.slice(i));
+        if (zone) return zone;
+        if (qname.length - i <= 1) break;
+      }
+      return this.zones.get('.');
+    }
     for (let key: string | undefined = qname; key !== undefined; key = parentKey(key)) {
       const zone = this.zones.get(key);
       if (zone) return zone;

@@ -54,7 +54,7 @@ export async function spawnEdgedns(options: { zonesDir?: string; nodeId?: string
       return Number(m[1]) * 1024;
     },
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -1,0 +1,40 @@
+// Per-query cost of the handler alone (no sockets): decode, look up, encode, count. For profiling with
+//   node --cpu-prof dist-bench/bench/handler-profile.js
+// and for comparing changes to the hot path; it prints nanoseconds per query for each mix.
+
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHandler } from '../src/dns/handler.js';
+import { DnsMetrics } from '../src/dns/metrics.js';
+import { Catalog } from '../src/zone/catalog.js';
+import { buildZoneIndex } from '../src/zone/zone-index.js';
+import { parseZoneFile } from '../src/zone/zonefile-parse.js';
+import { textToWire } from '../src/zone/names.js';
+import { writeBenchZone, writeQueries } from './data.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'edgedns-profile-'));
+const zone = parseZoneFile(readFileSync(writeBenchZone(dir), 'utf8'), {});
+const catalog = new Catalog();
+catalog.set(zone.name, buildZoneIndex(zone));
+const handle = createHandler({ catalog, chaos: { nodeId: 'p' }, metrics: new DnsMetrics(new Registry()), logger: pino({ level: 'silent' }) });
+
+function messages(file: string): Buffer[] {
+  return readFileSync(file, 'utf8').trim().split('\n').map((line, i) => {
+    const [name, type] = line.split(' ');
+    const header = Buffer.from([i >> 8, i & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    return Buffer.concat([header, textToWire(name), Buffer.from([0, type === 'A' ? 1 : 28, 0, 1])]);
+  });
+}
+
+for (const [mix, share] of [['static', 0], ['nxdomain10', 0.1], ['nxdomain100', 1]] as const) {
+  const queries = messages(writeQueries(dir, mix, 10_000, share));
+  for (let i = 0; i < 200_000; i++) handle(queries[i % queries.length], 'udp'); // warm-up
+  const rounds = 1_000_000;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) handle(queries[i % queries.length], 'udp');
+  const ns = Number(process.hrtime.bigint() - started) / rounds;
+  process.stdout.write(`${mix.padEnd(12)} ${ns.toFixed(0)} ns/query (${Math.round(1e9 / ns)} per second of one core)\n`);
+}

@@ -1,0 +1,117 @@
+// npm run bench: knotd, the bare Node responder and edgedns serve the same zone on loopback, each pinned to its own
+// CPU, and dnsperf loads them from another CPU. Prints a table with the ratios and writes bench/results/latest.md.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BENCH_ZONE, writeBenchZone, writeQueries } from './data.js';
+import { CORES, cpuSeconds, PINNING } from './cpu.js';
+import { runDnsperf, type PerfResult } from './dnsperf.js';
+import { startEdgedns, startKnotd, startNodeResponder, type BenchServer } from './servers.js';
+import { geoScenario } from './geo.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+
+interface Row {
+  server: string;
+  mix: string;
+  result: PerfResult;
+  cpuPercent: number;
+}
+
+function ensureTools(): void {
+  const missing = ['dnsperf', 'knotd'].filter((tool) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(', ')}: run apt-get install -y dnsperf knot`);
+  process.stdout.write(`installing ${missing.join(', ')} (apt-get install -y dnsperf knot)\n`);
+  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf knot >/dev/null'], { stdio: 'inherit' });
+}
+
+async function measure(server: BenchServer, mix: string, file: string, options: { maxQps?: number; percentiles?: boolean; binary?: boolean } = {}): Promise<Row> {
+  const cpuBefore = cpuSeconds(server.pid);
+  const started = process.hrtime.bigint();
+  const result = await runDnsperf({ port: server.port, file, seconds: SECONDS, ...options });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const row = { server: server.name, mix, result, cpuPercent: ((cpuSeconds(server.pid) - cpuBefore) / wall) * 100 };
+  process.stdout.write(`  ${row.server.padEnd(10)} ${row.mix.padEnd(22)} ${Math.round(result.qps).toString().padStart(7)} q/s\n`);
+  return row;
+}
+
+function format(rows: Row[]): string {
+  const lines = ['| server | mix | queries/s | avg ms | p99 ms | lost | server CPU |', '|---|---|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    lines.push(`| ${r.server} | ${r.mix} | ${Math.round(r.result.qps)} | ${r.result.avgLatencyMs.toFixed(3)} | ${r.result.p99Ms?.toFixed(3) ?? '-'} | ${r.result.lost} of ${r.result.sent} | ${r.cpuPercent.toFixed(0)}% |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const work = mkdtempSync(path.join(os.tmpdir(), 'edgedns-bench-'));
+  const rows: Row[] = [];
+  const ratios: string[] = [];
+  const servers: BenchServer[] = [];
+  try {
+    const zoneFile = writeBenchZone(work);
+    const staticQueries = writeQueries(work, 'static', 20_000, 0);
+    const nxQueries = writeQueries(work, 'nxdomain10', 20_000, 0.1);
+    process.stdout.write(`bench: ${CORES} cores, ${PINNING ? 'server on CPU 0, dnsperf on CPU 1' : 'no CPU pinning'}, ${SECONDS} s per run\n`);
+
+    const peak = new Map<string, number>();
+    for (const start of [() => startKnotd(BENCH_ZONE, zoneFile), () => startNodeResponder(BENCH_ZONE, zoneFile), () => startEdgedns(BENCH_ZONE, [zoneFile], work)]) {
+      const server = await start();
+      servers.push(server);
+      const s = await measure(server, 'static', staticQueries);
+      const n = await measure(server, 'static + 10% NXDOMAIN', nxQueries);
+      rows.push(s, n);
+      peak.set(`${server.name}/static`, s.result.qps);
+      peak.set(`${server.name}/nx`, n.result.qps);
+      if (server.name !== 'knotd') rows.push(await measure(server, 'static at 80% of peak', staticQueries, { maxQps: s.result.qps * 0.8, percentiles: true }));
+      await server.stop();
+    }
+    const ratio = (a: string, b: string): string => ((peak.get(a) ?? NaN) / (peak.get(b) ?? NaN)).toFixed(2);
+    ratios.push(
+      `| static answers | ${ratio('edgedns/static', 'node-limit/static')} | 0.85 | ${ratio('edgedns/static', 'knotd/static')} |`,
+      `| static + 10% NXDOMAIN | ${ratio('edgedns/nx', 'node-limit/nx')} | 0.80 | ${ratio('edgedns/nx', 'knotd/nx')} |`,
+    );
+
+    const geo = await geoScenario(work, measure);
+    if (geo) {
+      rows.push(...geo.rows);
+      for (const [label, qps] of geo.peaks) ratios.push(`| ${label} | ${(qps / (peak.get('node-limit/static') ?? NaN)).toFixed(2)} | 0.75 | ${(qps / (peak.get('knotd/static') ?? NaN)).toFixed(2)} |`);
+    }
+  } finally {
+    for (const server of servers) await server.stop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const report = [
+    `# edgedns benchmark`,
+    '',
+    `${new Date().toISOString()} · ${os.cpus()[0]?.model ?? 'cpu'} · ${CORES} cores · Node ${process.version} · ${PINNING ? 'server pinned to CPU 0, dnsperf to CPU 1' : 'no pinning'} · ${SECONDS} s per run · loopback UDP`,
+    '',
+    format(rows),
+    '',
+    '| ratio | edgedns / Node limit | target | edgedns / knotd |',
+    '|---|---:|---:|---:|',
+    ...ratios,
+    '',
+  ].join('\n');
+  process.stdout.write('\n' + report);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/latest.md', report);
+  process.stdout.write('\nwritten to bench/results/latest.md\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
