@@ -11,6 +11,8 @@ export interface TcpOptions {
   maxConnections: number;
 }
 
+const MAX_UNREAD_BYTES = 256 * 1024;
+
 export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 512 };
 
 function serveConnection(socket: net.Socket, handle: DnsHandler, options: TcpOptions): void {
@@ -34,7 +36,11 @@ function serveConnection(socket: net.Socket, handle: DnsHandler, options: TcpOpt
       const framed = Buffer.allocUnsafe(2 + response.length);
       framed.writeUInt16BE(response.length, 0);
       response.copy(framed, 2);
-      socket.write(framed);
+      // A client that pipelines queries but does not read its answers must not make us buffer without bound.
+      if (!socket.write(framed) && socket.writableLength > MAX_UNREAD_BYTES) {
+        socket.pause();
+        socket.once('drain', () => socket.resume());
+      }
     }
   });
 }
