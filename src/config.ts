@@ -20,6 +20,86 @@ export interface NodeConfig {
   logLevel: string;
   /** TCP connections idle this long are closed (RFC 7766 §6.2.3 suggests seconds, not minutes). */
   tcpIdleTimeoutMs: number;
+  /** GeoIP .mmdb files (--geoip, comma-separated; "none": no GeoIP); undefined: the DB-IP City Lite package. */
+  geoipPaths?: string[];
+  /** Edge probes: interval and timeout (--probe-interval, --probe-timeout, seconds). */
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  /** CouchDB as the store (--couchdb / EDGEDNS_COUCHDB); the embedded store when unset. */
+  couchdb?: CouchConfig;
+  /** Prefix of every edgedns database name in CouchDB (--db-prefix / EDGEDNS_DB_PREFIX). */
+  dbPrefix: string;
+  /** Embedded store only: pull-replicate continuously from this CouchDB database URL (--replicate-from). */
+  replicateFrom?: string;
+  /** ACME DNS-01 challenge values: TTL served, lifetime, and the acme-dns registration domain (src/acme). */
+  acme: AcmeConfig;
+  /** Pages: the asset server's address, preview domain, blob cache and limits (src/pages). */
+  pages: PagesConfig;
+}
+
+export interface PagesConfig {
+  /** --http / EDGEDNS_HTTP: the asset server (default 127.0.0.1:8080; port 80 in production). */
+  http: Address;
+  /** --preview-domain / EDGEDNS_PREVIEW_DOMAIN: `<deployment-id>.<this>` serves that deployment. */
+  previewDomain: string;
+  /** --pages-cache-mb / EDGEDNS_PAGES_CACHE_MB: bytes of hot blobs kept in memory. */
+  cacheBytes: number;
+  /** --pages-max-files / EDGEDNS_PAGES_MAX_FILES: files per deployment. */
+  maxFiles: number;
+  /** --pages-immutable-max-age / EDGEDNS_PAGES_IMMUTABLE_MAX_AGE: max-age (s) for fingerprinted assets; 0: revalidate. */
+  immutableMaxAge: number;
+}
+
+function pagesConfig(flags: Flags, env: NodeJS.ProcessEnv): PagesConfig {
+  const whole = (flag: string, variable: string, fallback: number, min: number, max: number): number => {
+    const text = pick(flags, flag, env, variable);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`--${flag} "${text}" is not a whole number ${min}-${max}`);
+    return value;
+  };
+  const previewDomain = (pick(flags, 'preview-domain', env, 'EDGEDNS_PREVIEW_DOMAIN') ?? DEFAULTS.previewDomain).toLowerCase().replace(/\.$/, '');
+  if (!/^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?)*$/.test(previewDomain) || previewDomain.length > 200) {
+    throw new ConfigError(`--preview-domain "${previewDomain}" is not a domain name`);
+  }
+  return {
+    http: parseAddress(pick(flags, 'http', env, 'EDGEDNS_HTTP') ?? DEFAULTS.http, '--http'),
+    previewDomain,
+    cacheBytes: whole('pages-cache-mb', 'EDGEDNS_PAGES_CACHE_MB', 64, 0, 1024 * 1024) * 1024 * 1024,
+    maxFiles: whole('pages-max-files', 'EDGEDNS_PAGES_MAX_FILES', 20_000, 1, 1_000_000),
+    immutableMaxAge: whole('pages-immutable-max-age', 'EDGEDNS_PAGES_IMMUTABLE_MAX_AGE', 31_536_000, 0, 31_536_000),
+  };
+}
+
+export interface AcmeConfig {
+  /** --acme-ttl: seconds, default 60. */
+  ttl: number;
+  /** --acme-lifetime: seconds a value lives unless removed, default 3600. */
+  lifetimeMs: number;
+  /** --acme-dns-domain: acme-dns registrations get <uuid>.<this> (a name inside a served zone); unset: no acme-dns. */
+  dnsDomain?: string;
+}
+
+function acmeConfig(flags: Flags, env: NodeJS.ProcessEnv): AcmeConfig {
+  const integer = (flag: string, variable: string, fallback: number, max: number): number => {
+    const text = pick(flags, flag, env, variable);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new ConfigError(`--${flag} "${text}" is not a whole number of seconds 1-${max}`);
+    return value;
+  };
+  return {
+    ttl: integer('acme-ttl', 'EDGEDNS_ACME_TTL', 60, 86400),
+    lifetimeMs: integer('acme-lifetime', 'EDGEDNS_ACME_LIFETIME', 3600, 7 * 86400) * 1000,
+    dnsDomain: pick(flags, 'acme-dns-domain', env, 'EDGEDNS_ACME_DNS_DOMAIN'),
+  };
+}
+
+export interface CouchConfig {
+  /** Server URL; credentials may be in it or in user/password. */
+  url: string;
+  user?: string;
+  password?: string;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -29,6 +109,8 @@ export class ConfigError extends Error {}
 export const DEFAULTS = {
   dns: '127.0.0.1:5300',
   api: '127.0.0.1:8053',
+  http: '127.0.0.1:8080',
+  previewDomain: 'preview.localhost',
   data: './data',
   logLevel: 'info',
 };
@@ -49,6 +131,15 @@ function seconds(text: string, what: string): number {
   return value;
 }
 
+/** `--geoip`: comma-separated .mmdb paths; "none" for no GeoIP; absent means the bundled DB-IP City Lite files. */
+function geoipPaths(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'none') return [];
+  const paths = text.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  if (paths.length === 0) throw new ConfigError(`--geoip "${text}" names no file`);
+  return paths;
+}
+
 function pick(flags: Flags, flag: string, env: NodeJS.ProcessEnv, variable: string): string | undefined {
   const value = flags[flag];
   if (typeof value === 'string') return value;
@@ -62,7 +153,21 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) {
     throw new ConfigError(`node id "${nodeId}" must be 1-63 letters, digits, ".", "_" or "-"`);
   }
+  const couchUrl = pick(flags, 'couchdb', env, 'EDGEDNS_COUCHDB');
+  if (couchUrl !== undefined && !/^https?:\/\/[^/]/.test(couchUrl)) throw new ConfigError(`--couchdb "${couchUrl}" is not an http(s) URL`);
+  const dbPrefix = pick(flags, 'db-prefix', env, 'EDGEDNS_DB_PREFIX') ?? 'edgedns_';
+  if (!/^[a-z][a-z0-9_$()+-]*$/.test(dbPrefix)) throw new ConfigError(`--db-prefix "${dbPrefix}" must start with a-z and hold only a-z, 0-9, _$()+- (CouchDB database names)`);
+  const replicateFrom = pick(flags, 'replicate-from', env, 'EDGEDNS_REPLICATE_FROM');
+  if (replicateFrom !== undefined && !/^https?:\/\/[^/]/.test(replicateFrom)) throw new ConfigError(`--replicate-from "${replicateFrom}" is not an http(s) URL`);
+  if (replicateFrom !== undefined && couchUrl !== undefined) throw new ConfigError('--replicate-from is for the embedded store; with --couchdb, join the cluster instead (edgedns cluster join)');
   return {
+    couchdb:
+      couchUrl === undefined
+        ? undefined
+        : // Environment only: a password given as a flag would show in `ps`.
+          { url: couchUrl, user: env.EDGEDNS_COUCHDB_USER || undefined, password: env.EDGEDNS_COUCHDB_PASSWORD || undefined },
+    dbPrefix,
+    replicateFrom,
     dns: parseAddress(pick(flags, 'dns', env, 'EDGEDNS_DNS') ?? DEFAULTS.dns, '--dns'),
     api: parseAddress(pick(flags, 'api', env, 'EDGEDNS_API') ?? DEFAULTS.api, '--api'),
     dataDir: pick(flags, 'data', env, 'EDGEDNS_DATA') ?? DEFAULTS.data,
@@ -71,5 +176,10 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     chaosVersion: pick(flags, 'chaos-version', env, 'EDGEDNS_CHAOS_VERSION'),
     logLevel: pick(flags, 'log-level', env, 'EDGEDNS_LOG_LEVEL') ?? DEFAULTS.logLevel,
     tcpIdleTimeoutMs: seconds(pick(flags, 'tcp-idle-timeout', env, 'EDGEDNS_TCP_IDLE_TIMEOUT') ?? '10', '--tcp-idle-timeout') * 1000,
+    geoipPaths: geoipPaths(pick(flags, 'geoip', env, 'EDGEDNS_GEOIP')),
+    probeIntervalMs: seconds(pick(flags, 'probe-interval', env, 'EDGEDNS_PROBE_INTERVAL') ?? '10', '--probe-interval') * 1000,
+    probeTimeoutMs: seconds(pick(flags, 'probe-timeout', env, 'EDGEDNS_PROBE_TIMEOUT') ?? '2', '--probe-timeout') * 1000,
+    acme: acmeConfig(flags, env),
+    pages: pagesConfig(flags, env),
   };
 }

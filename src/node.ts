@@ -1,21 +1,27 @@
 // One edgedns node: store, zone index kept in sync, DNS on UDP and TCP, the HTTP API.
 
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApi } from './api/app.js';
 import type { NodeConfig } from './config.js';
 import { createHandler } from './dns/handler.js';
 import { DnsMetrics } from './dns/metrics.js';
+import { GeoRuntime } from './geo/geo-runtime.js';
+import { seedEdges } from './geo/seed.js';
 import { DEFAULT_TCP_OPTIONS, listenTcp } from './dns/tcp-server.js';
 import { listenUdp, type Listening } from './dns/udp-server.js';
 import { ensureBootstrapKey } from './keys/api-keys.js';
+import { startReplica } from './cluster/replicate-from.js';
+import { isRemoteStore, openStore, whenReachable } from './store/open-store.js';
 import { PouchStore } from './store/pouch-store.js';
+import { SnapshotStore } from './store/snapshot.js';
 import type { Store } from './store/store.js';
+import { StoreHealth } from './store/store-health.js';
 import { Catalog } from './zone/catalog.js';
 import { ZoneSync } from './zone/zone-sync.js';
 import { seedZones } from './zone/zones-dir.js';
+import { startPages, type Pages } from './pages/pages.js';
 
 export interface RunningNode {
   dnsUdp: Listening;
@@ -24,28 +30,57 @@ export interface RunningNode {
   catalog: Catalog;
   store: Store;
   registry: Registry;
+  geo: GeoRuntime;
+  /** The asset server and deploys (src/pages). */
+  pages: Pages;
   close(): Promise<void>;
 }
 
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true });
-  const store = await PouchStore.open(path.join(config.dataDir, 'db'));
+  const store = await openStore(config);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'edgedns_process_' });
 
-  await ensureBootstrapKey(store, config.dataDir, config.nodeId);
-  if (config.zonesDir) await seedZones(store, config.zonesDir, logger);
+  // --replicate-from: the embedded store is filled from the cluster before and while the index follows it.
+  const stopReplica =
+    config.replicateFrom && store instanceof PouchStore
+      ? startReplica({ store, url: config.replicateFrom, prefix: config.dbPrefix, logger, registry })
+      : () => undefined;
+
+  // With CouchDB down these wait in the background; the node answers from its snapshot meanwhile.
+  const stopStartupWrites = await whenReachable(
+    async () => {
+      await ensureBootstrapKey(store, config.dataDir, config.nodeId);
+      if (config.zonesDir) await seedZones(store, config.zonesDir, logger);
+      if (config.zonesDir) await seedEdges(store, config.zonesDir, logger);
+    },
+    'bootstrap key and zone seeding',
+    logger,
+  );
 
   const catalog = new Catalog();
-  const sync = new ZoneSync({ store, catalog, logger, registry });
+  const health = new StoreHealth(registry);
+  // The embedded store is on local disk already; a remote one gets a local snapshot to start from when it is down.
+  const snapshot = isRemoteStore(store) ? new SnapshotStore({ dataDir: config.dataDir, logger, registry }) : undefined;
+  const sync = new ZoneSync({ store, catalog, logger, registry, health, snapshot });
   await sync.start();
+  // Geo routing: edges, pools and health from the store, probes started once per node, GeoIP for client locations.
+  const geo = await GeoRuntime.start({
+    store,
+    registry,
+    logger,
+    nodeId: config.nodeId,
+    config: { geoipPaths: config.geoipPaths, probe: { intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs } },
+  });
 
   const handler = createHandler({
     catalog,
-    chaos: { nodeId: config.nodeId, version: config.chaosVersion },
+    chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: () => health.text() },
     metrics: new DnsMetrics(registry),
     logger,
+    geo: geo.router,
   });
   const closers: (() => Promise<void>)[] = [];
   try {
@@ -54,13 +89,15 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     // Port 0 means "any": TCP then takes the port UDP got, so both transports share one number.
     const dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, { ...DEFAULT_TCP_OPTIONS, idleTimeoutMs: config.tcpIdleTimeoutMs });
     closers.push(dnsTcp.close);
-    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt });
+    const pages = await startPages(store, registry, logger, config.pages);
+    closers.push(pages.close);
+    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages });
     await api.listen({ host: config.api.host, port: config.api.port });
     closers.push(() => api.close());
     const apiAddress = api.server.address();
     const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.api.port;
     logger.info(
-      { dns: `${config.dns.host}:${dnsUdp.port}`, api: `${config.api.host}:${apiPort}`, zones: catalog.names(), store: store.description },
+      { dns: `${config.dns.host}:${dnsUdp.port}`, api: `${config.api.host}:${apiPort}`, http: `${config.pages.http.host}:${pages.port}`, zones: catalog.names(), store: store.description },
       'edgedns node started',
     );
     return {
@@ -70,14 +107,22 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       catalog,
       store,
       registry,
+      geo,
+      pages,
       close: async () => {
+        stopStartupWrites();
+        stopReplica();
         for (const close of closers.reverse()) await close();
+        await geo.close();
         await sync.stop();
         await store.close();
       },
     };
   } catch (err) {
+    stopStartupWrites();
+    stopReplica();
     for (const close of closers.reverse()) await close().catch(() => undefined);
+    await geo.close();
     await sync.stop();
     await store.close();
     throw err;

@@ -4,11 +4,29 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
+import type { StoreHealth } from '../store/store-health.js';
 import type { Catalog } from '../zone/catalog.js';
 import type { ZoneSync } from '../zone/zone-sync.js';
 import { installErrorHandler } from './error-handler.js';
 import { zoneRoutes } from './routes/zones.js';
+import { edgeRoutes } from './routes/edges.js';
+import { poolRoutes } from './routes/pools.js';
+import type { GeoRuntime } from '../geo/geo-runtime.js';
+import { conflictRoutes } from './routes/conflicts.js';
 import { httpMetrics } from './http-metrics.js';
+import type { Pages } from '../pages/pages.js';
+import { deployRoutes } from './routes/deploys.js';
+import { siteRoutes } from './routes/sites.js';
+import type { AcmeConfig } from '../config.js';
+import { createAuthGuard } from './auth.js';
+import { DEFAULT_FAILURE_LIMIT, type FailureLimitOptions } from './rate-limit.js';
+import { rrsetRoutes } from './routes/rrsets.js';
+import { keyRoutes } from './routes/keys.js';
+import { acmeRoutes } from './routes/acme.js';
+import { acmeDnsRoutes } from './routes/acme-dns.js';
+import { pdnsRoutes } from './routes/pdns.js';
+import { openapiRoutes } from './openapi.js';
+import { acmeMetrics, startSweeper } from '../acme/sweeper.js';
 
 export interface ApiOptions {
   store: Store;
@@ -18,6 +36,16 @@ export interface ApiOptions {
   logger: Logger;
   nodeId: string;
   startedAt: number;
+  /** Geo routing (edges, pools, explain); without it those routes are not offered. */
+  geo?: GeoRuntime;
+  /** How current the served data is; /healthz reports "degraded" with its age while the store is unreachable. */
+  health?: StoreHealth;
+  /** ACME challenge settings (TTL, lifetime, acme-dns domain); defaults when absent. */
+  acme?: AcmeConfig;
+  /** Failed authentications allowed per client address and window before 429. */
+  authFailureLimit?: FailureLimitOptions;
+  /** Pages (sites, deploys); without it those routes are not offered. */
+  pages?: Pages;
 }
 
 /** Zone files can be large; 10 MiB holds some hundred thousand records. */
@@ -35,7 +63,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addContentTypeParser(['text/plain', 'text/dns'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.get('/healthz', async () => ({
-    status: 'ok',
+    // Degraded, not down: DNS keeps answering from memory; monitors alert on the data's age.
+    status: options.health?.status().state === 'stale' ? 'degraded' : 'ok',
+    ...(options.health ? { data: options.health.status() } : {}),
     node: options.nodeId,
     zones: options.catalog.size,
     store: options.store.description,
@@ -46,6 +76,26 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return reply.type(options.registry.contentType).send(await options.registry.metrics());
   });
 
+  app.decorate('authGuard', createAuthGuard(options.registry, options.authFailureLimit ?? DEFAULT_FAILURE_LIMIT));
+  await app.register(openapiRoutes); // first: it collects every route registered after it
   await app.register(zoneRoutes, { store: options.store, sync: options.sync, catalog: options.catalog });
+  await app.register(rrsetRoutes, { store: options.store, sync: options.sync, catalog: options.catalog });
+  await app.register(keyRoutes, { store: options.store });
+  const acme = { ttl: options.acme?.ttl ?? 60, lifetimeMs: options.acme?.lifetimeMs ?? 3600_000 };
+  const acmeOptions = { store: options.store, sync: options.sync, catalog: options.catalog, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };
+  await app.register(acmeRoutes, acmeOptions);
+  await app.register(acmeDnsRoutes, { ...acmeOptions, domain: options.acme?.dnsDomain });
+  await app.register(pdnsRoutes, { store: options.store, sync: options.sync, catalog: options.catalog });
+  const stopSweeper = startSweeper({ ...acmeOptions, logger: options.logger });
+  app.addHook('onClose', async () => stopSweeper());
+  if (options.geo) {
+    await app.register(edgeRoutes, { store: options.store, geo: options.geo });
+    await app.register(poolRoutes, { store: options.store, geo: options.geo, catalog: options.catalog });
+  }
+  await app.register(conflictRoutes, { store: options.store });
+  if (options.pages) {
+    await app.register(deployRoutes, { store: options.store, pages: options.pages });
+    await app.register(siteRoutes, { store: options.store, pages: options.pages });
+  }
   return app;
 }

@@ -7,7 +7,7 @@ import type { Flags } from '../config.js';
 export class ApiRequestError extends Error {}
 
 export interface ApiClient {
-  request(method: string, path: string, options?: { body?: string; contentType?: string }): Promise<Response>;
+  request(method: string, path: string, options?: { body?: RequestInit['body']; contentType?: string }): Promise<Response>;
 }
 
 export async function apiClient(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {

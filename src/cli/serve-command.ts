@@ -17,6 +17,23 @@ Options (each also from an environment variable):
   --node-id NAME         this node's name, answered to CHAOS id.server (EDGEDNS_NODE_ID, default hostname)
   --chaos-version TEXT   answer CHAOS version.bind with TEXT (EDGEDNS_CHAOS_VERSION; default REFUSED)
   --tcp-idle-timeout S   close TCP connections idle for S seconds (EDGEDNS_TCP_IDLE_TIMEOUT, default 10)
+  --http HOST:PORT       asset server for deployed sites (EDGEDNS_HTTP, default 127.0.0.1:8080; port 80 in production)
+  --preview-domain NAME  <deployment-id>.NAME serves that deployment (EDGEDNS_PREVIEW_DOMAIN, default preview.localhost)
+  --pages-cache-mb N     MiB of hot files kept in memory (EDGEDNS_PAGES_CACHE_MB, default 64)
+  --pages-max-files N    files per deployment (EDGEDNS_PAGES_MAX_FILES, default 20000)
+  --pages-immutable-max-age S   Cache-Control max-age for fingerprinted files like app.3f9a1c2e.js
+                         (EDGEDNS_PAGES_IMMUTABLE_MAX_AGE, default 31536000; 0: always revalidate)
+  --geoip PATH[,PATH]    GeoIP .mmdb files, GeoLite2/GeoIP2 City or DB-IP City Lite (EDGEDNS_GEOIP; default the
+                         DB-IP City Lite package; "none" for no GeoIP)
+  --probe-interval S     probe every edge a pool uses every S seconds (EDGEDNS_PROBE_INTERVAL, default 10)
+  --probe-timeout S      a probe fails after S seconds (EDGEDNS_PROBE_TIMEOUT, default 2)
+  --couchdb URL          use CouchDB as the store (EDGEDNS_COUCHDB; credentials in the URL or
+                         EDGEDNS_COUCHDB_USER / EDGEDNS_COUCHDB_PASSWORD); default: embedded store in --data
+  --db-prefix P          CouchDB database name prefix (EDGEDNS_DB_PREFIX, default edgedns_)
+  --replicate-from URL   embedded store only: pull continuously from this CouchDB server (EDGEDNS_REPLICATE_FROM)
+  --acme-ttl S           TTL of ACME challenge TXT records (EDGEDNS_ACME_TTL, default 60)
+  --acme-lifetime S      challenge values expire after S seconds unless removed (EDGEDNS_ACME_LIFETIME, default 3600)
+  --acme-dns-domain NAME acme-dns registrations get <uuid>.NAME (EDGEDNS_ACME_DNS_DOMAIN; default: acme-dns off)
   --log-level LEVEL      pino level: debug, info, warn, error (EDGEDNS_LOG_LEVEL, default info)
 `;
 

@@ -7,6 +7,8 @@ import type { EncodedSections } from './answer-encoder.js';
 export interface ChaosConfig {
   nodeId: string;
   version?: string;
+  /** Text for CHAOS TXT health.edgedns. ("ok" or "stale <seconds>"), read per query from memory; REFUSED when unset. */
+  health?: () => string;
 }
 
 function txtRecord(text: string): Buffer {
@@ -48,7 +50,12 @@ export function createChaos(config: ChaosConfig): (qname: string, qtype: number)
     ['version.bind.', version],
     ['version.server.', version],
   ]);
+  const health = config.health;
   return (qname, qtype) => {
+    if (qname === 'health.edgedns.' && health) {
+      // Built per query (the age changes every second); a few bytes, no I/O, for dig-based monitors.
+      return qtype === Type.TXT || qtype === Type.ANY ? answer(txtRecord(health())) : answer(undefined);
+    }
     if (!names.has(qname)) return { rcode: Rcode.REFUSED };
     const record = names.get(qname);
     if (!record) return { rcode: Rcode.REFUSED };

@@ -3,7 +3,9 @@
 
 import type { Logger } from 'pino';
 import { Catalog } from '../zone/catalog.js';
-import { lookup } from '../zone/lookup.js';
+import { resolveDynamic } from '../geo/dynamic-answer.js';
+import type { GeoAnswerer } from '../geo/router.js';
+import { lookup, type LookupResult } from '../zone/lookup.js';
 import type { ZoneIndex } from '../zone/zone-index.js';
 import { encodeSections, type EncodedSections } from './answer-encoder.js';
 import { createChaos, type ChaosConfig } from './chaos.js';
@@ -17,9 +19,12 @@ export interface HandlerOptions {
   chaos: ChaosConfig;
   metrics: DnsMetrics;
   logger: Logger;
+  /** Answers dynamic (pool) RRsets; without it they answer NODATA. */
+  geo?: GeoAnswerer;
 }
 
-export type DnsHandler = (message: Buffer, transport: Transport) => Buffer | undefined;
+/** `remote` is the client's (the resolver's) address: the client location when the query has no ECS. */
+export type DnsHandler = (message: Buffer, transport: Transport, remote?: string) => Buffer | undefined;
 
 const TCP_LIMIT = 65535;
 /** Qtypes below this are cached per node; a flood of random high qtypes then cannot grow the cache. */
@@ -33,26 +38,45 @@ function sizeLimit(query: { edns?: { udpSize: number } }, transport: Transport):
   return Math.min(Math.max(query.edns.udpSize, MIN_UDP_PAYLOAD), EDNS_UDP_PAYLOAD);
 }
 
-function answerFromZone(zone: ZoneIndex, query: Query): EncodedSections {
+interface ZoneAnswer {
+  sections: EncodedSections;
+  /** ECS scope prefix for the reply: 0 unless a dynamic answer depended on the client's network. */
+  scope: number;
+}
+
+function answerFromZone(zone: ZoneIndex, query: Query, geo: GeoAnswerer | undefined, remote: string | undefined): ZoneAnswer {
   const { qname, qtype } = query;
   const node = zone.nodes.get(qname);
-  if (!node || qtype >= CACHEABLE_QTYPES) return encodeSections(lookup(zone, qname, qtype), qname, query.qnameWireLength);
-  // Every type a node lacks gets the same answer unless a CNAME or the DS rule makes it depend on the type.
-  const specific = node.rrsets.has(qtype) || node.rrsets.has(Type.CNAME) || qtype === Type.DS || qtype === Type.ANY;
-  const key = specific ? qtype : NODATA_KEY;
-  let cached = node.answerCache.get(key) as EncodedSections | undefined;
-  if (!cached) {
-    cached = encodeSections(lookup(zone, qname, qtype), qname, query.qnameWireLength);
-    node.answerCache.set(key, cached);
+  let result: LookupResult;
+  if (!node || qtype >= CACHEABLE_QTYPES) result = lookup(zone, qname, qtype);
+  else {
+    // Every type a node lacks gets the same answer unless a CNAME or the DS rule makes it depend on the type.
+    const specific = node.rrsets.has(qtype) || node.rrsets.has(Type.CNAME) || qtype === Type.DS || qtype === Type.ANY;
+    const key = specific ? qtype : NODATA_KEY;
+    // Static answers are cached as bytes; a dynamic one as its lookup result, selected and encoded per query.
+    const cached = node.answerCache.get(key) as EncodedSections | LookupResult | undefined;
+    if (cached && !('kind' in cached)) return { sections: cached, scope: 0 };
+    if (cached) result = cached;
+    else {
+      result = lookup(zone, qname, qtype);
+      if (!result.dynamic) {
+        const sections = encodeSections(result, qname, query.qnameWireLength);
+        node.answerCache.set(key, sections);
+        return { sections, scope: 0 };
+      }
+      node.answerCache.set(key, result);
+    }
   }
-  return cached;
+  if (!result.dynamic) return { sections: encodeSections(result, qname, query.qnameWireLength), scope: 0 };
+  const resolved = resolveDynamic(zone, result, geo, query.edns?.ecs, remote);
+  return { sections: encodeSections(resolved.result, qname, query.qnameWireLength), scope: resolved.scopePrefix };
 }
 
 export function createHandler(options: HandlerOptions): DnsHandler {
   const { catalog, metrics, logger } = options;
   const chaos = createChaos(options.chaos);
 
-  return function handle(message, transport) {
+  return function handle(message, transport, remote) {
     const started = performance.now();
     let qtype = -1;
     let input: ResponseInput | undefined;
@@ -93,7 +117,9 @@ export function createHandler(options: HandlerOptions): DnsHandler {
         const zone = catalog.find(query.qname);
         if (!zone) rcode = Rcode.REFUSED; // authoritative only: never recursion (RFC 1034 §4.3.1)
         else {
-          sections = answerFromZone(zone, query);
+          const answered = answerFromZone(zone, query, options.geo, remote);
+          sections = answered.sections;
+          input.ecsScope = answered.scope;
           rcode = sections.rcode;
         }
       }

@@ -15,6 +15,8 @@ export interface ResponseInput {
   edns?: Edns;
   /** Largest response the transport allows (UDP: from EDNS or 512; TCP: 65535). */
   limit: number;
+  /** SCOPE PREFIX-LENGTH of the client-subnet option echoed when the query had one (RFC 7871 §7.2.1); 0 if unset. */
+  ecsScope?: number;
 }
 
 const FLAG_QR = 0x8000;
@@ -23,23 +25,42 @@ const FLAG_TC = 0x0200;
 /** Opcode, RD and CD are echoed from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6). */
 const ECHOED = 0x7800 | 0x0100 | 0x0010;
 const OPT_SIZE = 11;
+const OPT_ECS = 8;
 
-function writeOpt(buf: Buffer, off: number, extendedRcode: number, edns: Edns): number {
+/** Octets of the OPT record: fixed part plus the echoed client-subnet option, if the query had one. */
+function optSize(edns: Edns): number {
+  return OPT_SIZE + (edns.ecs ? 8 + edns.ecs.address.length : 0);
+}
+
+function writeOpt(buf: Buffer, off: number, extendedRcode: number, edns: Edns, ecsScope: number): number {
   buf[off] = 0;
   buf.writeUInt16BE(Type.OPT, off + 1);
   buf.writeUInt16BE(EDNS_UDP_PAYLOAD, off + 3);
   buf[off + 5] = extendedRcode;
   buf[off + 6] = 0; // version 0, the only one we speak
   buf.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, off + 7); // DO echoed (RFC 3225 §3)
-  buf.writeUInt16BE(0, off + 9);
-  return off + OPT_SIZE;
+  const ecs = edns.ecs;
+  if (!ecs) {
+    buf.writeUInt16BE(0, off + 9);
+    return off + OPT_SIZE;
+  }
+  // RFC 7871 §7.2.1: family, source prefix and address as the query sent them, with our scope
+  buf.writeUInt16BE(8 + ecs.address.length, off + 9);
+  let p = off + OPT_SIZE;
+  buf.writeUInt16BE(OPT_ECS, p);
+  buf.writeUInt16BE(4 + ecs.address.length, p + 2);
+  buf.writeUInt16BE(ecs.family, p + 4);
+  buf[p + 6] = ecs.sourcePrefix;
+  buf[p + 7] = Math.min(ecsScope, ecs.family === 1 ? 32 : 128);
+  p += 8;
+  p += ecs.address.copy(buf, p);
+  return p;
 }
 
 export function buildResponse(input: ResponseInput, rcode: number, sections?: EncodedSections): Buffer {
   const { message, edns } = input;
   const questionLength = input.questionEnd - 12;
-  const optSize = edns ? OPT_SIZE : 0;
-  const fixed = 12 + questionLength + optSize;
+  const fixed = 12 + questionLength + (edns ? optSize(edns) : 0);
 
   let body = sections?.bytes.length ?? 0;
   let answerCount = sections?.answerCount ?? 0;
@@ -70,6 +91,6 @@ export function buildResponse(input: ResponseInput, rcode: number, sections?: En
   message.copy(out, 12, 12, input.questionEnd);
   let off = 12 + questionLength;
   if (sections && body > 0) off += sections.bytes.copy(out, off, 0, body);
-  if (edns) writeOpt(out, off, rcode >>> 4, edns);
+  if (edns) writeOpt(out, off, rcode >>> 4, edns, input.ecsScope ?? 0);
   return out;
 }

@@ -27,7 +27,7 @@ function serveConnection(socket: net.Socket, handle: DnsHandler, options: TcpOpt
       if (pending.length < 2 + length) break;
       const message = pending.subarray(2, 2 + length);
       pending = pending.subarray(2 + length);
-      const response = handle(message, 'tcp');
+      const response = handle(message, 'tcp', socket.remoteAddress);
       if (!response) {
         // RFC 7766 §6.2.4-ish: nothing sensible to say to garbage; close rather than keep reading it
         socket.end();

@@ -14,7 +14,7 @@ export interface Listening {
 export function listenUdp(host: string, port: number, handle: DnsHandler, logger: Logger): Promise<Listening> {
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
   socket.on('message', (message, remote) => {
-    const response = handle(message, 'udp');
+    const response = handle(message, 'udp', remote.address);
     if (response) socket.send(response, remote.port, remote.address);
   });
   return new Promise((resolve, reject) => {

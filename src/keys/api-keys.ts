@@ -16,6 +16,9 @@ export interface KeyDoc extends StoredDoc {
   scope: string;
   hash: string;
   createdAt: string;
+  expiresAt?: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
 }
 
 export function hashKey(secret: string): string {
@@ -52,6 +55,8 @@ export async function ensureBootstrapKey(store: Store, dataDir: string, nodeId: 
   const id = `${KEY_PREFIX}bootstrap-${nodeId}`;
   const hash = hashKey(secret);
   const existing = (await store.get(id)) as KeyDoc | undefined;
+  // An ordinary admin key from here on: once revoked (edgedns key revoke) it stays revoked.
+  if (existing?.revokedAt && existing.hash === hash) return secret;
   if (!existing || existing.hash !== hash) {
     const doc: KeyDoc = { _id: id, type: 'key', name: `bootstrap admin key of node ${nodeId}`, scope: 'admin', hash, createdAt: new Date().toISOString() };
     if (existing) doc._rev = existing._rev;
@@ -66,14 +71,31 @@ export interface Principal {
   scope: string;
 }
 
+export type AuthResult = { principal: Principal } | { failure: 'unknown' | 'revoked' | 'expired'; name?: string };
+
+/** Last use is written at most this often per key, so reads do not turn into a write each. */
+const LAST_USE_INTERVAL_MS = 60_000;
+
 export async function authenticate(store: Store, secret: string): Promise<Principal | undefined> {
+  const result = await checkKey(store, secret);
+  return 'principal' in result ? result.principal : undefined;
+}
+
+export async function checkKey(store: Store, secret: string, now = Date.now()): Promise<AuthResult> {
   const presented = Buffer.from(hashKey(secret), 'hex');
   for (const doc of await store.list(KEY_PREFIX)) {
     if (doc.type !== 'key' || typeof doc.hash !== 'string') continue;
     const stored = Buffer.from(doc.hash, 'hex');
     if (stored.length === presented.length && timingSafeEqual(stored, presented)) {
-      return { keyId: doc._id, name: String(doc.name), scope: String(doc.scope) };
+      const key = doc as KeyDoc;
+      if (key.revokedAt) return { failure: 'revoked', name: key.name };
+      if (key.expiresAt && Date.parse(key.expiresAt) <= now) return { failure: 'expired', name: key.name };
+      if (!key.lastUsedAt || now - Date.parse(key.lastUsedAt) > LAST_USE_INTERVAL_MS) {
+        // best effort: a conflicting write (another node, a revoke) wins and the next use tries again
+        store.put({ ...key, lastUsedAt: new Date(now).toISOString() }).catch(() => undefined);
+      }
+      return { principal: { keyId: doc._id, name: String(doc.name), scope: String(doc.scope) } };
     }
   }
-  return undefined;
+  return { failure: 'unknown' };
 }

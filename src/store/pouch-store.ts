@@ -16,10 +16,17 @@ import {
   type WriteResult,
 } from './store.js';
 
+/** What a pull replication reports: documents written, and its state ("idle" = caught up and waiting). */
+export interface PullEvents {
+  onPulled(docs: number): void;
+  onState(state: 'active' | 'idle' | 'retrying' | 'denied' | 'error', err?: Error): void;
+}
+
 export class PouchStore implements Store {
   readonly description: string;
   readonly #db: PouchDB;
   readonly #followers = new Set<ChangesFollower>();
+  readonly #replications = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
   private constructor(db: PouchDB, dir: string) {
@@ -147,6 +154,58 @@ export class PouchStore implements Store {
     return follower;
   }
 
+  async getMany(ids: string[]): Promise<(StoredDoc | undefined)[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.#db.allDocs({ keys: ids, include_docs: true });
+    return rows.map((row) => (row.error === undefined && row.doc && row.value.deleted !== true ? row.doc : undefined));
+  }
+
+  async putAttachment(id: string, name: string, rev: string | undefined, data: Buffer, contentType: string): Promise<WriteResult> {
+    try {
+      const result =
+        rev === undefined
+          ? await this.#db.putAttachment(id, name, data, contentType)
+          : await this.#db.putAttachment(id, name, rev, data, contentType);
+      return { id: result.id, rev: result.rev };
+    } catch (err) {
+      throw translate(err, id);
+    }
+  }
+
+  async getAttachment(id: string, name: string): Promise<Buffer | undefined> {
+    try {
+      return await this.#db.getAttachment(id, name);
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Pulls continuously from a CouchDB database URL into this store (the embedded edge replica). PouchDB retries with
+   * the backoff given; the returned function stops it.
+   */
+  replicateFrom(url: string, events: PullEvents): () => void {
+    const replication = this.#db.replicate.from(url, {
+      live: true,
+      retry: true,
+      back_off_function: (delay) => Math.min(delay === 0 ? 250 : delay * 2, 5000),
+      // Design documents (CouchDB views) are the server's own business, not data this node serves.
+      filter: (doc) => !doc._id.startsWith('_design/'),
+    });
+    replication.on('change', (info) => events.onPulled(info.docs_written));
+    replication.on('paused', (err) => events.onState(err === undefined ? 'idle' : 'retrying', err === undefined ? undefined : asError(err)));
+    replication.on('active', () => events.onState('active'));
+    replication.on('denied', (err) => events.onState('denied', asError(err)));
+    replication.on('error', (err) => events.onState('error', asError(err)));
+    const cancel = (): void => replication.cancel();
+    this.#replications.add(cancel);
+    return () => {
+      this.#replications.delete(cancel);
+      cancel();
+    };
+  }
+
   close(): Promise<void> {
     // PouchDB rejects a second close; ours is idempotent so shutdown paths need not coordinate.
     this.#closing ??= this.#shutdown();
@@ -154,6 +213,7 @@ export class PouchStore implements Store {
   }
 
   async #shutdown(): Promise<void> {
+    for (const cancel of this.#replications) cancel();
     await Promise.all([...this.#followers].map((follower) => follower.cancel()));
     await this.#db.close();
   }

@@ -28,6 +28,7 @@ declare module 'pouchdb' {
       startkey?: string;
       endkey?: string;
       include_docs?: boolean;
+      keys?: string[];
     }
 
     interface AllDocsRow {
@@ -35,6 +36,8 @@ declare module 'pouchdb' {
       key: string;
       value: { rev: string; deleted?: boolean };
       doc?: Doc | null;
+      /** Set instead of `value` for a key asked for with `keys` that was never written ("not_found"). */
+      error?: string;
     }
 
     interface AllDocsResponse {
@@ -82,6 +85,25 @@ declare module 'pouchdb' {
       adapter?: string;
       auto_compaction?: boolean;
     }
+
+    interface ReplicateOptions {
+      live?: boolean;
+      retry?: boolean;
+      /** Next delay in ms from the previous one (0 at first). */
+      back_off_function?: (delay: number) => number;
+      /** Runs in this process on each document before it is written. */
+      filter?: (doc: Doc) => boolean;
+    }
+
+    /** A live replication: an event emitter until cancelled. */
+    interface Replication {
+      on(event: 'change', listener: (info: { docs_written: number; docs: Doc[] }) => void): this;
+      on(event: 'paused', listener: (err?: unknown) => void): this;
+      on(event: 'active', listener: () => void): this;
+      on(event: 'denied' | 'error', listener: (err: unknown) => void): this;
+      on(event: 'complete', listener: (info: unknown) => void): this;
+      cancel(): void;
+    }
   }
 
   class PouchDB {
@@ -95,6 +117,11 @@ declare module 'pouchdb' {
     changes(options?: PouchDB.ChangesOptions): Promise<PouchDB.ChangesResponse>;
     info(): Promise<PouchDB.Info>;
     close(): Promise<void>;
+    putAttachment(docId: string, attachmentId: string, rev: string, attachment: Buffer, type: string): Promise<PouchDB.OkResponse>;
+    putAttachment(docId: string, attachmentId: string, attachment: Buffer, type: string): Promise<PouchDB.OkResponse>;
+    /** In Node, a Buffer. */
+    getAttachment(docId: string, attachmentId: string): Promise<Buffer>;
+    replicate: { from(source: string, options?: PouchDB.ReplicateOptions): PouchDB.Replication };
   }
 
   export = PouchDB;

@@ -5,7 +5,17 @@ export interface StoredDoc {
   _id: string;
   _rev?: string;
   _deleted?: boolean;
+  /** Attachment stubs, as CouchDB returns them with a document. Writing a document without them drops them. */
+  _attachments?: Record<string, AttachmentStub>;
   [field: string]: unknown;
+}
+
+export interface AttachmentStub {
+  content_type: string;
+  /** Bytes; CouchDB sends it for stubs, PouchDB too. */
+  length?: number;
+  digest?: string;
+  stub?: boolean;
 }
 
 export interface Change {
@@ -63,6 +73,19 @@ export interface Store {
   changes(since: string, limit?: number): Promise<ChangesBatch>;
   /** Follows changes after `since` continuously until cancelled. */
   follow(options: FollowOptions): ChangesFollower;
+  /**
+   * The documents with these ids, in the same order; undefined where one is missing or deleted. Attachments come as
+   * stubs in `_attachments` (name → {content_type, length, digest}), never their bytes.
+   */
+  getMany(ids: string[]): Promise<(StoredDoc | undefined)[]>;
+  /**
+   * Adds or replaces attachment `name` of document `id` (CouchDB attachments: binary, replicated with the document).
+   * `rev` is the document's current revision, or undefined to create the document. Throws ConflictError when `rev`
+   * is not current (or is undefined and the document exists).
+   */
+  putAttachment(id: string, name: string, rev: string | undefined, data: Buffer, contentType: string): Promise<WriteResult>;
+  /** The bytes of an attachment, or undefined when the document or the attachment does not exist. */
+  getAttachment(id: string, name: string): Promise<Buffer | undefined>;
   close(): Promise<void>;
 }
 

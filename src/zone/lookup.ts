@@ -24,6 +24,13 @@ export interface LookupResult {
   additional: SectionEntry[];
   /** True when the answer came from a wildcard, so it depends on the exact question name. */
   synthesized: boolean;
+  /** True when a section holds a dynamic (pool) RRset: its addresses are chosen per query, never cached per node. */
+  dynamic: boolean;
+}
+
+function hasPool(entries: SectionEntry[]): boolean {
+  for (const entry of entries) if (entry.rrset.pool !== undefined) return true;
+  return false;
 }
 
 /** RFC 1034 recommends a bound; 16 is generous for in-zone chains and stops loops. */
@@ -85,7 +92,7 @@ export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupRes
   const authority: SectionEntry[] = [];
   const additional: SectionEntry[] = [];
   const result = (kind: LookupKind, rcode: number, authoritative = true, synthesized = false): LookupResult => ({
-    kind, rcode, authoritative, answer, authority, additional, synthesized,
+    kind, rcode, authoritative, answer, authority, additional, synthesized, dynamic: hasPool(answer) || hasPool(additional),
   });
   const negative = (kind: LookupKind, rcode: number, synthesized: boolean): LookupResult => {
     authority.push({ owner: zone.apex.key, ownerNode: zone.apex, rrset: zone.negativeSoa });

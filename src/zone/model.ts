@@ -9,7 +9,15 @@ export interface RRset {
   ttl: number;
   /** Canonical presentation rdata, names absolute; one string per record, duplicates removed. */
   records: string[];
+  /**
+   * A dynamic A/AAAA RRset: the addresses come from this pool's edges, chosen per query (src/geo); `records` is
+   * then empty. Zone-file dialect: `www 30 IN POOL default`.
+   */
+  pool?: string;
 }
+
+/** Pool names: what a dynamic RRset may name (also the pool document's key). */
+export const POOL_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export interface Zone {
   /** Apex key: absolute, lower-case ("example.com."). */

@@ -6,7 +6,7 @@
 // apex); below a cut only A/AAAA glue. knot 3.2 loads such zones without a word; we prefer to say so.
 
 import { typeName } from '../dns/constants.js';
-import { MAX_TTL, type RRset, type Zone } from './model.js';
+import { MAX_TTL, POOL_NAME, type RRset, type Zone } from './model.js';
 import { isInZone, lowerAscii, NameError, nameKey, normalizeName, parentKey } from './names.js';
 import { parseRdataText, RdataError, rdataKey, rrTypeCode } from './rdata.js';
 
@@ -75,6 +75,12 @@ function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[]): void {
   if (typeName(code) !== type) add(`type should be written ${typeName(code)}`);
   if (!Number.isInteger(rrset.ttl) || rrset.ttl < 0 || rrset.ttl > MAX_TTL) {
     add(`TTL ${rrset.ttl} is not an integer 0-${MAX_TTL} (RFC 2181 §8)`);
+  }
+  if (rrset.pool !== undefined) {
+    if (type !== 'A' && type !== 'AAAA') add(`only A and AAAA RRsets can name a pool, not ${type}`);
+    if (typeof rrset.pool !== 'string' || !POOL_NAME.test(rrset.pool)) add(`pool name "${String(rrset.pool)}" must be 1-63 of a-z, 0-9, "-", "_"`);
+    if (rrset.records.length > 0) add('a dynamic RRset names a pool instead of records; it cannot have both');
+    return;
   }
   if (rrset.records.length === 0) add('RRset has no records');
   const seen = new Set<string>();
@@ -165,6 +171,8 @@ export interface RRsetInput {
   type: string;
   ttl: number;
   records: string[];
+  /** A dynamic A/AAAA RRset: answered from this pool's edges; `records` must then be empty. */
+  pool?: string;
 }
 
 /**
@@ -193,6 +201,12 @@ export function normalizeRRset(input: RRsetInput, zone: string): RRset {
   const type = typeName(code);
   if (!Number.isInteger(input.ttl) || input.ttl < 0 || input.ttl > MAX_TTL) {
     throw new RRsetError(`TTL ${input.ttl} is not an integer 0-${MAX_TTL} (RFC 2181 §8)`);
+  }
+  if (input.pool !== undefined) {
+    if (type !== 'A' && type !== 'AAAA') throw new RRsetError(`only A and AAAA RRsets can name a pool, not ${type}`);
+    if (typeof input.pool !== 'string' || !POOL_NAME.test(input.pool)) throw new RRsetError(`pool name "${String(input.pool)}" must be 1-63 of a-z, 0-9, "-", "_"`);
+    if (input.records.length > 0) throw new RRsetError(`${name} ${type} names pool ${input.pool}; it cannot also have records`);
+    return { name, type, ttl: input.ttl, records: [], pool: input.pool };
   }
   if (input.records.length === 0) throw new RRsetError(`${name} ${type} has no records`);
   const records: string[] = [];

@@ -18,6 +18,8 @@ export interface RRsetDoc extends StoredDoc {
   rrtype: string;
   ttl: number;
   records: string[];
+  /** Set for a dynamic A/AAAA RRset (records empty): the pool whose edges answer. */
+  pool?: string;
 }
 
 export const ZONE_PREFIX = 'zone/';
@@ -59,11 +61,14 @@ export function rrsetToDoc(zone: string, rrset: RRset): RRsetDoc {
     rrtype: rrset.type,
     ttl: rrset.ttl,
     records: rrset.records,
+    ...(rrset.pool !== undefined ? { pool: rrset.pool } : {}),
   };
 }
 
 export function docToRRset(doc: RRsetDoc): RRset {
-  return { name: doc.name, type: doc.rrtype, ttl: doc.ttl, records: doc.records };
+  const rrset: RRset = { name: doc.name, type: doc.rrtype, ttl: doc.ttl, records: doc.records };
+  if (typeof doc.pool === 'string') rrset.pool = doc.pool;
+  return rrset;
 }
 
 export function docsToZone(zone: string, docs: Iterable<RRsetDoc>): Zone {

@@ -20,6 +20,8 @@ export interface IndexedRRset {
   records: IndexedRecord[];
   /** All records' tails back to back, each to be preceded by the owner name. */
   tailBytes: number;
+  /** A dynamic RRset (no records here): its addresses are chosen per query from this pool (src/geo). */
+  pool?: string;
 }
 
 export interface ZoneNode {
@@ -58,6 +60,7 @@ function encodeTail(type: number, ttl: number, rdata: Buffer): Buffer {
 function indexRRset(zoneName: string, rrset: RRset): IndexedRRset {
   const type = typeCode(rrset.type);
   if (type === undefined) throw new ZoneIndexError(`${rrset.name} has unknown type ${rrset.type}`);
+  if (rrset.pool !== undefined) return { type, ttl: rrset.ttl, records: [], tailBytes: 0, pool: rrset.pool };
   const records = rrset.records.map((text) => {
     const parsed = parseRdataText(rrset.type, text, zoneName);
     return { tail: encodeTail(type, rrset.ttl, parsed.wire), target: parsed.target };
@@ -82,7 +85,7 @@ export function buildZoneIndex(zone: Zone): ZoneIndex {
       nodes.set(rrset.name, node);
     }
     const indexed = indexRRset(zone.name, rrset);
-    if (indexed.records.length > 0) node.rrsets.set(indexed.type, indexed);
+    if (indexed.records.length > 0 || indexed.pool !== undefined) node.rrsets.set(indexed.type, indexed);
   }
 
   // Empty non-terminals exist (RFC 4592 §2.2.2): they answer NODATA and block wildcards beneath them.

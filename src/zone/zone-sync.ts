@@ -5,7 +5,10 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Change, ChangesFollower, Store, StoredDoc } from '../store/store.js';
+import type { SnapshotStore } from '../store/snapshot.js';
+import type { StoreHealth } from '../store/store-health.js';
 import type { Catalog } from './catalog.js';
+import type { Zone } from './model.js';
 import { assertValidZone } from './validate.js';
 import { buildZoneIndex } from './zone-index.js';
 import { docsToZone, isRRsetDoc, isZoneDoc, ZONE_PREFIX, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
@@ -17,9 +20,18 @@ export interface ZoneSyncOptions {
   registry: Registry;
   /** Changes arriving within this window are applied together (an import writes many documents at once). */
   debounceMs?: number;
+  /** Local snapshot + checkpoint: start from it when the store is unreachable, catch up from it when it is back. */
+  snapshot?: SnapshotStore;
+  /** Told when the data is in sync with the store and when the feed is lost. */
+  health?: StoreHealth;
+  /** Reconnection backoff cap (default 5 s: a node polling its own database that often costs nothing). */
+  maxBackoffMs?: number;
 }
 
-const MAX_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 5_000;
+/** Catch-up reads the feed in pages of this many; the page count is bounded so a broken feed cannot loop us. */
+const CATCH_UP_PAGE = 500;
+const CATCH_UP_MAX_PAGES = 100_000;
 
 export class ZoneSync {
   private readonly zones = new Map<string, ZoneDoc>();
@@ -36,21 +48,123 @@ export class ZoneSync {
   private readonly builds: Counter<'result'>;
   private readonly changes: Counter;
   private readonly zoneGauge: Gauge;
+  private readonly syncs: Counter<'mode'>;
+  /** lastSeq was issued by this store (false before the first sync, or after a snapshot from another store). */
+  private seqValid = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ZoneSyncOptions) {
     const registers = [options.registry];
     this.builds = new Counter({ name: 'edgedns_zone_builds_total', help: 'Zone index builds, by result', labelNames: ['result'], registers });
     this.changes = new Counter({ name: 'edgedns_store_changes_total', help: 'Documents received from the store changes feed', registers });
     this.zoneGauge = new Gauge({ name: 'edgedns_zones', help: 'Zones being served', registers, collect: () => this.zoneGauge.set(options.catalog.size) });
+    this.syncs = new Counter({
+      name: 'edgedns_store_syncs_total',
+      help: 'Times the zone data was brought in sync with the store: full read, or catch-up from the checkpoint',
+      labelNames: ['mode'],
+      registers,
+    });
   }
 
+  /**
+   * Serves the local snapshot first when there is one, then brings it in sync with the store: from the checkpoint
+   * when it has one, else by a full read. With the store unreachable it keeps what it has (snapshot or nothing),
+   * and reconnects in the background with capped backoff.
+   */
   async start(): Promise<void> {
+    const snapshot = await this.options.snapshot?.load();
+    if (snapshot) {
+      for (const doc of snapshot.docs) this.apply(doc);
+      this.flush();
+      this.seqValid = snapshot.checkpoint.storeId === this.options.store.description;
+      this.lastSeq = snapshot.checkpoint.seq;
+      this.options.health?.restoredFrom(Date.parse(snapshot.checkpoint.syncedAt));
+      this.options.logger.info({ zones: this.options.catalog.size, syncedAt: snapshot.checkpoint.syncedAt }, 'serving the local snapshot');
+    }
+    try {
+      await this.connect();
+    } catch (err) {
+      this.options.health?.markDown();
+      this.options.logger.warn({ err: (err as Error).message }, 'store unreachable at start; serving what the snapshot holds and reconnecting');
+      this.scheduleReconnect();
+    }
+  }
+
+  /** Brings memory in sync with the store, then follows its feed. */
+  private async connect(): Promise<void> {
+    if (this.seqValid) await this.catchUp();
+    else await this.fullRead();
+    if (this.stopped) return;
+    this.options.health?.markSynced();
+    this.saveSnapshot();
+    this.follow();
+  }
+
+  private async fullRead(): Promise<void> {
     const { store } = this.options;
     const seq = await store.updateSeq();
-    for (const doc of await store.list('')) this.apply(doc);
-    this.flush();
+    const docs = await store.list('');
+    // Replace, not merge: whatever the snapshot held that the store no longer has must go.
+    for (const name of this.zones.keys()) this.dirty.add(name);
+    this.zones.clear();
+    this.rrsets.clear();
+    this.owners.clear();
+    for (const doc of docs) this.apply(doc);
     this.lastSeq = seq;
-    this.follow();
+    this.seqValid = true;
+    this.flush();
+    this.syncs.labels('full').inc();
+  }
+
+  private async catchUp(): Promise<void> {
+    const { store } = this.options;
+    let applied = 0;
+    for (let page = 0; page < CATCH_UP_MAX_PAGES; page++) {
+      const batch = await store.changes(this.lastSeq, CATCH_UP_PAGE);
+      for (const change of batch.results) {
+        if (change.deleted || !change.doc) this.remove(change.id);
+        else this.apply(change.doc);
+      }
+      applied += batch.results.length;
+      this.lastSeq = batch.lastSeq;
+      if (batch.results.length === 0) break;
+    }
+    this.flush();
+    this.syncs.labels('checkpoint').inc();
+    this.options.logger.info({ changes: applied }, 'caught up from the checkpoint');
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? MAX_BACKOFF_MS);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      const follower = this.follower;
+      this.follower = undefined;
+      void (follower?.cancel() ?? Promise.resolve())
+        .then(() => this.connect())
+        .then(
+          () => {
+            this.backoffMs = 250;
+            this.options.logger.info('store reachable again; in sync');
+          },
+          (err: unknown) => {
+            this.options.logger.warn({ err: (err as Error).message, retryInMs: this.backoffMs }, 'store still unreachable');
+            this.scheduleReconnect();
+          },
+        );
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private saveSnapshot(): void {
+    const { snapshot, store, health } = this.options;
+    if (!snapshot || !this.seqValid) return;
+    snapshot.schedule(() => ({
+      checkpoint: { seq: this.lastSeq, storeId: store.description, syncedAt: new Date(health?.syncedAt() ?? Date.now()).toISOString() },
+      docs: [...this.zones.values(), ...[...this.rrsets.values()].flatMap((docs) => [...docs.values()])],
+    }));
   }
 
   /** Zone documents and RRsets as held in memory (what is served, before validation). */
@@ -75,7 +189,9 @@ export class ZoneSync {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.follower?.cancel();
+    await this.options.snapshot?.flush();
   }
 
   private follow(): void {
@@ -84,13 +200,10 @@ export class ZoneSync {
       since: this.lastSeq,
       onChange: (change) => this.onChange(change),
       onError: (err) => {
-        this.options.logger.warn({ err, retryInMs: this.backoffMs }, 'changes feed failed; reconnecting');
-        const delay = this.backoffMs;
-        this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-        const follower = this.follower;
-        setTimeout(() => {
-          void follower?.cancel().finally(() => this.follow());
-        }, delay).unref();
+        this.options.logger.warn({ err: err.message, retryInMs: this.backoffMs }, 'changes feed failed; reconnecting');
+        // The data stays served; its age now grows until the reconnect catches up from lastSeq.
+        this.options.health?.markDown();
+        this.scheduleReconnect();
       },
     });
   }
@@ -157,6 +270,7 @@ export class ZoneSync {
       }
     }
     this.dirty.clear();
+    this.saveSnapshot();
     for (const listener of this.listeners) listener();
   }
 }

@@ -3,8 +3,8 @@
 
 import { ConflictError, type Store, type StoredDoc } from '../store/store.js';
 import type { RRset, Zone } from './model.js';
-import { assertValidZone } from './validate.js';
-import { isRRsetDoc, rrsetDocPrefix, rrsetToDoc, zoneDocId, type ZoneDoc } from './zone-docs.js';
+import { assertValidZone, ZoneValidationError } from './validate.js';
+import { docsToZone, docToRRset, isRRsetDoc, rrsetDocPrefix, rrsetToDoc, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
 
 export class ZoneExistsError extends Error {
   constructor(readonly zone: string) {
@@ -108,4 +108,129 @@ export async function deleteZone(store: Store, name: string): Promise<void> {
   const docs: StoredDoc[] = [{ _id: zoneDoc._id, _rev: zoneDoc._rev, _deleted: true }];
   for (const doc of await store.list(rrsetDocPrefix(name))) docs.push({ _id: doc._id, _rev: doc._rev, _deleted: true });
   await store.bulk(docs);
+}
+
+// ---- RRset-level writes (API PUT/DELETE of one RRset, PowerDNS PATCH, ACME challenge values) ----
+
+export class RevisionMismatchError extends Error {
+  constructor(
+    readonly owner: string,
+    readonly type: string,
+    readonly current: string | null,
+  ) {
+    super(`${owner} ${type} has changed since the revision you sent (now ${current ?? 'absent'}); read it again and retry`);
+  }
+}
+
+/** One RRset to put (rrset set) or delete (rrset undefined); `revision` null means "must not exist yet". */
+export interface RRsetWrite {
+  name: string;
+  type: string;
+  rrset?: RRset;
+  revision?: string | null;
+  /** Extra fields kept on the stored document (ACME expiry bookkeeping); not part of the RRset. */
+  extra?: Record<string, unknown>;
+}
+
+export interface RRsetWriteResult {
+  zone: string;
+  serial: number;
+  /** New revision of each RRset written ("name/TYPE" → _rev); absent for deletions. */
+  revisions: Record<string, string>;
+  /** Whether anything was written (a plan may decide there is nothing to do). */
+  changed: boolean;
+}
+
+/**
+ * Reads the zone's current RRset documents, asks `plan` what to write, validates the whole resulting zone like an
+ * import, then writes the changed RRsets and the SOA with its serial moved forward. Nothing is written when the
+ * plan or the validation throws. Writes to one zone from this process are serialized; a conflict with another
+ * node's write re-runs the plan on fresh data (a stale client revision then fails as it should).
+ */
+export function updateRRsets(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[]): Promise<RRsetWriteResult> {
+  const previous = zoneLocks.get(zone) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => updateWithRetries(store, zone, plan));
+  const tail = run.catch(() => undefined);
+  zoneLocks.set(zone, tail);
+  void tail.then(() => {
+    if (zoneLocks.get(zone) === tail) zoneLocks.delete(zone);
+  });
+  return run;
+}
+
+/** One queue per zone: this process's writes to a zone never race each other for the SOA document. */
+const zoneLocks = new Map<string, Promise<unknown>>();
+const RRSET_ATTEMPTS = 5;
+
+async function updateWithRetries(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[]): Promise<RRsetWriteResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await tryUpdate(store, zone, plan);
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= RRSET_ATTEMPTS) throw err;
+    }
+  }
+}
+
+function rrsetKey(name: string, type: string): string {
+  return `${name}/${type}`;
+}
+
+async function tryUpdate(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[]): Promise<RRsetWriteResult> {
+  if (!(await store.get(zoneDocId(zone)))) throw new ZoneNotFoundError(zone);
+  const current = new Map<string, RRsetDoc>();
+  for (const doc of await store.list(rrsetDocPrefix(zone))) if (isRRsetDoc(doc)) current.set(rrsetKey(doc.name, doc.rrtype), doc);
+  const writes = plan(current);
+  const soaDoc = [...current.values()].find((d) => d.rrtype === 'SOA' && d.name === zone);
+  if (!soaDoc) throw new ZoneNotFoundError(zone);
+  const oldSerial = Number(soaDoc.records[0]?.split(/\s+/)[2] ?? 0);
+  if (writes.length === 0) return { zone, serial: oldSerial, revisions: {}, changed: false };
+
+  const next = new Map(current);
+  const touched = new Map<string, RRsetDoc | undefined>();
+  let proposedSerial = oldSerial + 1;
+  for (const w of writes) {
+    const key = rrsetKey(w.name, w.type);
+    const existing = current.get(key);
+    if (w.revision !== undefined && (existing?._rev ?? null) !== w.revision) throw new RevisionMismatchError(w.name, w.type, existing?._rev ?? null);
+    if (w.rrset) {
+      if (w.rrset.type === 'SOA') proposedSerial = soaSerial(w.rrset);
+      const doc: RRsetDoc = { ...rrsetToDoc(zone, w.rrset), ...(w.extra ?? {}) };
+      if (existing?._rev) doc._rev = existing._rev;
+      next.set(key, doc);
+      touched.set(key, doc);
+    } else {
+      if (w.type === 'SOA') throw new ZoneValidationError(zone, [{ name: w.name, type: 'SOA', message: 'the SOA cannot be deleted (delete the zone instead)' }]);
+      next.delete(key);
+      touched.set(key, existing);
+    }
+  }
+
+  const serial = nextSerial(oldSerial, proposedSerial);
+  const soaKey = rrsetKey(zone, 'SOA');
+  const newSoa = next.get(soaKey) as RRsetDoc;
+  const bumped: RRsetDoc = { ...newSoa, records: withSerial(docToRRset(newSoa), serial).records };
+  next.set(soaKey, bumped);
+  touched.set(soaKey, bumped);
+  assertValidZone(docsToZone(zone, next.values()));
+
+  const docs: StoredDoc[] = [];
+  const keys: string[] = [];
+  for (const [key, doc] of touched) {
+    if (doc === undefined) continue; // deleting what is not there: nothing to write
+    if (next.has(key)) docs.push(doc);
+    else docs.push({ _id: doc._id, _rev: doc._rev, _deleted: true });
+    keys.push(key);
+  }
+  const results = await store.bulk(docs);
+  const revisions: Record<string, string> = {};
+  results.forEach((r, i) => {
+    if (!r.error && r.rev && next.has(keys[i] as string)) revisions[keys[i] as string] = r.rev;
+  });
+  const failed = results.find((r) => r.error);
+  if (failed) {
+    if (failed.error === 'conflict') throw new ConflictError(failed.id);
+    throw new Error(`writing ${failed.id} failed: ${failed.error} ${failed.reason ?? ''}`.trim());
+  }
+  return { zone, serial, revisions, changed: true };
 }

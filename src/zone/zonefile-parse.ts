@@ -10,7 +10,7 @@
 // Unlike knot, a record outside the zone is an error rather than silently ignored.
 
 import { Class, typeName } from '../dns/constants.js';
-import { MAX_TTL, type RRset, type Zone } from './model.js';
+import { MAX_TTL, POOL_NAME, type RRset, type Zone } from './model.js';
 import { isInZone, labelsToText, lowerAscii, NameError, normalizeName, parseName } from './names.js';
 import { parseRdata, parseTtl, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from './rdata.js';
 import { sortRRsets } from './zonefile-order.js';
@@ -62,6 +62,15 @@ interface ParsedRecord {
   line: number;
 }
 
+/** `www 30 IN POOL default [A|AAAA]`: edgedns's dialect for dynamic RRsets (both A and AAAA unless one is named). */
+interface PoolRecord {
+  owner: string;
+  ttl: number;
+  pool: string;
+  types: string[];
+  line: number;
+}
+
 /** Thrown inside the parser and turned into a ZoneFileError with the file name at the top. */
 class LineError extends Error {
   constructor(
@@ -95,6 +104,7 @@ class Parser {
   ttl: number | undefined;
   lastOwner: string | undefined;
   readonly records: ParsedRecord[] = [];
+  readonly pools: PoolRecord[] = [];
 
   constructor(
     origin: string | undefined,
@@ -174,6 +184,10 @@ class Parser {
 
     const typeToken = tokens[i++];
     if (typeToken === undefined) throw new LineError(entry.line, `record for ${owner} has no type`);
+    if (!typeToken.quoted && typeToken.text.toUpperCase() === 'POOL') {
+      this.pools.push(poolRecord(owner, ttl ?? this.ttl ?? this.defaultTtl, tokens.slice(i), typeToken.line));
+      return;
+    }
     const code = typeToken.quoted ? undefined : rrTypeCode(typeToken.text);
     if (code === undefined) throw new LineError(typeToken.line, `unknown record type "${typeToken.text}"`);
     let rdata: ParsedRdata;
@@ -185,6 +199,33 @@ class Parser {
     }
     this.records.push({ owner, code, ttl: ttl ?? this.ttl ?? this.defaultTtl, rdata, line: entry.line });
   }
+}
+
+function poolRecord(owner: string, ttl: number, args: Token[], line: number): PoolRecord {
+  const [name, ...rest] = args;
+  if (name === undefined) throw new LineError(line, 'POOL needs a pool name (www 30 IN POOL default)');
+  if (name.quoted || !POOL_NAME.test(name.text)) throw new LineError(line, `pool name "${name.text}" must be 1-63 of a-z, 0-9, "-", "_"`);
+  const types = rest.map((t) => t.text.toUpperCase());
+  if (types.some((t) => t !== 'A' && t !== 'AAAA') || new Set(types).size !== types.length) {
+    throw new LineError(line, `POOL ${name.text} takes at most the types A and AAAA after the pool name, not "${rest.map((t) => t.text).join(' ')}"`);
+  }
+  return { owner, ttl, pool: name.text, types: types.length > 0 ? types : ['A', 'AAAA'], line };
+}
+
+/** The dynamic RRsets of POOL lines; a name cannot have both records and a pool for one type. */
+function poolRRsets(pools: PoolRecord[], records: ParsedRecord[]): RRset[] {
+  const out = new Map<string, RRset>();
+  const staticSets = new Set(records.map((r) => `${r.owner} ${typeName(r.code)}`));
+  for (const p of pools) {
+    for (const type of p.types) {
+      const id = `${p.owner} ${type}`;
+      if (staticSets.has(id)) throw new LineError(p.line, `${p.owner} has ${type} records and POOL ${p.pool}: use one or the other`);
+      const seen = out.get(id);
+      if (seen && seen.pool !== p.pool) throw new LineError(p.line, `${p.owner} ${type} names two pools (${seen.pool}, ${p.pool})`);
+      out.set(id, { name: p.owner, type, ttl: p.ttl, records: [], pool: p.pool });
+    }
+  }
+  return [...out.values()];
 }
 
 function apexOf(parser: Parser, given: string | undefined): string {
@@ -229,10 +270,11 @@ export function parseZoneFile(text: string, options: ParseZoneOptions = {}): Zon
     // A UTF-8 byte order mark from some editors is not part of the first owner name.
     for (const entry of tokenizeEntries(text.replace(/^\uFEFF/, ''))) parser.entry(entry);
     const apex = apexOf(parser, given);
-    for (const record of parser.records) {
+    for (const record of [...parser.records, ...parser.pools]) {
       if (!isInZone(record.owner, apex)) throw new LineError(record.line, `${record.owner} is outside the zone ${apex}`);
     }
-    return { name: apex, rrsets: group(parser.records) };
+    const dynamic = poolRRsets(parser.pools, parser.records);
+    return { name: apex, rrsets: dynamic.length > 0 ? sortRRsets([...group(parser.records), ...dynamic]) : group(parser.records) };
   } catch (err) {
     if (err instanceof LineError || err instanceof TokenizeError) throw new ZoneFileError(file, err.line, err.message);
     throw err;

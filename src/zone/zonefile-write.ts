@@ -17,12 +17,30 @@ function relativeOwner(name: string, apex: string): string {
 }
 
 export function writeZoneFile(zone: Zone): string {
-  const rrsets = sortRRsets(zone.rrsets).filter((r) => r.records.length > 0);
+  const rrsets = sortRRsets(zone.rrsets).filter((r) => r.records.length > 0 || r.pool !== undefined);
   const owners = rrsets.map((r) => relativeOwner(r.name, zone.name));
   const width = Math.min(MAX_OWNER_COLUMN, Math.max(1, ...owners.map((o) => o.length)));
   const lines = [`$ORIGIN ${zone.name}`];
   let previous: string | undefined;
+  const pairedA = new Set<number>();
+  const pairedAAAA = new Set<number>();
+  rrsets.forEach((a, i) => {
+    if (a.pool === undefined || a.type !== 'A') return;
+    const j = rrsets.findIndex((b) => b.name === a.name && b.type === 'AAAA' && b.pool === a.pool && b.ttl === a.ttl);
+    if (j >= 0) {
+      pairedA.add(i);
+      pairedAAAA.add(j);
+    }
+  });
   rrsets.forEach((rrset, i) => {
+    if (rrset.pool !== undefined) {
+      // Dynamic RRsets in edgedns's dialect: one POOL line when A and AAAA name the same pool with the same TTL.
+      if (pairedAAAA.has(i)) return;
+      const owner = rrset.name === previous ? '' : owners[i];
+      previous = rrset.name;
+      lines.push(`${owner.padEnd(width)} ${String(rrset.ttl).padStart(6)} IN ${'POOL'.padEnd(5)} ${rrset.pool}${pairedA.has(i) ? '' : ' ' + rrset.type}`);
+      return;
+    }
     const code = rrTypeCode(rrset.type);
     const type = code === undefined ? rrset.type : rrTypeMnemonic(code);
     for (const record of rrset.records) {

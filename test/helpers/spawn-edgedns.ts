@@ -13,6 +13,8 @@ export interface SpawnedNode {
   process: ChildProcess;
   dnsPort: number;
   apiPort: number;
+  /** The asset server (pages). */
+  httpPort: number;
   dataDir: string;
   logs(): string;
   /** Resident set size of the server process, in bytes, from /proc. */
@@ -24,7 +26,8 @@ export async function spawnEdgedns(options: { zonesDir?: string; nodeId?: string
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-e2e-'));
   const dnsPort = await freePort();
   const apiPort = await freePort();
-  const args = [CLI, 'serve', '--dns', `127.0.0.1:${dnsPort}`, '--api', `127.0.0.1:${apiPort}`, '--data', dataDir, '--node-id', options.nodeId ?? 'e2e-node'];
+  const httpPort = await freePort();
+  const args = [CLI, 'serve', '--dns', `127.0.0.1:${dnsPort}`, '--api', `127.0.0.1:${apiPort}`, '--http', `127.0.0.1:${httpPort}`, '--data', dataDir, '--node-id', options.nodeId ?? 'e2e-node'];
   if (options.zonesDir) args.push('--zones', options.zonesDir);
   args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,6 +48,7 @@ export async function spawnEdgedns(options: { zonesDir?: string; nodeId?: string
     process: child,
     dnsPort,
     apiPort,
+    httpPort,
     dataDir,
     logs: () => output,
     rss: async () => {

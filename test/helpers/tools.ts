@@ -10,6 +10,10 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   knotc: 'knot',
   kdig: 'knot-dnsutils',
   dig: 'bind9-dnsutils',
+  pebble: 'pebble',
+  certbot: 'certbot',
+  lego: 'lego',
+  openssl: 'openssl',
 };
 
 /** sbin directories are often missing from a non-root PATH, and knotd lives there. */

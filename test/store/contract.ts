@@ -267,6 +267,60 @@ export function storeContract(t: TapTest, name: string, open: () => Promise<Stor
       await reopened.put({ _id: 'c' });
       t.same(ids((await reopened.changes(checkpoint)).results), ['c'], 'a checkpoint from before still resumes');
     });
+
+    await test('getMany returns documents in the order asked, undefined for missing and deleted ones', async (t, { store }) => {
+      await store.put({ _id: 'a', n: 1 });
+      const doomed = await store.put({ _id: 'b' });
+      await store.remove('b', doomed.rev);
+      await store.put({ _id: 'c', n: 3 });
+      const docs = await store.getMany(['c', 'nowhere', 'b', 'a']);
+      t.equal(docs.length, 4);
+      t.match(docs[0], { _id: 'c', n: 3 });
+      t.equal(docs[1], undefined, 'never written');
+      t.equal(docs[2], undefined, 'deleted');
+      t.match(docs[3], { _id: 'a', n: 1 });
+      t.same(await store.getMany([]), []);
+    });
+
+    await test('an attachment is stored as bytes and read back exactly', async (t, { store }) => {
+      const meta = await store.put({ _id: 'blob/x', kind: 'blob' });
+      const bytes = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0]);
+      const written = await store.putAttachment('blob/x', 'data', meta.rev, bytes, 'application/octet-stream');
+      t.not(written.rev, meta.rev, 'adding an attachment makes a new revision');
+      t.same(await store.getAttachment('blob/x', 'data'), bytes);
+      const doc = await store.get('blob/x');
+      t.match(doc, { kind: 'blob', _attachments: { data: { content_type: 'application/octet-stream' } } }, 'the document lists a stub');
+      const [many] = await store.getMany(['blob/x']);
+      t.ok(many?._attachments?.data, 'getMany lists the stub too');
+    });
+
+    await test('putAttachment without a revision creates the document', async (t, { store }) => {
+      await store.putAttachment('fresh', 'data', undefined, Buffer.from('hello'), 'text/plain');
+      t.equal((await store.getAttachment('fresh', 'data'))?.toString(), 'hello');
+      t.type(await failure(store.putAttachment('fresh', 'data', undefined, Buffer.from('again'), 'text/plain')), ConflictError, 'but not over an existing one');
+    });
+
+    await test('putAttachment with a stale revision is a conflict', async (t, { store }) => {
+      const first = await store.put({ _id: 'a' });
+      await store.put({ _id: 'a', _rev: first.rev, n: 2 });
+      t.type(await failure(store.putAttachment('a', 'data', first.rev, Buffer.from('x'), 'text/plain')), ConflictError);
+      t.equal(await store.getAttachment('a', 'data'), undefined);
+    });
+
+    await test('getAttachment of a missing document or name is undefined', async (t, { store }) => {
+      t.equal(await store.getAttachment('nowhere', 'data'), undefined);
+      await store.put({ _id: 'a' });
+      t.equal(await store.getAttachment('a', 'data'), undefined);
+    });
+
+    await test('a large binary attachment survives a round trip', async (t, { store }) => {
+      const bytes = Buffer.alloc(3 * 1024 * 1024);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) & 0xff;
+      await store.putAttachment('big', 'data', undefined, bytes, 'application/octet-stream');
+      const back = await store.getAttachment('big', 'data');
+      t.equal(back?.length, bytes.length);
+      t.ok(back?.equals(bytes), 'same bytes');
+    });
   });
 }
 

@@ -1,0 +1,68 @@
+// Waits until every authoritative nameserver of a zone answers a challenge value over DNS, as the CA will ask one
+// of them: the certbot hook returns only then, so replication lag never fails an order. Bounded in time; the
+// error names the servers that lag.
+
+import { lookup, Resolver } from 'node:dns/promises';
+
+export interface Nameserver {
+  name: string;
+  addresses: string[];
+}
+
+export interface WaitOptions {
+  /** DNS port of the nameservers (53 in production; tests run on a high port). */
+  port: number;
+  timeoutMs: number;
+  intervalMs?: number;
+}
+
+export class NameserverLagError extends Error {}
+
+async function addressesOf(ns: Nameserver): Promise<string[]> {
+  if (ns.addresses.length > 0) return ns.addresses;
+  try {
+    return (await lookup(ns.name.replace(/\.$/, ''), { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
+}
+
+async function answers(address: string, port: number, fqdn: string, value: string): Promise<boolean> {
+  const resolver = new Resolver({ timeout: 1000, tries: 1 });
+  resolver.setServers([address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`]);
+  try {
+    const records = await resolver.resolveTxt(fqdn.replace(/\.$/, ''));
+    return records.some((chunks) => chunks.join('') === value);
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves when every address of every nameserver answers `value` at `fqdn`; throws NameserverLagError on timeout. */
+export async function waitForNameservers(nameservers: Nameserver[], fqdn: string, value: string, options: WaitOptions): Promise<{ checked: string[]; ms: number }> {
+  const started = Date.now();
+  const targets: { label: string; address: string }[] = [];
+  for (const ns of nameservers) {
+    const addresses = await addressesOf(ns);
+    if (addresses.length === 0) targets.push({ label: `${ns.name} (no address found)`, address: '' });
+    for (const address of addresses) targets.push({ label: `${ns.name} ${address}`, address });
+  }
+  if (targets.length === 0) throw new NameserverLagError(`the zone of ${fqdn} has no NS records to check`);
+  const pending = new Set(targets);
+  const deadline = started + options.timeoutMs;
+  const interval = options.intervalMs ?? 500;
+  const maxRounds = Math.ceil(options.timeoutMs / interval) + 1;
+  for (let round = 0; round < maxRounds; round++) {
+    await Promise.all(
+      [...pending].map(async (t) => {
+        if (t.address !== '' && (await answers(t.address, options.port, fqdn, value))) pending.delete(t);
+      }),
+    );
+    if (pending.size === 0) return { checked: targets.map((t) => t.label), ms: Date.now() - started };
+    if (Date.now() + interval > deadline) break;
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new NameserverLagError(
+    `after ${Math.round((Date.now() - started) / 1000)} s these nameservers still do not answer ${fqdn} TXT "${value}": ${[...pending].map((t) => t.label).join(', ')}`,
+  );
+}

@@ -1,0 +1,149 @@
+// /v1/zones/:zone/rrsets: list, get, put (replace one RRset atomically, optionally only if it still has the
+// revision the client read), delete. Admin keys and zone:NAME keys of that zone.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Principal } from '../../keys/api-keys.js';
+import { allowsZone, scopeOf } from '../../keys/scopes.js';
+import type { Store } from '../../store/store.js';
+import type { Catalog } from '../../zone/catalog.js';
+import { lowerAscii, nameKey, NameError, normalizeName } from '../../zone/names.js';
+import { rrTypeCode } from '../../zone/rdata.js';
+import { typeName } from '../../dns/constants.js';
+import { normalizeRRset, RRsetError } from '../../zone/validate.js';
+import { docToRRset, isRRsetDoc, rrsetDocPrefix, zoneDocId, type RRsetDoc } from '../../zone/zone-docs.js';
+import type { ZoneSync } from '../../zone/zone-sync.js';
+import { updateRRsets } from '../../zone/zone-writer.js';
+import { audit } from '../audit.js';
+import { forbidden, requireAnyKey } from '../auth.js';
+import { ApiError } from '../errors.js';
+import { waitServed } from '../wait-served.js';
+import { toApiError } from '../write-errors.js';
+
+export interface RRsetRoutesOptions {
+  store: Store;
+  sync: ZoneSync;
+  catalog: Catalog;
+}
+
+export function zoneKey(raw: string): string {
+  try {
+    return nameKey(raw.endsWith('.') ? raw : raw + '.');
+  } catch (err) {
+    throw new ApiError('bad_request', `zone name "${raw}": ${(err as Error).message}`, 'zone');
+  }
+}
+
+/** An owner name from a URL: "@" for the apex, relative to the zone, or absolute. */
+export function ownerKey(raw: string, zone: string): string {
+  try {
+    return lowerAscii(normalizeName(raw, zone));
+  } catch (err) {
+    if (err instanceof NameError) throw new ApiError('bad_request', `name "${raw}": ${err.message}`, 'name');
+    throw err;
+  }
+}
+
+export function typeKey(raw: string): string {
+  const code = rrTypeCode(raw.toUpperCase());
+  if (code === undefined) throw new ApiError('bad_request', `unknown record type "${raw}"`, 'type');
+  return typeName(code);
+}
+
+export function checkZoneScope(request: FastifyRequest, principal: Principal, zone: string): void {
+  if (!allowsZone(scopeOf(principal.scope), zone)) throw forbidden(request, principal, `zone ${zone}`);
+}
+
+export function rrsetView(doc: RRsetDoc): Record<string, unknown> {
+  return { ...docToRRset(doc), revision: doc._rev ?? null };
+}
+
+const rrsetParams = {
+  type: 'object',
+  properties: { zone: { type: 'string', maxLength: 255 }, name: { type: 'string', maxLength: 255 }, type: { type: 'string', maxLength: 16 } },
+  required: ['zone', 'name', 'type'],
+};
+
+const putBody = {
+  type: 'object',
+  properties: {
+    ttl: { type: 'integer', minimum: 0, maximum: 2147483647 },
+    records: { type: 'array', maxItems: 10000, items: { type: 'string', maxLength: 65535 } },
+    pool: { type: 'string', maxLength: 63 },
+    revision: { type: ['string', 'null'], maxLength: 100 },
+  },
+  required: ['ttl'],
+  additionalProperties: false,
+};
+
+export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOptions): Promise<void> {
+  const { store, sync, catalog } = options;
+  app.addHook('preHandler', requireAnyKey(store));
+
+  const readZone = async (request: FastifyRequest, rawZone: string): Promise<{ zone: string; docs: RRsetDoc[] }> => {
+    const zone = zoneKey(rawZone);
+    checkZoneScope(request, request.principal as Principal, zone);
+    if (!(await store.get(zoneDocId(zone)))) throw new ApiError('zone_not_found', `zone ${zone} does not exist`, 'zone');
+    const docs = (await store.list(rrsetDocPrefix(zone))).filter(isRRsetDoc);
+    return { zone, docs };
+  };
+
+  app.get<{ Params: { zone: string } }>('/v1/zones/:zone/rrsets', async (request) => {
+    const { zone, docs } = await readZone(request, request.params.zone);
+    return { zone, serial: catalog.get(zone)?.soaSerial ?? null, rrsets: docs.map(rrsetView) };
+  });
+
+  app.get<{ Params: { zone: string; name: string; type: string } }>('/v1/zones/:zone/rrsets/:name/:type', { schema: { params: rrsetParams } }, async (request) => {
+    const { zone, docs } = await readZone(request, request.params.zone);
+    const name = ownerKey(request.params.name, zone);
+    const type = typeKey(request.params.type);
+    const doc = docs.find((d) => d.name === name && d.rrtype === type);
+    if (!doc) throw new ApiError('rrset_not_found', `${name} ${type} does not exist in zone ${zone}`, 'name');
+    return rrsetView(doc);
+  });
+
+  app.put<{ Params: { zone: string; name: string; type: string }; Body: { ttl: number; records?: string[]; pool?: string; revision?: string | null } }>(
+    '/v1/zones/:zone/rrsets/:name/:type',
+    { schema: { params: rrsetParams, body: putBody } },
+    async (request, reply) => {
+      const zone = zoneKey(request.params.zone);
+      checkZoneScope(request, request.principal as Principal, zone);
+      const body = request.body;
+      try {
+        const rrset = normalizeRRset({ name: request.params.name, type: request.params.type, ttl: body.ttl, records: body.records ?? [], pool: body.pool }, zone);
+        let created = false;
+        const result = await updateRRsets(store, zone, (current) => {
+          created = !current.has(`${rrset.name}/${rrset.type}`);
+          return [{ name: rrset.name, type: rrset.type, rrset, revision: body.revision }];
+        });
+        const served = await waitServed(sync, catalog, zone, result.serial);
+        audit(request, 'rrset.put', { zone, name: rrset.name, type: rrset.type, ttl: rrset.ttl, records: rrset.records, pool: rrset.pool });
+        return reply.status(created ? 201 : 200).send({ ...rrset, revision: result.revisions[`${rrset.name}/${rrset.type}`] ?? null, serial: result.serial, served });
+      } catch (err) {
+        if (err instanceof RRsetError && /^unknown record type/.test(err.message)) throw new ApiError('bad_request', err.message, 'type');
+        throw toApiError(err);
+      }
+    },
+  );
+
+  app.delete<{ Params: { zone: string; name: string; type: string }; Querystring: { revision?: string } }>(
+    '/v1/zones/:zone/rrsets/:name/:type',
+    { schema: { params: rrsetParams, querystring: { type: 'object', properties: { revision: { type: 'string', maxLength: 100 } }, additionalProperties: false } } },
+    async (request, reply) => {
+      const zone = zoneKey(request.params.zone);
+      checkZoneScope(request, request.principal as Principal, zone);
+      const name = ownerKey(request.params.name, zone);
+      const type = typeKey(request.params.type);
+      try {
+        const result = await updateRRsets(store, zone, (current) => {
+          if (!current.has(`${name}/${type}`)) throw new ApiError('rrset_not_found', `${name} ${type} does not exist in zone ${zone}`, 'name');
+          return [{ name, type, revision: request.query.revision }];
+        });
+        await waitServed(sync, catalog, zone, result.serial);
+        audit(request, 'rrset.delete', { zone, name, type });
+        return reply.status(204).send();
+      } catch (err) {
+        throw toApiError(err);
+      }
+    },
+  );
+}

@@ -1,0 +1,118 @@
+// edgedns cluster join|leave|status|conflicts: the replication mesh between this node's CouchDB and its peers.
+// These talk to CouchDB directly (the same --couchdb / EDGEDNS_COUCHDB the node uses), so they work while the node
+// itself is stopped.
+
+import { listConflicts, NoSuchDocumentError, resolveConflict, UnknownRevisionError } from '../cluster/conflicts.js';
+import { join, leave, status } from '../cluster/replication.js';
+import { ConfigError, resolveConfig } from '../config.js';
+import { CouchError, CouchUnavailableError, type CouchServer } from '../store/couch-http.js';
+import { CouchStore } from '../store/couch-store.js';
+import type { ParsedArgs } from './args.js';
+import { UsageError } from './args.js';
+
+export const CLUSTER_HELP = `Usage:
+  edgedns cluster join PEER_COUCHDB_URL     replicate every edgedns database both ways with a peer (idempotent)
+  edgedns cluster leave PEER_COUCHDB_URL    stop replicating with the peer (removes its _replicator documents)
+  edgedns cluster status                    every replication with its state, checkpoint and pending changes
+  edgedns cluster conflicts                 documents with losing revisions after concurrent edits
+  edgedns cluster conflicts --resolve ID --keep REV   keep one revision of a conflicted document
+
+Options:
+  --couchdb URL     this node's CouchDB (EDGEDNS_COUCHDB; credentials in the URL or EDGEDNS_COUCHDB_USER/_PASSWORD)
+  --db-prefix P     database name prefix (EDGEDNS_DB_PREFIX, default edgedns_)
+
+PEER_COUCHDB_URL is how this node's CouchDB reaches the peer's (the server makes the requests), with credentials
+if the peer needs them, e.g. http://admin:secret@10.0.0.2:5984.
+`;
+
+/** A failure the operator can act on (server unreachable, refused, unknown revision): printed without a stack. */
+export class ClusterCommandError extends Error {}
+
+export async function clusterCommand(args: ParsedArgs, out: NodeJS.WritableStream): Promise<void> {
+  const [, sub, arg] = args.positionals;
+  if (args.flags.help || !sub) {
+    out.write(CLUSTER_HELP);
+    return;
+  }
+  const config = resolveConfig(args.flags);
+  if (!config.couchdb) throw new ConfigError('cluster commands need the node\'s CouchDB: --couchdb URL or EDGEDNS_COUCHDB');
+  const store = new CouchStore({ ...config.couchdb, prefix: config.dbPrefix });
+  const local = store.server;
+  try {
+    await run(sub, arg, args, out, store, local, config.dbPrefix);
+  } catch (err) {
+    if (err instanceof CouchError || err instanceof CouchUnavailableError || err instanceof UnknownRevisionError || err instanceof NoSuchDocumentError) {
+      throw new ClusterCommandError(err.message);
+    }
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
+async function run(sub: string, arg: string | undefined, args: ParsedArgs, out: NodeJS.WritableStream, store: CouchStore, local: CouchServer, prefix: string): Promise<void> {
+  switch (sub) {
+    case 'join': {
+      if (!arg) throw new UsageError('cluster join needs the PEER_COUCHDB_URL');
+      const results = await join(local, arg, prefix, store.db);
+      const created = results.filter((r) => r.created).length;
+      for (const r of results) out.write(`${r.created ? 'created' : 'exists '}  ${r.direction.padEnd(4)}  ${r.db}\n`);
+      out.write(`${created} replication(s) created, ${results.length - created} already there\n`);
+      return;
+    }
+    case 'leave': {
+      if (!arg) throw new UsageError('cluster leave needs the PEER_COUCHDB_URL');
+      const removed = await leave(local, arg);
+      for (const id of removed) out.write(`removed  ${id}\n`);
+      out.write(removed.length === 0 ? 'no replication with that peer\n' : `${removed.length} replication(s) removed\n`);
+      return;
+    }
+    case 'status': {
+      const rows = await status(local);
+      if (rows.length === 0) {
+        out.write('no replications (edgedns cluster join PEER_COUCHDB_URL)\n');
+        return;
+      }
+      const table = rows.map((r) => [r.peer, r.db, r.direction, r.state, r.checkpoint ?? '-', r.pending === undefined ? '-' : String(r.pending), r.error ?? '']);
+      writeTable(out, ['PEER', 'DATABASE', 'DIR', 'STATE', 'CHECKPOINT', 'PENDING', 'ERROR'], table);
+      return;
+    }
+    case 'conflicts': {
+      const id = args.flags.resolve;
+      if (id !== undefined) {
+        const keep = args.flags.keep;
+        if (typeof id !== 'string' || typeof keep !== 'string') throw new UsageError('cluster conflicts --resolve ID needs --keep REV');
+        const result = await resolveConflict(store, id, keep);
+        out.write(`kept ${keep} of ${id} (now ${result.rev}); removed ${result.removed.length} losing revision(s)\n`);
+        return;
+      }
+      const conflicts = await listConflicts(store);
+      if (conflicts.length === 0) {
+        out.write('no conflicts\n');
+        return;
+      }
+      for (const c of conflicts) {
+        out.write(`${c.id}\n  winner ${c.winner.rev}  ${summary(c.winner.doc)}\n`);
+        for (const loser of c.losers) out.write(`  loser  ${loser.rev}  ${summary(loser.doc)}\n`);
+      }
+      return;
+    }
+    default:
+      throw new UsageError(`unknown cluster command "${sub}"\n\n${CLUSTER_HELP}`);
+  }
+}
+
+/** One line of what a revision holds: records of an RRset, else its JSON (without the id). */
+function summary(doc: Record<string, unknown>): string {
+  if (Array.isArray(doc.records)) return `${String(doc.ttl ?? '')} ${doc.records.join(' | ')}`.trim();
+  const { _id: _ignored, ...rest } = doc;
+  const text = JSON.stringify(rest);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function writeTable(out: NodeJS.WritableStream, head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => `${cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`;
+  out.write(line(head));
+  for (const row of rows) out.write(line(row));
+}

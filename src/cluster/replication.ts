@@ -1,0 +1,196 @@
+// The cluster mesh as CouchDB runs it: continuous `_replicator` documents, one pulling and one pushing, for every
+// edgedns database between the local server and each peer. All of them live in the local `_replicator`, with ids
+// that name direction, database and peer, so join is idempotent and leave knows what to remove.
+
+import { ensureDatabase } from '../store/couch-store.js';
+import { CouchError, couchServer, docPath, statusOf, type CouchServer } from '../store/couch-http.js';
+
+export const REPLICATOR_DB = '_replicator';
+const ID_PREFIX = 'edgedns:';
+
+export type Direction = 'push' | 'pull';
+
+export interface ReplicationDoc {
+  _id: string;
+  _rev?: string;
+  source: string;
+  target: string;
+  continuous: true;
+  create_target?: boolean;
+  /**
+   * When this join wrote it. Besides telling the operator, it makes each document distinct: pouchdb-server treats a
+   * document equal to a replication it ran before as a duplicate and never starts it (CouchDB ignores the field).
+   */
+  edgedns_joined_at?: string;
+  /** pouchdb-server (CouchDB 1.x style) keeps the state in the document itself. */
+  _replication_state?: string;
+  _replication_state_reason?: string;
+}
+
+export interface JoinResult {
+  id: string;
+  db: string;
+  direction: Direction;
+  /** False when an identical document was already there. */
+  created: boolean;
+}
+
+export interface ReplicationStatus {
+  id: string;
+  db: string;
+  direction: Direction;
+  /** The peer's URL without credentials. */
+  peer: string;
+  /** CouchDB 3 scheduler states (running, pending, crashing, error, failed, completed), or the document's state. */
+  state: string;
+  /** The source sequence last checkpointed (opaque), when the server reports it. */
+  checkpoint?: string;
+  /** Changes on the source not yet replicated, when the server reports it. */
+  pending?: number;
+  error?: string;
+}
+
+/** A peer as the id names it: its URL without credentials, so changing a password keeps the same documents. */
+export function peerKey(peerUrl: string): string {
+  return couchServer({ url: peerUrl }).publicUrl;
+}
+
+export function replicationId(direction: Direction, db: string, peerUrl: string): string {
+  return `${ID_PREFIX}${direction}:${db}:${peerKey(peerUrl)}`;
+}
+
+function parseId(id: string): { direction: Direction; db: string; peer: string } | undefined {
+  const m = /^edgedns:(push|pull):([^:]+):(.+)$/.exec(id);
+  return m ? { direction: m[1] as Direction, db: m[2], peer: m[3] } : undefined;
+}
+
+/** The edgedns databases a server has (by prefix); an unreachable peer gives none, so join still covers ours. */
+export async function edgednsDatabases(server: CouchServer, prefix: string): Promise<string[]> {
+  const all = await server.request<string[]>({ path: '_all_dbs' });
+  return all.filter((db) => db.startsWith(prefix)).sort();
+}
+
+/**
+ * Creates the push and pull replications for every edgedns database of either side. `localUrl` is how the local
+ * server reaches itself and `peerUrl` how it reaches the peer: the server, not this process, makes the requests.
+ */
+export async function join(local: CouchServer, peerUrl: string, prefix: string, mainDb: string): Promise<JoinResult[]> {
+  const peer = couchServer({ url: peerUrl });
+  await ensureDatabase(local, REPLICATOR_DB);
+  await ensureDatabase(local, mainDb);
+  const dbs = new Set([mainDb, ...(await edgednsDatabases(local, prefix))]);
+  try {
+    for (const db of await edgednsDatabases(peer, prefix)) dbs.add(db);
+  } catch (err) {
+    // The peer's own list only adds databases it has and we lack; replication creates them when it gets through.
+    if (err instanceof CouchError) throw err;
+  }
+  const results: JoinResult[] = [];
+  const joinedAt = new Date().toISOString();
+  for (const db of [...dbs].sort()) {
+    await ensureDatabase(local, db);
+    const localDb = `${local.authUrl}${db}`;
+    const peerDb = `${peer.authUrl}${db}`;
+    results.push(await ensureReplication(local, { _id: replicationId('push', db, peerUrl), source: localDb, target: peerDb, continuous: true, create_target: true, edgedns_joined_at: joinedAt }));
+    results.push(await ensureReplication(local, { _id: replicationId('pull', db, peerUrl), source: peerDb, target: localDb, continuous: true, edgedns_joined_at: joinedAt }));
+  }
+  return results;
+}
+
+async function ensureReplication(local: CouchServer, wanted: ReplicationDoc): Promise<JoinResult> {
+  const where = parseId(wanted._id);
+  if (!where) throw new Error(`bad replication id ${wanted._id}`);
+  const base = { id: wanted._id, db: where.db, direction: where.direction };
+  const existing = await getDoc(local, wanted._id);
+  if (existing && existing.source === wanted.source && existing.target === wanted.target && existing.continuous === true) {
+    return { ...base, created: false };
+  }
+  // A replication document cannot be edited while it runs (CouchDB and pouchdb-server): replace it.
+  if (existing?._rev) await local.request({ db: REPLICATOR_DB, method: 'DELETE', path: docPath(wanted._id), qs: { rev: existing._rev } });
+  try {
+    await local.request({ db: REPLICATOR_DB, method: 'PUT', path: docPath(wanted._id), body: wanted });
+  } catch (err) {
+    // Another `join` of the same peer won the race and wrote the same document.
+    if (statusOf(err) !== 409) throw err;
+    return { ...base, created: false };
+  }
+  return { ...base, created: true };
+}
+
+async function getDoc(local: CouchServer, id: string): Promise<ReplicationDoc | undefined> {
+  try {
+    return await local.request<ReplicationDoc>({ db: REPLICATOR_DB, path: docPath(id) });
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+async function ourDocs(local: CouchServer): Promise<ReplicationDoc[]> {
+  try {
+    const { rows } = await local.request<{ rows: { doc?: ReplicationDoc }[] }>({
+      db: REPLICATOR_DB,
+      path: '_all_docs',
+      // nano JSON-encodes startkey and endkey itself.
+      qs: { include_docs: true, startkey: ID_PREFIX, endkey: `${ID_PREFIX}\ufff0` },
+    });
+    return rows.flatMap((row) => (row.doc ? [row.doc] : []));
+  } catch (err) {
+    if (statusOf(err) === 404) return [];
+    throw err;
+  }
+}
+
+/** Removes every replication with the peer; returns the ids removed (none when it was not joined). */
+export async function leave(local: CouchServer, peerUrl: string): Promise<string[]> {
+  const peer = peerKey(peerUrl);
+  const removed: string[] = [];
+  for (const doc of await ourDocs(local)) {
+    if (parseId(doc._id)?.peer !== peer || !doc._rev) continue;
+    try {
+      await local.request({ db: REPLICATOR_DB, method: 'DELETE', path: docPath(doc._id), qs: { rev: doc._rev } });
+      removed.push(doc._id);
+    } catch (err) {
+      // Deleted meanwhile (a concurrent leave): the outcome is the one asked for.
+      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+    }
+  }
+  return removed;
+}
+
+interface SchedulerDoc {
+  state?: string;
+  info?: { checkpointed_source_seq?: unknown; changes_pending?: unknown; error?: unknown } | null;
+  error_count?: number;
+}
+
+/** Every edgedns replication of the local server with its state, from `_scheduler/docs` where CouchDB has it. */
+export async function status(local: CouchServer): Promise<ReplicationStatus[]> {
+  const statuses: ReplicationStatus[] = [];
+  for (const doc of await ourDocs(local)) {
+    const where = parseId(doc._id);
+    if (!where) continue;
+    const entry: ReplicationStatus = { id: doc._id, db: where.db, direction: where.direction, peer: where.peer, state: doc._replication_state ?? 'unknown' };
+    if (doc._replication_state_reason) entry.error = doc._replication_state_reason;
+    const scheduled = await schedulerDoc(local, doc._id);
+    if (scheduled) {
+      entry.state = scheduled.state ?? entry.state;
+      const info = scheduled.info ?? {};
+      if (info.checkpointed_source_seq !== undefined && info.checkpointed_source_seq !== null) entry.checkpoint = String(info.checkpointed_source_seq);
+      if (typeof info.changes_pending === 'number') entry.pending = info.changes_pending;
+      if (info.error !== undefined && info.error !== null) entry.error = String(info.error);
+    }
+    statuses.push(entry);
+  }
+  return statuses;
+}
+
+/** CouchDB 3's view of one replication document; undefined on servers without the scheduler (pouchdb-server). */
+async function schedulerDoc(local: CouchServer, id: string): Promise<SchedulerDoc | undefined> {
+  try {
+    return await local.request<SchedulerDoc>({ path: `_scheduler/docs/${REPLICATOR_DB}/${encodeURIComponent(id)}` });
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}

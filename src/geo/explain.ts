@@ -1,0 +1,72 @@
+// A selection decision in words and numbers for people: where the client is and why, every candidate with its
+// distance, measured RTT, health and votes, and the answer. Used by the API (/v1/route, /v1/pools/:pool/explain).
+
+import { Type } from '../dns/constants.js';
+import type { ClientSubnet } from '../dns/query-reader.js';
+import { formatIp, parseIp } from './ip.js';
+import type { GeoRouter } from './router.js';
+
+export interface Explanation {
+  pool: string;
+  type: 'A' | 'AAAA';
+  client: {
+    source: string;
+    network?: string;
+    location?: unknown;
+    geoipPrefix?: number;
+    scopePrefix: number;
+  };
+  decision: {
+    chosen: string[];
+    failOpen: boolean;
+    noData: boolean;
+    pin?: string;
+    ttl: number;
+    candidates: unknown[];
+  };
+  answer: string[];
+}
+
+export class ClientParamError extends Error {}
+
+/** "81.2.69.160" or "81.2.69.0/24" as the client-subnet option a resolver would send. */
+export function clientSubnetFromText(text: string): ClientSubnet {
+  const [address, len] = text.split('/');
+  const parsed = parseIp(address ?? '');
+  if (!parsed) throw new ClientParamError(`"${text}" is not an IP address or network`);
+  const max = parsed.family === 4 ? 32 : 128;
+  const prefix = len === undefined ? max : Number(len);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new ClientParamError(`"${text}": prefix is not 0-${max}`);
+  return { family: parsed.family === 4 ? 1 : 2, sourcePrefix: prefix, scopePrefix: 0, address: parsed.bytes.subarray(0, Math.ceil(prefix / 8)) };
+}
+
+export function explain(router: GeoRouter, pool: string, qtype: number, longestCidrPin: number, ecs: ClientSubnet | undefined, remote: string | undefined): Explanation {
+  const client = router.client(ecs, remote, longestCidrPin);
+  const family = qtype === Type.AAAA ? 6 : 4;
+  const decision = router.decide(pool, family, client);
+  return {
+    pool,
+    type: family === 6 ? 'AAAA' : 'A',
+    client: {
+      source: client.source,
+      network: client.network,
+      location: client.location,
+      geoipPrefix: client.geoipPrefix,
+      scopePrefix: client.scopePrefix,
+    },
+    decision: {
+      chosen: decision.chosen,
+      failOpen: decision.failOpen,
+      noData: decision.noData,
+      ...(decision.pin ? { pin: decision.pin } : {}),
+      ttl: decision.ttl,
+      candidates: decision.candidates.map((c) => ({
+        ...c,
+        scoreMs: Number.isFinite(c.scoreMs) ? Math.round(c.scoreMs * 100) / 100 : null,
+        distanceKm: c.distanceKm === undefined ? undefined : Math.round(c.distanceKm),
+        estimateMs: c.estimateMs === undefined ? undefined : Math.round(c.estimateMs * 100) / 100,
+      })),
+    },
+    answer: decision.addresses.map((a) => formatIp(a.length === 4 ? 4 : 6, a)),
+  };
+}

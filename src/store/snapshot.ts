@@ -1,0 +1,100 @@
+// The local snapshot of the last good zone data: the documents the node serves plus the checkpoint they reflect, in
+// one file written atomically. A node that starts while its database is unreachable serves this; when the store is
+// back it catches up from the checkpoint instead of reading everything again.
+
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { StoredDoc } from './store.js';
+import { isCheckpoint, readJsonFile, writeFileAtomic, type Checkpoint } from './checkpoint.js';
+
+export const SNAPSHOT_FILE = 'sync-snapshot.json';
+const FORMAT = 1;
+
+export interface Snapshot {
+  checkpoint: Checkpoint;
+  docs: StoredDoc[];
+}
+
+export interface SnapshotStoreOptions {
+  dataDir: string;
+  logger: Logger;
+  registry: Registry;
+  /** Writes are coalesced: at most one per interval, with the newest state (default 1000 ms). */
+  intervalMs?: number;
+}
+
+export class SnapshotStore {
+  readonly file: string;
+  #capture: (() => Snapshot) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  readonly #writes: Counter<'result'>;
+
+  constructor(private readonly options: SnapshotStoreOptions) {
+    this.file = path.join(options.dataDir, SNAPSHOT_FILE);
+    this.#writes = new Counter({
+      name: 'edgedns_store_snapshot_writes_total',
+      help: 'Local snapshots of the zone data written, by result',
+      labelNames: ['result'],
+      registers: [options.registry],
+    });
+  }
+
+  /** The snapshot on disk, or undefined when there is none or it cannot be read (logged: a full read follows). */
+  async load(): Promise<Snapshot | undefined> {
+    try {
+      const parsed = (await readJsonFile(this.file)) as { format?: unknown; checkpoint?: unknown; docs?: unknown } | undefined;
+      if (parsed === undefined) return undefined;
+      if (parsed.format !== FORMAT || !isCheckpoint(parsed.checkpoint) || !Array.isArray(parsed.docs)) {
+        this.options.logger.warn({ file: this.file }, 'ignoring a snapshot in an unknown format');
+        return undefined;
+      }
+      const docs = parsed.docs.filter((d): d is StoredDoc => typeof d === 'object' && d !== null && typeof (d as StoredDoc)._id === 'string');
+      return { checkpoint: parsed.checkpoint, docs };
+    } catch (err) {
+      this.options.logger.warn({ file: this.file, err: (err as Error).message }, 'ignoring an unreadable snapshot');
+      return undefined;
+    }
+  }
+
+  /**
+   * Asks for a write. `capture` is called when the write happens, so a burst of changes costs one write holding the
+   * newest state, and the documents and the checkpoint always come from the same moment.
+   */
+  schedule(capture: () => Snapshot): void {
+    this.#capture = capture;
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      void this.#write();
+    }, this.options.intervalMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  /** Writes a pending snapshot now (at shutdown), and waits for any write under way. */
+  async flush(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      await this.#write();
+    }
+    await this.#writing;
+  }
+
+  #write(): Promise<void> {
+    const capture = this.#capture;
+    this.#capture = undefined;
+    if (!capture) return this.#writing;
+    this.#writing = this.#writing.then(async () => {
+      const snapshot = capture();
+      try {
+        await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, ...snapshot }));
+        this.#writes.labels('ok').inc();
+      } catch (err) {
+        this.#writes.labels('failed').inc();
+        this.options.logger.warn({ file: this.file, err: (err as Error).message }, 'writing the snapshot failed; the previous one stays');
+      }
+    });
+    return this.#writing;
+  }
+}

@@ -1,0 +1,114 @@
+// End to end with the real ACME clients (Debian's lego and certbot) against the real test CA (Debian's pebble),
+// whose DNS-01 validation asks this edgedns node: every path a user would take gets a certificate naming the
+// domains. (Debian's lego is built without its acme-dns provider; test/acme/acme-dns.test.ts speaks that
+// protocol as lego's client library does.) A missing tool fails the test with the package to install.
+
+import t from 'tap';
+import { X509Certificate } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI, spawnEdgedns } from '../helpers/spawn-edgedns.js';
+import { startPebble, run } from '../helpers/pebble.js';
+import { requireTool } from '../helpers/tools.js';
+import { http } from '../helpers/http.js';
+import { readAdminKeyFile } from '../../src/keys/api-keys.js';
+
+const ZONES = path.resolve('test/fixtures/api');
+/** Per client run: pebble answers in milliseconds, so anything near this is a hang, not slowness. */
+const CLIENT_TIMEOUT_MS = 90_000;
+
+function sans(pem: string): string[] {
+  return new X509Certificate(pem).subjectAltName?.split(', ').map((s) => s.replace(/^DNS:/, '')).sort() ?? [];
+}
+
+t.test('lego and certbot get certificates through edgedns', async (t) => {
+  const lego = requireTool('lego');
+  const certbot = requireTool('certbot');
+  requireTool('pebble');
+  const node = await spawnEdgedns({ zonesDir: ZONES, extraArgs: ['--acme-dns-domain', 'auth.example.test'] });
+  t.teardown(() => node.stop());
+  const pebble = await startPebble(node.dnsPort);
+  t.teardown(() => pebble.stop());
+  const work = await mkdtemp(path.join(os.tmpdir(), 'edgedns-acme-'));
+  t.teardown(() => rm(work, { recursive: true, force: true }));
+  const admin = (await readAdminKeyFile(node.dataDir)) as string;
+  const apiUrl = `http://127.0.0.1:${node.apiPort}`;
+  const newKey = async (scope: string): Promise<string> => (await http(node.apiPort, 'POST', '/v1/keys', { key: admin, body: { scope } })).body.secret;
+
+  const runLego = async (name: string, domains: string[], dns: string, env: NodeJS.ProcessEnv): Promise<string> => {
+    const dir = path.join(work, name);
+    const args = ['--accept-tos', '--email', 'ops@example.test', '--server', pebble.directory, '--path', dir, '--key-type', 'ec256', '--dns', dns];
+    // lego finds the zone with SOA queries to these resolvers; the nameserver propagation check would need port 53
+    args.push('--dns.resolvers', `127.0.0.1:${node.dnsPort}`, '--dns.disable-cp');
+    for (const d of domains) args.push('-d', d);
+    args.push('run');
+    const result = await run(lego, args, { env: { LEGO_CA_CERTIFICATES: pebble.caFile, ...env }, timeoutMs: CLIENT_TIMEOUT_MS });
+    t.equal(result.code, 0, `lego --dns ${dns} exits 0 (${result.ms} ms)\n${result.code === 0 ? '' : result.output}`);
+    t.comment(`lego --dns ${dns}: ${result.ms} ms`);
+    const file = path.join(dir, 'certificates', `${(domains[0] as string).replace('*', '_')}.crt`);
+    return readFile(file, 'utf8').catch(() => '');
+  };
+
+  await t.test('lego --dns pdns with an acme: key', async (t) => {
+    const pem = await runLego('pdns', ['example.test', '*.example.test'], 'pdns', { PDNS_API_URL: apiUrl, PDNS_API_KEY: await newKey('acme:example.test'), PDNS_TTL: '60' });
+    t.same(sans(pem), ['*.example.test', 'example.test']);
+  });
+
+  await t.test('lego --dns httpreq', async (t) => {
+    const key = await newKey('acme:httpreq.example.test');
+    const pem = await runLego('httpreq', ['httpreq.example.test', '*.httpreq.example.test'], 'httpreq', {
+      HTTPREQ_ENDPOINT: `${apiUrl}/v1/acme/httpreq`,
+      HTTPREQ_USERNAME: 'lego',
+      HTTPREQ_PASSWORD: key,
+    });
+    t.same(sans(pem), ['*.httpreq.example.test', 'httpreq.example.test']);
+  });
+
+  await t.test('lego --dns exec with edgedns acme lego-exec', async (t) => {
+    const script = path.join(work, 'lego-exec.sh');
+    await writeFile(script, `#!/bin/sh\nexec "${process.execPath}" "${CLI}" acme lego-exec "$@"\n`);
+    await chmod(script, 0o755);
+    const pem = await runLego('exec', ['exec.example.test'], 'exec', {
+      EXEC_PATH: script,
+      EDGEDNS_API: `127.0.0.1:${node.apiPort}`,
+      EDGEDNS_API_KEY: await newKey('acme:exec.example.test'),
+      EDGEDNS_CONFIG: '/dev/null',
+    });
+    t.same(sans(pem), ['exec.example.test']);
+    if (process.env.EDGEDNS_TEST_PEBBLE_LOG) t.comment(pebble.logs());
+  });
+
+  await t.test('certbot --manual with the edgedns hooks, apex and wildcard', async (t) => {
+    const dir = path.join(work, 'certbot');
+    // certbot looks the hook's first word up on PATH and does not parse quotes: absolute paths, unquoted
+    const hook = (which: string): string => `${process.execPath} ${CLI} acme ${which}`;
+    const args = ['certonly', '--non-interactive', '--agree-tos', '--register-unsafely-without-email', '--server', pebble.directory];
+    args.push('--config-dir', path.join(dir, 'config'), '--work-dir', path.join(dir, 'work'), '--logs-dir', path.join(dir, 'logs'));
+    args.push('--manual', '--preferred-challenges', 'dns', '--manual-auth-hook', hook('certbot-auth'), '--manual-cleanup-hook', hook('certbot-cleanup'));
+    args.push('-d', 'example.test', '-d', '*.example.test');
+    const result = await run(certbot, args, {
+      env: {
+        REQUESTS_CA_BUNDLE: pebble.caFile,
+        EDGEDNS_API: `127.0.0.1:${node.apiPort}`,
+        EDGEDNS_API_KEY: await newKey('acme:example.test'),
+        EDGEDNS_NS_PORT: String(node.dnsPort),
+        EDGEDNS_ACME_WAIT: '20',
+        EDGEDNS_CONFIG: '/dev/null',
+      },
+      timeoutMs: CLIENT_TIMEOUT_MS,
+    });
+    t.equal(result.code, 0, `certbot exits 0 (${result.ms} ms)\n${result.code === 0 ? '' : result.output}`);
+    t.comment(`certbot: ${result.ms} ms`);
+    // certbot goes on when a hook fails, so check the hooks themselves said they succeeded
+    t.notMatch(result.output, /reported error|ran with error output/, 'no hook failed');
+    const certbotLog = result.output + (await readFile(path.join(dir, 'logs', 'letsencrypt.log'), 'utf8'));
+    t.match(certbotLog, /_acme-challenge\.example\.test\. TXT "[^"]+" answered by ns1\.example\.test\. 127\.0\.0\.1, ns2\.example\.test\. 127\.0\.0\.1 after \d+ ms/, 'the auth hook waited for both nameservers');
+    const waits = [...result.output.matchAll(/answered by .* after (\d+) ms/g)].map((m) => Number(m[1]));
+    t.comment(`certbot-auth waited ${waits.join(', ')} ms for every nameserver`);
+    const pem = await readFile(path.join(dir, 'config', 'live', 'example.test', 'cert.pem'), 'utf8').catch(() => '');
+    t.same(sans(pem), ['*.example.test', 'example.test']);
+    const left = await http(node.apiPort, 'GET', '/v1/acme/challenges', { key: admin });
+    t.same(left.body.challenges, [], 'the cleanup hook removed every value');
+  });
+});

@@ -1,0 +1,35 @@
+// The certbot hook's wait: it returns once every nameserver answers the value, and otherwise fails in bounded
+// time naming the servers that lag.
+
+import t from 'tap';
+import path from 'node:path';
+import { startEdgedns } from '../helpers/edgedns.js';
+import { freePort } from '../helpers/ports.js';
+import { addChallenge } from '../../src/acme/challenges.js';
+import { NameserverLagError, waitForNameservers } from '../../src/acme/wait-nameservers.js';
+
+const ZONE = path.resolve('test/fixtures/api/example.test.zone');
+
+t.test('returns when every nameserver answers, fails naming the laggards otherwise', async (t) => {
+  const node = await startEdgedns({ zoneFiles: [ZONE] });
+  t.teardown(() => node.stop());
+  const fqdn = '_acme-challenge.example.test.';
+  await addChallenge(node.node.store, 'example.test.', fqdn, 'ready', { ttl: 60, lifetimeMs: 60_000 });
+  const nameservers = [
+    { name: 'ns1.example.test.', addresses: ['127.0.0.1'] },
+    { name: 'ns2.example.test.', addresses: ['127.0.0.1'] },
+  ];
+
+  // a value written a moment later is waited for
+  setTimeout(() => void addChallenge(node.node.store, 'example.test.', fqdn, 'later', { ttl: 60, lifetimeMs: 60_000 }), 300);
+  const waited = await waitForNameservers(nameservers, fqdn, 'later', { port: node.dnsPort, timeoutMs: 5000, intervalMs: 100 });
+  t.same(waited.checked, ['ns1.example.test. 127.0.0.1', 'ns2.example.test. 127.0.0.1']);
+  t.ok(waited.ms >= 200, `waited for the value (${waited.ms} ms)`);
+
+  const silent = await freePort(); // nothing listens there: a nameserver that never answers
+  const started = Date.now();
+  const err = await waitForNameservers([...nameservers, { name: 'ns3.example.test.', addresses: ['127.0.0.1'] }], fqdn, 'ready', { port: silent, timeoutMs: 1500, intervalMs: 250 }).catch((e: unknown) => e);
+  t.ok(err instanceof NameserverLagError, 'a timeout is a NameserverLagError');
+  t.match((err as Error).message, /ns1\.example\.test\. 127\.0\.0\.1, ns2\.example\.test\. 127\.0\.0\.1, ns3/, 'it names every server that lags');
+  t.ok(Date.now() - started < 5000, 'and gives up in bounded time');
+});

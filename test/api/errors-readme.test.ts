@@ -1,0 +1,17 @@
+// Every error code the API can return is listed in the README with its status (fastify's docs-lists-every-code
+// test, in our form), and each code's status is one the issue allows.
+
+import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { ErrorCodes } from '../../src/api/errors.js';
+
+t.test('the README lists every error code with its status', async (t) => {
+  const readme = await readFile('README.md', 'utf8');
+  for (const [code, status] of Object.entries(ErrorCodes)) {
+    t.match(readme, new RegExp('`' + code + '`\\s+' + status + '\\b'), `${code} ${status} is in the README`);
+  }
+});
+
+t.test('statuses are client errors or 500', async (t) => {
+  for (const [code, status] of Object.entries(ErrorCodes)) t.ok((status >= 400 && status < 500) || status === 500, `${code}: ${status}`);
+});

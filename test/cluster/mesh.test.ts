@@ -1,0 +1,140 @@
+// Three nodes, each on its own CouchDB-protocol server, joined into a mesh by `edgedns cluster join`: an edit on A
+// is answered by C; a partition with the same RRset edited on both sides heals into one answer everywhere (CouchDB's
+// deterministic winner) with the losing revision listed, and resolving it by keeping the loser reaches every node.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { parseArgs } from '../../src/cli/args.js';
+import { clusterCommand } from '../../src/cli/cluster-commands.js';
+import { rrsetDocId } from '../../src/zone/zone-docs.js';
+import { startCouchNode, within, type CouchNode } from '../helpers/couch-node.js';
+import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
+
+const ZONE = path.resolve('zones/example.com.zone');
+const MAIL = rrsetDocId('example.com.', 'mail.example.com.', 'A');
+const PREFIX = 'edgedns_';
+
+const servers: PouchServer[] = [];
+for (let i = 0; i < 3; i++) servers.push(await startPouchServer({ inMemory: true }));
+t.teardown(() => Promise.all(servers.map((s) => s.destroy())));
+const [dbA, dbB, dbC] = servers;
+
+const nodes: CouchNode[] = [];
+for (const [i, db] of servers.entries()) {
+  nodes.push(await startCouchNode({ couchdb: db.url, prefix: PREFIX, nodeId: `node-${'abc'[i]}`, zoneFiles: i === 0 ? [ZONE] : [] }));
+}
+t.teardown(() => Promise.all(nodes.map((n) => n.destroy())));
+const [nodeA, nodeB, nodeC] = nodes;
+
+/** Runs `edgedns cluster ...` against one server's CouchDB, as an operator on that machine would. */
+async function cluster(db: PouchServer, ...argv: string[]): Promise<string> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  await clusterCommand(parseArgs(['cluster', ...argv, '--couchdb', db.url], new Set(['help'])), out);
+  return text;
+}
+
+async function api(node: CouchNode, method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const key = (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim();
+  const response = await fetch(`http://127.0.0.1:${node.apiPort}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+async function setMail(node: CouchNode, address: string): Promise<void> {
+  const { store } = node.node;
+  const doc = await store.get(MAIL);
+  if (!doc) throw new Error(`${MAIL} is missing on ${store.description}`);
+  await store.put({ ...doc, records: [address] });
+}
+
+async function allAnswer(address: string, ms = 10_000): Promise<number> {
+  return within(ms, async () => {
+    for (const node of nodes) if ((await node.ask('mail.example.com.')) !== address) return false;
+    return true;
+  });
+}
+
+t.test('cluster join meshes the three databases, and a second join creates nothing', async (t) => {
+  t.match(await cluster(dbA, 'join', dbB.url), /2 replication\(s\) created/);
+  t.match(await cluster(dbA, 'join', dbC.url), /2 replication\(s\) created/);
+  t.match(await cluster(dbB, 'join', dbC.url), /2 replication\(s\) created/);
+  t.match(await cluster(dbA, 'join', dbB.url), /0 replication\(s\) created, 2 already there/, 'idempotent');
+  const status = await cluster(dbA, 'status');
+  t.match(status, /PEER\s+DATABASE\s+DIR\s+STATE\s+CHECKPOINT\s+PENDING/);
+  t.equal(status.trim().split('\n').length, 5, 'a header and four replications (two peers, both directions)');
+  t.match(status, new RegExp(`${dbB.url}\\s+edgedns_data\\s+push`));
+});
+
+t.test('a zone on node A is answered by node C, and an edit sent to A reaches C', async (t) => {
+  t.ok((await within(10_000, async () => (await nodeC.ask('mail.example.com.')) === '192.0.2.25')) >= 0, 'the zone reached C');
+  await setMail(nodeA, '198.51.100.1');
+  const took = await within(10_000, async () => (await nodeC.ask('mail.example.com.')) === '198.51.100.1');
+  t.ok(took >= 0, `answered by C ${took} ms after the write on A`);
+});
+
+t.test('a partition with the same RRset edited on both sides heals into one answer and a listed conflict', async (t) => {
+  t.ok((await allAnswer('198.51.100.1')) >= 0, 'every node in sync before the partition');
+  // Partition: A loses both its links; B and C stay together.
+  t.match(await cluster(dbA, 'leave', dbB.url), /2 replication\(s\) removed/);
+  t.match(await cluster(dbA, 'leave', dbC.url), /2 replication\(s\) removed/);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await setMail(nodeA, '198.51.100.10');
+  await setMail(nodeB, '198.51.100.20');
+  t.ok((await within(3000, async () => (await nodeC.ask('mail.example.com.')) === '198.51.100.20')) >= 0, 'C follows B');
+  t.equal(await nodeA.ask('mail.example.com.'), '198.51.100.10', 'A, cut off, keeps its own edit');
+
+  // Heal.
+  await cluster(dbA, 'join', dbB.url);
+  await cluster(dbA, 'join', dbC.url);
+  const converged = await within(15_000, async () => {
+    const answers = await Promise.all(nodes.map((node) => node.ask('mail.example.com.')));
+    return answers.every((a) => a === answers[0]) && (await api(nodeC, 'GET', '/v1/conflicts')).json !== undefined &&
+      ((await api(nodeC, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length === 1;
+  });
+  t.ok(converged >= 0, `every node answers the same after ${converged} ms`);
+  const answers = await Promise.all(nodes.map((node) => node.ask('mail.example.com.')));
+  t.ok(['198.51.100.10', '198.51.100.20'].includes(answers[0]), `the winner is one of the two edits (${answers[0]})`);
+
+  for (const node of nodes) {
+    const listed = await within(10_000, async () => ((await api(node, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length === 1);
+    t.ok(listed >= 0, `${node.node.store.description}: the conflict is listed`);
+  }
+  const { json } = await api(nodeA, 'GET', '/v1/conflicts');
+  const [conflict] = (json as { conflicts: { id: string; winner: { rev: string; doc: { records: string[] } }; losers: { rev: string; doc: { records: string[] } }[] }[] }).conflicts;
+  t.equal(conflict.id, MAIL);
+  t.same(conflict.winner.doc.records, [answers[0]], 'the winner is what is answered');
+  t.equal(conflict.losers.length, 1);
+  const loser = conflict.losers[0];
+  t.not(loser.doc.records[0], answers[0], 'the other edit is kept as the loser, not dropped');
+  const listing = await cluster(dbB, 'conflicts');
+  t.match(listing, MAIL);
+  t.match(listing, loser.rev);
+
+  t.test('resolving by keeping the losing revision reaches every node', async (t) => {
+    const bad = await api(nodeA, 'POST', '/v1/conflicts/resolve', { id: MAIL, keep: 'nonsense' });
+    t.equal(bad.status, 400);
+    t.match(bad.json, { error: { field: 'keep' } });
+    const resolved = await api(nodeA, 'POST', '/v1/conflicts/resolve', { id: MAIL, keep: loser.rev });
+    t.equal(resolved.status, 200, JSON.stringify(resolved.json));
+    t.ok((await allAnswer(loser.doc.records[0])) >= 0, `every node answers the kept ${loser.doc.records[0]}`);
+    const cleared = await within(10_000, async () => {
+      for (const node of nodes) if (((await api(node, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length !== 0) return false;
+      return true;
+    });
+    t.ok(cleared >= 0, 'no conflict left anywhere');
+  });
+});
+
+t.test('cluster leave removes every replication with the peer', async (t) => {
+  await cluster(dbA, 'leave', dbB.url);
+  await cluster(dbA, 'leave', dbC.url);
+  t.match(await cluster(dbA, 'status'), /no replications/);
+  t.match(await cluster(dbA, 'leave', dbC.url), /no replication with that peer/);
+});

@@ -1,0 +1,81 @@
+// Probes against real servers on loopback: HTTP status and TCP connect, hysteresis (down after 3 failures, up after
+// 2 successes, up before any result), the RTT average, and this node's health document in the store.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import t from 'tap';
+import { normalizeEdge, normalizePool } from '../../src/geo/edge-docs.js';
+import { GeoState } from '../../src/geo/geo-state.js';
+import { isHealthDoc } from '../../src/geo/health-docs.js';
+import { GeoMetrics } from '../../src/geo/metrics.js';
+import { probeEdge, Prober } from '../../src/geo/probes.js';
+import { PouchStore } from '../../src/store/pouch-store.js';
+import { freePort } from '../helpers/ports.js';
+import { HealthServer } from './geo-helpers.js';
+
+const logger = pino({ level: 'silent' });
+
+t.test('HTTP and TCP probes see real servers, and their absence', async (t) => {
+  const http = await HealthServer.start();
+  t.teardown(() => http.down());
+  const up = await probeEdge(normalizeEdge({ name: 'a', ipv4: ['127.0.0.1'], check: http.url }), 1000);
+  t.ok(up.ok, 'HTTP 200');
+  t.ok(up.rttMs > 0, 'with a round-trip time');
+  const wrong = await probeEdge(normalizeEdge({ name: 'a', ipv4: ['127.0.0.1'], check: { type: 'http', url: http.url, expectStatus: 204 } }), 1000);
+  t.match(wrong, { ok: false, error: 'status 200' }, 'an unexpected status fails');
+
+  const port = await freePort();
+  const tcp = net.createServer((s) => s.end());
+  await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', () => r()));
+  t.ok((await probeEdge(normalizeEdge({ name: 'b', ipv4: ['127.0.0.1'], check: `tcp:${port}` }), 1000)).ok, 'TCP connect');
+  await new Promise<void>((r) => tcp.close(() => r()));
+  t.match(await probeEdge(normalizeEdge({ name: 'b', ipv4: ['127.0.0.1'], check: `tcp:${port}` }), 1000), { ok: false, error: 'ECONNREFUSED' }, 'TCP refused');
+  await http.down();
+  t.notOk((await probeEdge(normalizeEdge({ name: 'a', ipv4: ['127.0.0.1'], check: http.url }), 1000)).ok, 'HTTP server gone');
+});
+
+t.test('hysteresis: up until 3 failures, down until 2 successes; observations written to the store', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-probe-'));
+  const store = await PouchStore.open(dir);
+  const server = await HealthServer.start();
+  t.teardown(async () => {
+    await server.down();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await server.down(); // the edge is unreachable from the start
+  const state = new GeoState({ nodeId: 'n1', intervalMs: 1000, logger });
+  state.edges.set('e', normalizeEdge({ name: 'e', ipv4: ['127.0.0.1'], check: server.url }));
+  state.pools.set('p', normalizePool({ name: 'p', members: ['e'] }));
+  state.rebuild();
+  t.ok(state.snapshot.edges.get('e')?.up, 'before any probe result: up');
+  const prober = new Prober({ store, state, nodeId: 'n1', logger, metrics: new GeoMetrics(new Registry()), probe: { intervalMs: 1000, timeoutMs: 500, downAfter: 3, upAfter: 2 } });
+
+  const ups: boolean[] = [];
+  for (let i = 0; i < 3; i++) {
+    await prober.round();
+    ups.push(state.snapshot.edges.get('e')?.up === true);
+  }
+  t.same(ups, [true, true, false], 'down only at the third failure');
+  await server.up();
+  const back: boolean[] = [];
+  for (let i = 0; i < 2; i++) {
+    await prober.round();
+    back.push(state.snapshot.edges.get('e')?.up === true);
+  }
+  t.same(back, [false, true], 'up again at the second success');
+  t.ok(state.snapshot.edges.get('e')?.ownRttMs !== undefined, 'RTT average kept');
+
+  const doc = await store.get('health/n1');
+  t.ok(doc && isHealthDoc(doc), 'one document for this observer');
+  if (doc && isHealthDoc(doc)) {
+    t.equal(doc.node, 'n1');
+    t.ok(doc.edges.e, 'with the edge');
+    t.equal(doc.intervalMs, 1000);
+  }
+  await prober.stop();
+});

@@ -1,0 +1,48 @@
+// Deployment limits, on the deploy service over a real embedded store: files per deployment (configurable) and
+// aliases, which make one site answer for several hostnames.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import t from 'tap';
+import { BlobCache } from '../../src/pages/blob-cache.js';
+import { DeployService, PagesError } from '../../src/pages/deploy-service.js';
+import { PagesMetrics } from '../../src/pages/metrics.js';
+import { PagesIndex } from '../../src/pages/pages-index.js';
+import { PouchStore } from '../../src/store/pouch-store.js';
+import { deployTree, get, sha256, startPagesNode } from './pages-helpers.js';
+
+t.test('more files than the limit is refused before anything is written', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-limits-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = await PouchStore.open(path.join(dir, 'db'));
+  t.teardown(() => store.close());
+  const logger = pino({ level: 'silent' });
+  const metrics = new PagesMetrics(new Registry());
+  const index = new PagesIndex(store, logger);
+  await index.start();
+  t.teardown(() => index.stop());
+  const service = new DeployService({ store, index, metrics, logger, blobs: new BlobCache(store, 0, metrics), maxFiles: 2 });
+  const entry = { sha256: sha256('x'), size: 1 };
+  const err = await service.commit({ site: 'a.example.test', files: { a: entry, b: entry, c: entry }, author: 'test', production: true }).catch((e: unknown) => e);
+  t.ok(err instanceof PagesError);
+  t.match(err, { code: 'too_many_files', message: /3 files is over the limit of 2/ });
+  t.same(await store.list('site/'), [], 'no site written');
+});
+
+t.test('an alias serves the site; deploying to the alias is refused', async (t) => {
+  const node = await startPagesNode();
+  t.teardown(() => node.stop());
+  await deployTree(node, 'main.example.test', { 'index.html': 'main' });
+  const set = await node.api('PUT', '/v1/sites/main.example.test', { aliases: ['www.main.example.test'] });
+  t.equal(set.status, 200);
+  t.same(set.body.aliases, ['www.main.example.test']);
+  t.equal((await get(node.httpPort, 'www.main.example.test', '/')).body.toString(), 'main');
+  const refused = await deployTree(node, 'www.main.example.test', { 'index.html': 'x' });
+  t.equal(refused.result.status, 409);
+  t.match(refused.result.body.error, { code: 'conflict', field: 'host' });
+  const taken = await node.api('PUT', '/v1/sites/other.example.test', { aliases: ['www.main.example.test'] });
+  t.equal(taken.status, 409, 'an alias belongs to one site');
+});
