@@ -12,6 +12,7 @@ import { parseZoneFile, ZoneFileError } from '../../zone/zonefile-parse.js';
 import { writeZoneFile } from '../../zone/zonefile-write.js';
 import { requireKey } from '../auth.js';
 import { ApiError } from '../errors.js';
+import { waitServed } from '../wait-served.js';
 import type { Catalog } from '../../zone/catalog.js';
 
 export interface ZoneRoutesOptions {
@@ -20,32 +21,12 @@ export interface ZoneRoutesOptions {
   catalog: Catalog;
 }
 
-/** How long a write waits for the node's own index to serve it, so "imported" means "answering". */
-const APPLY_WAIT_MS = 2000;
-
 function zoneParam(raw: string): string {
   try {
     return nameKey(raw.endsWith('.') ? raw : raw + '.');
   } catch (err) {
     throw new ApiError('bad_request', `zone name "${raw}": ${(err as Error).message}`, 'zone');
   }
-}
-
-function waitForSerial(sync: ZoneSync, catalog: Catalog, zone: string, serial: number): Promise<boolean> {
-  const served = (): boolean => catalog.get(zone)?.soaSerial === serial;
-  if (served()) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      stop();
-      resolve(served());
-    }, APPLY_WAIT_MS);
-    const stop = sync.onApplied(() => {
-      if (!served()) return;
-      clearTimeout(timer);
-      stop();
-      resolve(true);
-    });
-  });
 }
 
 export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOptions): Promise<void> {
@@ -93,7 +74,7 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
       const replace = request.query.replace === 'true' || request.query.replace === '1';
       try {
         const saved = await saveZone(store, zone, { replace });
-        const served = await waitForSerial(sync, catalog, saved.zone, saved.serial);
+        const served = await waitServed(sync, catalog, saved.zone, saved.serial);
         return reply.status(saved.created ? 201 : 200).send({ ...saved, served });
       } catch (err) {
         if (err instanceof ZoneExistsError) throw new ApiError('zone_exists', err.message, 'zone');
