@@ -3,19 +3,19 @@
 // background (the node answers with what it has meanwhile: no pools, or the last ones read).
 
 import type { Logger } from 'pino';
-import type { Change, ChangesFollower, Store, StoredDoc } from '../store/store.js';
+import { RetryingFollower } from '../store/retrying-follower.js';
+import type { Change, Store, StoredDoc } from '../store/store.js';
 import { EDGE_PREFIX, edgeFields, InvalidFieldError, isEdgeDoc, isPoolDoc, normalizeEdge, normalizePool, POOL_PREFIX, poolFields } from './edge-docs.js';
 import type { GeoState } from './geo-state.js';
 import { HEALTH_PREFIX, isHealthDoc } from './health-docs.js';
 
-const MAX_BACKOFF_MS = 30_000;
 const PREFIXES = [EDGE_PREFIX, POOL_PREFIX, HEALTH_PREFIX];
 
 export class GeoSync {
-  private follower: ChangesFollower | undefined;
+  private follower: RetryingFollower | undefined;
   private stopped = false;
-  private lastSeq = '0';
-  private backoffMs = 250;
+  /** Where the changes feed starts: the end of the full read at start, or "0" when that read failed. */
+  private startSeq = '0';
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<() => void>();
 
@@ -29,7 +29,7 @@ export class GeoSync {
     try {
       const seq = await this.store.updateSeq();
       for (const prefix of PREFIXES) for (const doc of await this.store.list(prefix)) this.apply(doc);
-      this.lastSeq = seq;
+      this.startSeq = seq;
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'cannot read edges and pools from the store yet; following its changes instead');
     }
@@ -46,27 +46,20 @@ export class GeoSync {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.follower?.cancel();
+    await this.follower?.stop();
   }
 
   private follow(): void {
     if (this.stopped) return;
-    this.follower = this.store.follow({
-      since: this.lastSeq,
+    this.follower = new RetryingFollower(this.store, {
+      since: this.startSeq,
       onChange: (change) => this.onChange(change),
-      onError: (err) => {
-        this.logger.warn({ err, retryInMs: this.backoffMs }, 'geo changes feed failed; reconnecting');
-        const delay = this.backoffMs;
-        this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-        const follower = this.follower;
-        setTimeout(() => void follower?.cancel().finally(() => this.follow()), delay).unref();
-      },
+      onError: (err, retryInMs) => this.logger.warn({ err, retryInMs }, 'geo changes feed failed; reconnecting'),
     });
+    this.follower.start();
   }
 
   private onChange(change: Change): void {
-    this.backoffMs = 250;
-    this.lastSeq = change.seq;
     if (!PREFIXES.some((p) => change.id.startsWith(p))) return;
     if (change.deleted || !change.doc) this.remove(change.id);
     else this.apply(change.doc);

@@ -4,7 +4,8 @@
 // value: a request that picked its deployment keeps a consistent view even while a promotion lands.
 
 import type { Logger } from 'pino';
-import type { Change, ChangesFollower, Store, StoredDoc } from '../store/store.js';
+import { RetryingFollower } from '../store/retrying-follower.js';
+import type { Change, Store, StoredDoc } from '../store/store.js';
 import { DEPLOY_PREFIX, SITE_PREFIX, isDeploymentDoc, isSiteDoc, type DeploymentDoc, type FileEntry, type SiteDoc } from './model.js';
 import { compileHeaderRules, compileRedirects, type CompiledHeaderRule, type CompiledRedirect } from './rules.js';
 
@@ -20,8 +21,6 @@ export interface LiveDeployment {
   bytes: number;
 }
 
-const MAX_BACKOFF_MS = 30_000;
-
 export class PagesIndex {
   private readonly sites = new Map<string, SiteDoc>();
   /** Every hostname (site host and aliases) → the site's host. */
@@ -33,10 +32,10 @@ export class PagesIndex {
    */
   private readonly serving = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
-  private follower: ChangesFollower | undefined;
+  private follower: RetryingFollower | undefined;
   private stopped = false;
-  private backoffMs = 250;
-  private lastSeq = '0';
+  /** Where the changes feed starts: the end of the full read at start, or "0" when that read failed. */
+  private startSeq = '0';
   /** Set while the changes feed is failing; cleared by the next change that arrives. */
   feedError: string | undefined;
   loaded = false;
@@ -51,7 +50,7 @@ export class PagesIndex {
       const seq = await this.store.updateSeq();
       for (const doc of await this.store.list(SITE_PREFIX)) this.apply(doc);
       for (const doc of await this.store.list(DEPLOY_PREFIX)) this.apply(doc);
-      this.lastSeq = seq;
+      this.startSeq = seq;
       this.loaded = true;
     } catch (err) {
       // CouchDB may be down when the node starts: DNS must still come up. Following from "0" fills the index once
@@ -63,7 +62,7 @@ export class PagesIndex {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.follower?.cancel();
+    await this.follower?.stop();
   }
 
   /** The site serving `host` (its own name or an alias). */
@@ -132,25 +131,18 @@ export class PagesIndex {
 
   private follow(): void {
     if (this.stopped) return;
-    this.follower = this.store.follow({
-      since: this.lastSeq,
+    this.follower = new RetryingFollower(this.store, {
+      since: this.startSeq,
       onChange: (change) => this.onChange(change),
-      onError: (err) => {
+      onError: (err, retryInMs) => {
         this.feedError = err.message;
-        this.logger.warn({ err, retryInMs: this.backoffMs }, 'pages changes feed failed; reconnecting');
-        const delay = this.backoffMs;
-        this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-        const follower = this.follower;
-        setTimeout(() => {
-          void follower?.cancel().finally(() => this.follow());
-        }, delay).unref();
+        this.logger.warn({ err, retryInMs }, 'pages changes feed failed; reconnecting');
       },
     });
+    this.follower.start();
   }
 
   private onChange(change: Change): void {
-    this.lastSeq = change.seq;
-    this.backoffMs = 250;
     this.feedError = undefined;
     if (!change.id.startsWith(SITE_PREFIX) && !change.id.startsWith(DEPLOY_PREFIX)) return;
     if (change.deleted || !change.doc) this.remove(change.id);
