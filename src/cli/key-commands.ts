@@ -3,6 +3,7 @@
 import { apiClient } from './api-client.js';
 import type { ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
+import type { KeyInfo } from '../keys/key-store.js';
 
 export const KEY_HELP = `Usage:
   edgedns key create --scope SCOPE [--name NAME] [--expires 90d]   create a key; prints its secret once
@@ -21,16 +22,8 @@ Options:
   --data DIR     where admin.key is (EDGEDNS_DATA, default ./data); EDGEDNS_API_KEY overrides it
 `;
 
-interface KeyView {
-  id: string;
-  name: string;
-  scope: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  secret?: string;
-}
+/** A key as the API shows it; `secret` only in the answer to create, the one time it is shown. */
+type KeyView = KeyInfo & { secret?: string };
 
 export async function keyCommand(args: ParsedArgs, out: NodeJS.WritableStream): Promise<void> {
   const [, sub, arg] = args.positionals;
