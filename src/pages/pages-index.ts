@@ -5,6 +5,7 @@
 
 import type { Logger } from 'pino';
 import { RetryingFollower } from '../store/retrying-follower.js';
+import { waitApplied } from '../store/wait-applied.js';
 import type { Change, Store, StoredDoc } from '../store/store.js';
 import { DEPLOY_PREFIX, SITE_PREFIX, isDeploymentDoc, isSiteDoc, type DeploymentDoc, type FileEntry, type SiteDoc } from './model.js';
 import { compileHeaderRules, compileRedirects, type CompiledHeaderRule, type CompiledRedirect } from './rules.js';
@@ -114,19 +115,7 @@ export class PagesIndex {
 
   /** Resolves true once `check` holds, false after `ms`. */
   waitFor(check: () => boolean, ms: number): Promise<boolean> {
-    if (check()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        stop();
-        resolve(check());
-      }, ms);
-      const stop = this.onApplied(() => {
-        if (!check()) return;
-        clearTimeout(timer);
-        stop();
-        resolve(true);
-      });
-    });
+    return waitApplied((listener) => this.onApplied(listener), check, ms);
   }
 
   private follow(): void {

@@ -8,6 +8,7 @@ import type { EdgeView } from '../../geo/snapshot.js';
 import { ConflictError, type Store } from '../../store/store.js';
 import { requireKey } from '../auth.js';
 import { ApiError } from '../errors.js';
+import { waitApplied } from '../../store/wait-applied.js';
 
 export interface GeoRoutesOptions {
   store: Store;
@@ -18,19 +19,7 @@ export interface GeoRoutesOptions {
 const APPLY_WAIT_MS = 2000;
 
 export function waitForGeo(geo: GeoRuntime, applied: () => boolean): Promise<boolean> {
-  if (applied()) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      stop();
-      resolve(applied());
-    }, APPLY_WAIT_MS);
-    const stop = geo.sync.onApplied(() => {
-      if (!applied()) return;
-      clearTimeout(timer);
-      stop();
-      resolve(true);
-    });
-  });
+  return waitApplied((listener) => geo.sync.onApplied(listener), applied, APPLY_WAIT_MS);
 }
 
 /** JSON with keys sorted, to compare what was written with what the store gave back. */
