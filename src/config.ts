@@ -35,6 +35,8 @@ export interface NodeConfig {
   acme: AcmeConfig;
   /** Pages: the asset server's address, preview domain, blob cache and limits (src/pages). */
   pages: PagesConfig;
+  /** --workers / EDGEDNS_WORKERS: DNS worker processes sharing the DNS sockets (1: answer in this process). */
+  workers: number;
 }
 
 export interface PagesConfig {
@@ -140,6 +142,15 @@ function geoipPaths(text: string | undefined): string[] | undefined {
   return paths;
 }
 
+/** `--workers N` (1-64) or `auto`: one per CPU this process may use. */
+function workerCount(text: string | undefined): number {
+  if (text === undefined) return 1;
+  if (text === 'auto') return Math.max(1, Math.min(64, os.availableParallelism()));
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1 || count > 64) throw new ConfigError(`--workers "${text}" is not a whole number 1-64 or "auto"`);
+  return count;
+}
+
 function pick(flags: Flags, flag: string, env: NodeJS.ProcessEnv, variable: string): string | undefined {
   const value = flags[flag];
   if (typeof value === 'string') return value;
@@ -181,5 +192,6 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     probeTimeoutMs: seconds(pick(flags, 'probe-timeout', env, 'EDGEDNS_PROBE_TIMEOUT') ?? '2', '--probe-timeout') * 1000,
     acme: acmeConfig(flags, env),
     pages: pagesConfig(flags, env),
+    workers: workerCount(pick(flags, 'workers', env, 'EDGEDNS_WORKERS')),
   };
 }

@@ -5,9 +5,8 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApi } from './api/app.js';
 import type { NodeConfig } from './config.js';
-import { createHandler } from './dns/handler.js';
-import { DnsMetrics } from './dns/metrics.js';
-import { GeoRuntime } from './geo/geo-runtime.js';
+import { startAnswering } from './answering.js';
+import type { GeoRuntime } from './geo/geo-runtime.js';
 import { seedEdges } from './geo/seed.js';
 import { DEFAULT_TCP_OPTIONS, listenTcp } from './dns/tcp-server.js';
 import { listenUdp, type Listening } from './dns/udp-server.js';
@@ -18,8 +17,9 @@ import { PouchStore } from './store/pouch-store.js';
 import { SnapshotStore } from './store/snapshot.js';
 import type { Store } from './store/store.js';
 import { StoreHealth } from './store/store-health.js';
-import { Catalog } from './zone/catalog.js';
-import { ZoneSync } from './zone/zone-sync.js';
+import type { Catalog } from './zone/catalog.js';
+import { startWorkers } from './workers/primary.js';
+import type { ServedZones } from './api/wait-served.js';
 import { seedZones } from './zone/zones-dir.js';
 import { startPages, type Pages } from './pages/pages.js';
 
@@ -60,44 +60,42 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     logger,
   );
 
-  const catalog = new Catalog();
   const health = new StoreHealth(registry);
   // The embedded store is on local disk already; a remote one gets a local snapshot to start from when it is down.
   const snapshot = isRemoteStore(store) ? new SnapshotStore({ dataDir: config.dataDir, logger, registry }) : undefined;
-  const sync = new ZoneSync({ store, catalog, logger, registry, health, snapshot });
-  await sync.start();
-  // Geo routing: edges, pools and health from the store, probes started once per node, GeoIP for client locations.
-  const geo = await GeoRuntime.start({
-    store,
-    registry,
-    logger,
-    nodeId: config.nodeId,
-    config: { geoipPaths: config.geoipPaths, probe: { intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs } },
-  });
-
-  const handler = createHandler({
-    catalog,
-    chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: () => health.text() },
-    metrics: new DnsMetrics(registry),
-    logger,
-    geo: geo.router,
-  });
+  const answering = await startAnswering({ store, registry, logger, config, health, snapshot, probes: true });
+  const { catalog, sync, geo } = answering;
   const closers: (() => Promise<void>)[] = [];
   try {
-    const dnsUdp = await listenUdp(config.dns.host, config.dns.port, handler, logger);
-    closers.push(dnsUdp.close);
-    // Port 0 means "any": TCP then takes the port UDP got, so both transports share one number.
-    const dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, { ...DEFAULT_TCP_OPTIONS, idleTimeoutMs: config.tcpIdleTimeoutMs });
-    closers.push(dnsTcp.close);
+    let dnsUdp: Listening;
+    let dnsTcp: Listening;
+    let metricsText: (() => Promise<string>) | undefined;
+    let served: ServedZones | undefined;
+    if (config.workers > 1) {
+      // DNS workers answer; this process keeps the store, the API, the probes and the asset server.
+      const workers = await startWorkers({ count: config.workers, config, store, remoteStore: isRemoteStore(store), registry, logger, state: geo.state, catalog, sync });
+      closers.push(workers.close);
+      dnsUdp = { address: config.dns.host, port: workers.port, close: async () => undefined };
+      dnsTcp = dnsUdp;
+      metricsText = () => workers.metrics();
+      served = workers;
+    } else {
+      const handler = answering.handler();
+      dnsUdp = await listenUdp(config.dns.host, config.dns.port, handler, logger);
+      closers.push(dnsUdp.close);
+      // Port 0 means "any": TCP then takes the port UDP got, so both transports share one number.
+      dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, { ...DEFAULT_TCP_OPTIONS, idleTimeoutMs: config.tcpIdleTimeoutMs });
+      closers.push(dnsTcp.close);
+    }
     const pages = await startPages(store, registry, logger, config.pages);
     closers.push(pages.close);
-    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages });
+    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText });
     await api.listen({ host: config.api.host, port: config.api.port });
     closers.push(() => api.close());
     const apiAddress = api.server.address();
     const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.api.port;
     logger.info(
-      { dns: `${config.dns.host}:${dnsUdp.port}`, api: `${config.api.host}:${apiPort}`, http: `${config.pages.http.host}:${pages.port}`, zones: catalog.names(), store: store.description },
+      { dns: `${config.dns.host}:${dnsUdp.port}`, ...(config.workers > 1 ? { workers: config.workers } : {}), api: `${config.api.host}:${apiPort}`, http: `${config.pages.http.host}:${pages.port}`, zones: catalog.names(), store: store.description },
       'edgedns node started',
     );
     return {
@@ -113,8 +111,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         stopStartupWrites();
         stopReplica();
         for (const close of closers.reverse()) await close();
-        await geo.close();
-        await sync.stop();
+        await answering.close();
         await store.close();
       },
     };
@@ -122,8 +119,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     stopStartupWrites();
     stopReplica();
     for (const close of closers.reverse()) await close().catch(() => undefined);
-    await geo.close();
-    await sync.stop();
+    await answering.close();
     await store.close();
     throw err;
   }

@@ -27,6 +27,7 @@ import { acmeDnsRoutes } from './routes/acme-dns.js';
 import { pdnsRoutes } from './routes/pdns.js';
 import { openapiRoutes } from './openapi.js';
 import { acmeMetrics, startSweeper } from '../acme/sweeper.js';
+import { servedByCatalog, type ServedZones } from './wait-served.js';
 
 export interface ApiOptions {
   store: Store;
@@ -46,6 +47,10 @@ export interface ApiOptions {
   authFailureLimit?: FailureLimitOptions;
   /** Pages (sites, deploys); without it those routes are not offered. */
   pages?: Pages;
+  /** What every process answering DNS serves, when not only this one (--workers); writes wait for all of them. */
+  served?: ServedZones;
+  /** The metrics text, when it has to be gathered from more than this process's registry (--workers). */
+  metricsText?: () => Promise<string>;
 }
 
 /** Zone files can be large; 10 MiB holds some hundred thousand records. */
@@ -73,19 +78,20 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   }));
 
   app.get('/metrics', async (_request, reply) => {
-    return reply.type(options.registry.contentType).send(await options.registry.metrics());
+    return reply.type(options.registry.contentType).send(await (options.metricsText?.() ?? options.registry.metrics()));
   });
 
   app.decorate('authGuard', createAuthGuard(options.registry, options.authFailureLimit ?? DEFAULT_FAILURE_LIMIT));
   await app.register(openapiRoutes); // first: it collects every route registered after it
-  await app.register(zoneRoutes, { store: options.store, sync: options.sync, catalog: options.catalog });
-  await app.register(rrsetRoutes, { store: options.store, sync: options.sync, catalog: options.catalog });
+  const served = options.served ?? servedByCatalog(options.sync, options.catalog);
+  await app.register(zoneRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
+  await app.register(rrsetRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
   await app.register(keyRoutes, { store: options.store });
   const acme = { ttl: options.acme?.ttl ?? 60, lifetimeMs: options.acme?.lifetimeMs ?? 3600_000 };
-  const acmeOptions = { store: options.store, sync: options.sync, catalog: options.catalog, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };
+  const acmeOptions = { store: options.store, sync: options.sync, catalog: options.catalog, served, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };
   await app.register(acmeRoutes, acmeOptions);
   await app.register(acmeDnsRoutes, { ...acmeOptions, domain: options.acme?.dnsDomain });
-  await app.register(pdnsRoutes, { store: options.store, sync: options.sync, catalog: options.catalog });
+  await app.register(pdnsRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
   const stopSweeper = startSweeper({ ...acmeOptions, logger: options.logger });
   app.addHook('onClose', async () => stopSweeper());
   if (options.geo) {

@@ -34,6 +34,8 @@ Options (each also from an environment variable):
   --acme-ttl S           TTL of ACME challenge TXT records (EDGEDNS_ACME_TTL, default 60)
   --acme-lifetime S      challenge values expire after S seconds unless removed (EDGEDNS_ACME_LIFETIME, default 3600)
   --acme-dns-domain NAME acme-dns registrations get <uuid>.NAME (EDGEDNS_ACME_DNS_DOMAIN; default: acme-dns off)
+  --workers N            DNS worker processes sharing the DNS sockets, or "auto" for one per CPU (EDGEDNS_WORKERS,
+                         default 1: this process answers). The main process keeps the store, API, probes and pages
   --log-level LEVEL      pino level: debug, info, warn, error (EDGEDNS_LOG_LEVEL, default info)
 `;
 

@@ -55,7 +55,7 @@ export function listenTcp(host: string, port: number, handle: DnsHandler, logger
   server.maxConnections = options.maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, exclusive: true }, () => {
+    server.listen({ host, port, exclusive: false }, () => {
       server.off('error', reject);
       server.on('error', (err) => logger.warn({ err }, 'TCP server error'));
       const address = server.address() as net.AddressInfo;

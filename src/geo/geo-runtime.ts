@@ -21,6 +21,11 @@ export interface GeoConfig {
   probe?: Partial<ProbeOptions>;
   /** How often GeoIP files are checked for changes. */
   geoipWatchMs?: number;
+  /**
+   * false in a DNS worker (--workers): the primary probes once for the whole node and hands its view over
+   * (GeoState.setOwnObservations); default true.
+   */
+  probes?: boolean;
 }
 
 /** The DB-IP City Lite files the npm package ships (IPv4 and IPv6), if it is installed. */
@@ -70,7 +75,7 @@ export class GeoRuntime {
     // Pools already in the store: load the default database before DNS starts, so the first answers know where
     // clients are (and a flood of queries never meets a 134 MB load). A pool added later loads it in the background.
     await runtime.lazyLoad;
-    runtime.prober.start();
+    if (options.config.probes !== false) runtime.prober.start();
     return runtime;
   }
 

@@ -44,7 +44,12 @@ export class GeoState {
     return this.own.get(edge);
   }
 
-  setOwnObservations(observations: Map<string, EdgeObservation>): void {
+  /** This node's probe view as last set (what DNS workers are handed). */
+  ownObservations(): ReadonlyMap<string, EdgeObservation> {
+    return this.own;
+  }
+
+  setOwnObservations(observations: ReadonlyMap<string, EdgeObservation>): void {
     this.own = new Map(observations);
     this.rebuild();
   }

@@ -37,6 +37,9 @@ export class PouchStore implements Store {
   static async open(dir: string): Promise<PouchStore> {
     await mkdir(dir, { recursive: true });
     const db = new PouchDB(dir);
+    // Every changes feed adds a listener to the database; a node with DNS workers follows once per worker and
+    // index, well past Node's warning threshold of 10, and none of them leaks (each is removed on cancel).
+    (db as unknown as { setMaxListeners(n: number): void }).setMaxListeners(0);
     try {
       // PouchDB opens LevelDB lazily; asking for info now makes a locked or unreadable directory fail here, at
       // start, rather than on the first query.

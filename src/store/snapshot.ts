@@ -22,6 +22,8 @@ export interface SnapshotStoreOptions {
   registry: Registry;
   /** Writes are coalesced: at most one per interval, with the newest state (default 1000 ms). */
   intervalMs?: number;
+  /** A DNS worker (--workers) starts from the primary's snapshot but leaves writing it to the primary. */
+  readOnly?: boolean;
 }
 
 export class SnapshotStore {
@@ -63,6 +65,7 @@ export class SnapshotStore {
    * newest state, and the documents and the checkpoint always come from the same moment.
    */
   schedule(capture: () => Snapshot): void {
+    if (this.options.readOnly) return;
     this.#capture = capture;
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;

@@ -13,13 +13,15 @@ import type { ZoneSync } from '../../zone/zone-sync.js';
 import { audit } from '../audit.js';
 import { forbidden, requireAnyKey } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { waitServed } from '../wait-served.js';
+import { waitServed, type ServedZones } from '../wait-served.js';
 import { toApiError } from '../write-errors.js';
 
 export interface AcmeRoutesOptions {
   store: Store;
   sync: ZoneSync;
   catalog: Catalog;
+  /** Which serial every answering process serves: writes wait for it. */
+  served: ServedZones;
   settings: ChallengeSettings;
   metrics: AcmeMetrics;
 }
@@ -31,7 +33,7 @@ export interface ChallengeService {
 
 /** Adding and removing one value at a name, with the scope check, the audit line and the metrics. */
 export function challengeService(options: AcmeRoutesOptions): ChallengeService {
-  const { store, sync, catalog, settings, metrics } = options;
+  const { store, sync, catalog, settings, metrics, served: servedZones } = options;
   const locate = (request: FastifyRequest, fqdn: string, field: string): string => {
     const zone = zoneFor(sync.zoneNames(), fqdn);
     const principal = request.principal as Principal;
@@ -44,7 +46,7 @@ export function challengeService(options: AcmeRoutesOptions): ChallengeService {
       const zone = locate(request, fqdn, 'domain');
       try {
         const result = await addChallenge(store, zone, fqdn, value, settings);
-        const served = await waitServed(sync, catalog, zone, result.serial);
+        const served = await waitServed(servedZones, zone, result.serial);
         metrics.writes.labels('add', 'ok').inc();
         audit(request, 'acme.add', { zone, name: fqdn, value });
         return { zone, name: fqdn, value, ttl: settings.ttl, expiresAt: new Date(Date.now() + settings.lifetimeMs).toISOString(), served, nameservers: nameservers(sync, zone) };
@@ -57,7 +59,7 @@ export function challengeService(options: AcmeRoutesOptions): ChallengeService {
       const zone = locate(request, fqdn, 'domain');
       try {
         const { removed, result } = await removeChallenge(store, zone, fqdn, value, settings);
-        if (result.changed) await waitServed(sync, catalog, zone, result.serial);
+        if (result.changed) await waitServed(servedZones, zone, result.serial);
         metrics.writes.labels('remove', removed ? 'ok' : 'absent').inc();
         if (removed) audit(request, 'acme.remove', { zone, name: fqdn, value });
         return { removed };

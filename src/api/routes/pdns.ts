@@ -19,7 +19,7 @@ import { deleteZone, saveZone, updateRRsets, ZoneExistsError, ZoneNotFoundError,
 import { audit } from '../audit.js';
 import { forbidden, identify } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { waitGone, waitServed } from '../wait-served.js';
+import { waitGone, waitServed, type ServedZones } from '../wait-served.js';
 import { toApiError } from '../write-errors.js';
 import { pdnsZoneId, zoneFromId } from './pdns-ids.js';
 
@@ -27,6 +27,8 @@ export interface PdnsRoutesOptions {
   store: Store;
   sync: ZoneSync;
   catalog: Catalog;
+  /** Which serial every answering process serves: writes wait for it. */
+  served: ServedZones;
 }
 
 const BASE = '/api/v1/servers/localhost';
@@ -64,7 +66,7 @@ function invalid(message: string, field: string): ApiError {
 }
 
 export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOptions): Promise<void> {
-  const { store, sync, catalog } = options;
+  const { store, sync, catalog, served: servedZones } = options;
 
   // PowerDNS clients do not all send Content-Type (lego's pdns client sends none): read any body as JSON here.
   app.removeAllContentTypeParsers();
@@ -146,7 +148,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
       if (!rrsets.has(`${name}/NS`) && nameservers.length > 0) rrsets.set(`${name}/NS`, normalizeRRset({ name, type: 'NS', ttl: 3600, records: nameservers as string[] }, name));
       const zone: Zone = { name, rrsets: [...rrsets.values()] };
       const saved = await saveZone(store, zone, { replace: false });
-      await waitServed(sync, catalog, name, saved.serial);
+      await waitServed(servedZones, name, saved.serial);
       audit(request, 'zone.create', { zone: name, via: 'pdns', rrsets: zone.rrsets.length });
       return reply.status(201).send({ ...zoneSummary(name, saved.serial), rrsets: zone.rrsets.map(pdnsRRset) });
     } catch (err) {
@@ -183,7 +185,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     await readZone(zone);
     try {
       const result = await updateRRsets(store, zone, () => changes.map(({ name, type, rrset }) => ({ name, type, rrset })));
-      await waitServed(sync, catalog, zone, result.serial);
+      await waitServed(servedZones, zone, result.serial);
       audit(request, 'zone.patch', { zone, via: 'pdns', changes: changes.map((c) => ({ name: c.name, type: c.type, records: c.rrset?.records ?? null })) });
     } catch (err) {
       if (err instanceof ZoneNotFoundError) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
@@ -201,7 +203,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
       if (err instanceof ZoneNotFoundError) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
       throw err;
     }
-    await waitGone(sync, catalog, zone);
+    await waitGone(servedZones, zone);
     audit(request, 'zone.delete', { zone, via: 'pdns' });
     return reply.status(204).send();
   });

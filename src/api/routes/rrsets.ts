@@ -16,13 +16,15 @@ import { updateRRsets } from '../../zone/zone-writer.js';
 import { audit } from '../audit.js';
 import { forbidden, requireAnyKey } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { waitServed } from '../wait-served.js';
+import { waitServed, type ServedZones } from '../wait-served.js';
 import { toApiError } from '../write-errors.js';
 
 export interface RRsetRoutesOptions {
   store: Store;
   sync: ZoneSync;
   catalog: Catalog;
+  /** Which serial every answering process serves: writes wait for it. */
+  served: ServedZones;
 }
 
 export function zoneKey(raw: string): string {
@@ -76,7 +78,7 @@ const putBody = {
 };
 
 export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOptions): Promise<void> {
-  const { store, sync, catalog } = options;
+  const { store, sync, catalog, served: servedZones } = options;
   app.addHook('preHandler', requireAnyKey(store));
 
   const readZone = async (request: FastifyRequest, rawZone: string): Promise<{ zone: string; docs: RRsetDoc[] }> => {
@@ -115,7 +117,7 @@ export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOpti
           created = !current.has(`${rrset.name}/${rrset.type}`);
           return [{ name: rrset.name, type: rrset.type, rrset, revision: body.revision }];
         });
-        const served = await waitServed(sync, catalog, zone, result.serial);
+        const served = await waitServed(servedZones, zone, result.serial);
         audit(request, 'rrset.put', { zone, name: rrset.name, type: rrset.type, ttl: rrset.ttl, records: rrset.records, pool: rrset.pool });
         return reply.status(created ? 201 : 200).send({ ...rrset, revision: result.revisions[`${rrset.name}/${rrset.type}`] ?? null, serial: result.serial, served });
       } catch (err) {
@@ -138,7 +140,7 @@ export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOpti
           if (!current.has(`${name}/${type}`)) throw new ApiError('rrset_not_found', `${name} ${type} does not exist in zone ${zone}`, 'name');
           return [{ name, type, revision: request.query.revision }];
         });
-        await waitServed(sync, catalog, zone, result.serial);
+        await waitServed(servedZones, zone, result.serial);
         audit(request, 'rrset.delete', { zone, name, type });
         return reply.status(204).send();
       } catch (err) {

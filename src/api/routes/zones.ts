@@ -12,13 +12,15 @@ import { parseZoneFile, ZoneFileError } from '../../zone/zonefile-parse.js';
 import { writeZoneFile } from '../../zone/zonefile-write.js';
 import { requireKey } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { waitServed } from '../wait-served.js';
+import { waitServed, type ServedZones } from '../wait-served.js';
 import type { Catalog } from '../../zone/catalog.js';
 
 export interface ZoneRoutesOptions {
   store: Store;
   sync: ZoneSync;
   catalog: Catalog;
+  /** Which serial every answering process serves: writes wait for it. */
+  served: ServedZones;
 }
 
 function zoneParam(raw: string): string {
@@ -30,7 +32,7 @@ function zoneParam(raw: string): string {
 }
 
 export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOptions): Promise<void> {
-  const { store, sync, catalog } = options;
+  const { store, sync, catalog, served: servedZones } = options;
   app.addHook('preHandler', requireKey(store));
 
   const currentZone = (name: string): Zone => {
@@ -74,7 +76,7 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
       const replace = request.query.replace === 'true' || request.query.replace === '1';
       try {
         const saved = await saveZone(store, zone, { replace });
-        const served = await waitServed(sync, catalog, saved.zone, saved.serial);
+        const served = await waitServed(servedZones, saved.zone, saved.serial);
         return reply.status(saved.created ? 201 : 200).send({ ...saved, served });
       } catch (err) {
         if (err instanceof ZoneExistsError) throw new ApiError('zone_exists', err.message, 'zone');

@@ -1,0 +1,42 @@
+// The messages between a node's primary process and its DNS workers (--workers N). Workers cannot open the
+// embedded store (LevelDB allows one process), so they read it through the primary: store calls and changes
+// feeds go over the IPC channel, with the primary's own probe results and metrics requests alongside.
+
+import type { Change } from '../store/store.js';
+import type { EdgeObservation } from '../geo/health-docs.js';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+
+/** The Store methods a worker may call; each is a plain request/response. follow() is its own message pair. */
+export const STORE_METHODS = ['get', 'put', 'bulk', 'remove', 'list', 'updateSeq', 'changes', 'getMany', 'putAttachment', 'getAttachment'] as const;
+export type StoreMethod = (typeof STORE_METHODS)[number];
+
+export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+export type ToPrimary =
+  | { kind: 'store-call'; id: number; method: StoreMethod; args: unknown[] }
+  | { kind: 'follow'; id: number; since: string }
+  | { kind: 'unfollow'; id: number }
+  | { kind: 'ready'; udpPort: number; tcpPort: number }
+  | { kind: 'start-failed'; error: string }
+  | { kind: 'metrics'; id: number; metrics: WorkerMetrics }
+  /** Sent after each batch of zone changes: the SOA serial every zone is answered with now. */
+  | { kind: 'zones-applied'; serials: [string, number][] };
+
+export interface RemoteError {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export type ToWorker =
+  | { kind: 'store-result'; id: number; value: unknown }
+  | { kind: 'store-error'; id: number; error: RemoteError }
+  | { kind: 'change'; id: number; change: Change }
+  | { kind: 'follow-error'; id: number; error: RemoteError }
+  /** The primary's probe view: workers never probe, so probes run once per node. */
+  | { kind: 'observations'; observations: [string, EdgeObservation][] }
+  | { kind: 'metrics-request'; id: number };
+
+export function isMessage<T extends { kind: string }>(value: unknown): value is T {
+  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
+}

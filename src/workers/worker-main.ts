@@ -1,0 +1,77 @@
+// A DNS worker (--workers N): answers queries on the node's shared DNS sockets from its own zone index and geo
+// state, both fed from the primary's store over IPC. Started by primary.ts with its configuration in the
+// environment; exits when the primary goes.
+
+import { pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { startAnswering, type Answering } from '../answering.js';
+import type { NodeConfig } from '../config.js';
+import { DEFAULT_TCP_OPTIONS, listenTcp } from '../dns/tcp-server.js';
+import { listenUdp, type Listening } from '../dns/udp-server.js';
+import type { EdgeObservation } from '../geo/health-docs.js';
+import { SnapshotStore } from '../store/snapshot.js';
+import { StoreHealth } from '../store/store-health.js';
+import { IpcStore, processChannel } from './ipc-store.js';
+
+const config = JSON.parse(process.env.EDGEDNS_WORKER_CONFIG ?? 'null') as NodeConfig | null;
+if (!config || !process.send) {
+  process.stderr.write('worker-main runs only as a DNS worker started by `edgedns serve --workers N`\n');
+  process.exit(2);
+}
+const index = process.env.EDGEDNS_WORKER_INDEX ?? '?';
+const logger = pino({ level: config.logLevel, base: { node: config.nodeId, worker: index } });
+const channel = processChannel();
+const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'edgedns_process_' });
+
+let answering: Answering | undefined;
+let observations: [string, EdgeObservation][] | undefined;
+const listening: Listening[] = [];
+
+channel.onMessage((message) => {
+  if (message.kind === 'observations') {
+    observations = message.observations;
+    answering?.geo.state.setOwnObservations(new Map(observations));
+  } else if (message.kind === 'metrics-request') {
+    void registry.getMetricsAsJSON().then((metrics) => channel.send({ kind: 'metrics', id: message.id, metrics }));
+  }
+});
+
+// Ctrl-C reaches the whole process group; the primary decides when workers stop (it disconnects them).
+process.on('SIGINT', () => undefined);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const l of listening.reverse()) await l.close().catch(() => undefined);
+  await answering?.close().catch(() => undefined);
+  process.exit(0);
+}
+process.on('disconnect', () => void stop());
+
+async function start(node: NodeConfig): Promise<void> {
+  const store = new IpcStore(channel, process.env.EDGEDNS_WORKER_STORE ?? 'primary');
+  const health = new StoreHealth(registry);
+  // With a remote CouchDB down, a worker starts from the primary's snapshot like the primary does (read only).
+  const snapshot = process.env.EDGEDNS_WORKER_REMOTE_STORE ? new SnapshotStore({ dataDir: node.dataDir, logger, registry, readOnly: true }) : undefined;
+  answering = await startAnswering({ store, registry, logger, config: node, health, snapshot, probes: false });
+  if (observations) answering.geo.state.setOwnObservations(new Map(observations));
+  const handler = answering.handler();
+  const udp = await listenUdp(node.dns.host, node.dns.port, handler, logger);
+  listening.push(udp);
+  const tcp = await listenTcp(node.dns.host, udp.port, handler, logger, { ...DEFAULT_TCP_OPTIONS, idleTimeoutMs: node.tcpIdleTimeoutMs });
+  listening.push(tcp);
+  const { catalog } = answering;
+  const reportSerials = (): void =>
+    channel.send({ kind: 'zones-applied', serials: catalog.names().flatMap((name): [string, number][] => { const soa = catalog.get(name)?.soaSerial; return soa === undefined ? [] : [[name, soa]]; }) });
+  answering.sync.onApplied(reportSerials);
+  reportSerials();
+  channel.send({ kind: 'ready', udpPort: udp.port, tcpPort: tcp.port });
+}
+
+start(config).catch((err: unknown) => {
+  logger.error({ err }, 'DNS worker failed to start');
+  channel.send({ kind: 'start-failed', error: (err as Error).message ?? String(err) });
+  setTimeout(() => process.exit(1), 100).unref();
+});
