@@ -31,7 +31,8 @@ for (const rrset of zone.rrsets) {
   answers.set(`${rrset.name}/${type}`, { count: parts.length, bytes: Buffer.concat(parts) });
 }
 
-const socket = dgram.createSocket('udp4');
+// the same receive buffer edgedns asks for (src/dns/udp-server.ts), so the two meet a flood alike
+const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
 socket.on('message', (msg, remote) => {
   if (msg.length < 17 || msg[2] & 0x80) return;
   let pos = 12;

@@ -11,8 +11,14 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * Receive buffer asked for. The system default (~208 KiB) holds only a couple of hundred small datagrams, so a
+ * garbage-collection pause under a flood drops queries; the kernel caps this at net.core.rmem_max.
+ */
+export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 export function listenUdp(host: string, port: number, handle: DnsHandler, logger: Logger): Promise<Listening> {
-  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER });
   socket.on('message', (message, remote) => {
     const response = handle(message, 'udp', remote.address);
     if (response) socket.send(response, remote.port, remote.address);
@@ -24,6 +30,7 @@ export function listenUdp(host: string, port: number, handle: DnsHandler, logger
       // an ICMP-triggered send error must not end the server
       socket.on('error', (err) => logger.warn({ err }, 'UDP socket error'));
       const address = socket.address();
+      logger.debug({ receiveBuffer: socket.getRecvBufferSize() }, 'UDP receive buffer');
       resolve({
         address: address.address,
         port: address.port,
