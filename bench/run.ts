@@ -2,7 +2,7 @@
 // CPU, and dnsperf loads them from another CPU. Prints a table with the ratios and writes bench/results/latest.md.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BENCH_ZONE, writeBenchZone, writeQueries } from './data.js';
@@ -12,6 +12,10 @@ import { startEdgedns, startKnotd, startNodeResponder, type BenchServer } from '
 import { geoScenario } from './geo.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/** What a peak run is sized for: about SECONDS long for a server near Node's limit (knotd finishes sooner). */
+const PEAK_QPS_GUESS = 100_000;
+/** Workers compared in the multi-core rows (BENCH_WORKERS). */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 
 interface Row {
   server: string;
@@ -35,12 +39,24 @@ function ensureTools(): void {
   execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf knot >/dev/null'], { stdio: 'inherit' });
 }
 
-async function measure(server: BenchServer, mix: string, file: string, options: { maxQps?: number; percentiles?: boolean; binary?: boolean } = {}): Promise<Row> {
-  const cpuBefore = cpuSeconds(server.pid);
+/** Queries in a dnsperf input file: lines of text, or length-prefixed messages with -B. */
+function countQueries(file: string, binary: boolean): number {
+  const data = readFileSync(file);
+  if (!binary) return data.toString('latin1').split('\n').filter((l) => l.trim().length > 0).length;
+  let count = 0;
+  for (let at = 0; at + 2 <= data.length; at += 2 + data.readUInt16BE(at)) count++;
+  return count;
+}
+
+async function measure(server: BenchServer, mix: string, file: string, options: { maxQps?: number; percentiles?: boolean; binary?: boolean; pin?: boolean } = {}): Promise<Row> {
+  const pids = server.pids();
+  const cpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpuBefore = cpu();
   const started = process.hrtime.bigint();
-  const result = await runDnsperf({ port: server.port, file, seconds: SECONDS, ...options });
+  const fileQueries = countQueries(file, options.binary ?? false);
+  const result = await runDnsperf({ port: server.port, file, fileQueries, seconds: SECONDS, expectedQps: PEAK_QPS_GUESS, ...options });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  const row = { server: server.name, mix, result, cpuPercent: ((cpuSeconds(server.pid) - cpuBefore) / wall) * 100 };
+  const row = { server: server.name, mix, result, cpuPercent: ((cpu() - cpuBefore) / wall) * 100 };
   process.stdout.write(`  ${row.server.padEnd(10)} ${row.mix.padEnd(22)} ${Math.round(result.qps).toString().padStart(7)} q/s\n`);
   return row;
 }
@@ -59,10 +75,12 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const ratios: string[] = [];
   const servers: BenchServer[] = [];
+  let workersNote = '';
   try {
     const zoneFile = writeBenchZone(work);
     const staticQueries = writeQueries(work, 'static', 20_000, 0);
-    const nxQueries = writeQueries(work, 'nxdomain10', 20_000, 0.1);
+    // large enough that the random names do not come round again within a run: answer caches get no help
+    const nxQueries = writeQueries(work, 'nxdomain10', 1_000_000, 0.1);
     process.stdout.write(`bench: ${CORES} cores, ${PINNING ? 'server on CPU 0, dnsperf on CPU 1' : 'no CPU pinning'}, ${SECONDS} s per run\n`);
 
     const peak = new Map<string, number>();
@@ -88,6 +106,18 @@ async function main(): Promise<void> {
       rows.push(...geo.rows);
       for (const [label, qps] of geo.peaks) ratios.push(`| ${label} | ${(qps / (peak.get('node-limit/static') ?? NaN)).toFixed(2)} | 0.75 | ${(qps / (peak.get('knotd/static') ?? NaN)).toFixed(2)} |`);
     }
+
+    // Multi-core: the same static load, nothing pinned, 1 worker and then WORKERS workers; dnsperf shares the CPUs.
+    const scaling: number[] = [];
+    for (const workers of [1, WORKERS]) {
+      const server = await startEdgedns(BENCH_ZONE, [zoneFile], work, ['--workers', String(workers)], {}, false);
+      servers.push(server);
+      const row = await measure(server, `static, --workers ${workers}, unpinned`, staticQueries, { pin: false });
+      rows.push(row);
+      scaling.push(row.result.qps);
+      await server.stop();
+    }
+    workersNote = `--workers ${WORKERS} / --workers 1, nothing pinned, dnsperf on the same ${CORES} cores: ${(scaling[1] / scaling[0]).toFixed(2)}×`;
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
@@ -103,6 +133,8 @@ async function main(): Promise<void> {
     '| ratio | edgedns / Node limit | target | edgedns / knotd |',
     '|---|---:|---:|---:|',
     ...ratios,
+    '',
+    `Multi-core: ${workersNote}. ${CORES <= 2 ? `With ${CORES} cores the load generator takes one of them, so this machine cannot show what more workers give.` : ''}`,
     '',
   ].join('\n');
   process.stdout.write('\n' + report);

@@ -2,7 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdirSync, copyFileSync } from 'node:fs';
+import { mkdirSync, copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeKnotConfig } from '../test/helpers/knotd.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -12,7 +12,18 @@ export interface BenchServer {
   name: string;
   port: number;
   pid: number;
+  /** The server's process and its children (DNS workers), for CPU accounting. */
+  pids(): number[];
   stop(): Promise<void>;
+}
+
+function withChildren(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...children.flatMap(withChildren)];
+  } catch {
+    return [pid];
+  }
 }
 
 function soaQuery(zone: string): Buffer {
@@ -37,8 +48,8 @@ async function answers(port: number, zone: string): Promise<boolean> {
   });
 }
 
-async function launch(name: string, port: number, zone: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
-  const [cmd, cmdArgs] = pinned('server', command, args);
+async function launch(name: string, port: number, zone: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}, pin = true): Promise<BenchServer> {
+  const [cmd, cmdArgs] = pin ? pinned('server', command, args) : [command, args];
   const child: ChildProcess = spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -57,6 +68,7 @@ async function launch(name: string, port: number, zone: string, command: string,
     name,
     port,
     pid: child.pid as number,
+    pids: () => withChildren(child.pid as number),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -79,11 +91,11 @@ export async function startNodeResponder(zone: string, zoneFile: string): Promis
   return launch('node-limit', port, zone, process.execPath, [path.resolve('dist-bench/bench/node-responder.js'), String(port), zoneFile]);
 }
 
-export async function startEdgedns(zone: string, zoneFiles: string[], workDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
+export async function startEdgedns(zone: string, zoneFiles: string[], workDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, pin = true): Promise<BenchServer> {
   const port = await freePort();
   const zonesDir = path.join(workDir, `zones-${port}`);
   mkdirSync(zonesDir, { recursive: true });
   for (const file of zoneFiles) copyFileSync(file, path.join(zonesDir, path.basename(file)));
-  const args = [path.resolve('dist/cli/main.js'), 'serve', '--dns', `127.0.0.1:${port}`, '--api', `127.0.0.1:${await freePort()}`, '--data', path.join(workDir, `data-${port}`), '--zones', zonesDir, '--log-level', 'warn', ...extraArgs];
-  return launch('edgedns', port, zone, process.execPath, args, env);
+  const args = [path.resolve('dist/cli/main.js'), 'serve', '--dns', `127.0.0.1:${port}`, '--api', `127.0.0.1:${await freePort()}`, '--http', '127.0.0.1:0', '--data', path.join(workDir, `data-${port}`), '--zones', zonesDir, '--log-level', 'warn', ...extraArgs];
+  return launch('edgedns', port, zone, process.execPath, args, env, pin);
 }
