@@ -3,6 +3,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import PouchDB from 'pouchdb';
+import { capturingLeveldown, listDirect, type LevelDown } from './pouch-direct-read.js';
 import {
   ConflictError,
   NotFoundError,
@@ -25,18 +26,23 @@ export interface PullEvents {
 export class PouchStore implements Store {
   readonly description: string;
   readonly #db: PouchDB;
+  /** PouchDB's LevelDB, for reading many documents at once (pouch-direct-read.ts); undefined if PouchDB had it open already. */
+  readonly #level: LevelDown | undefined;
   readonly #followers = new Set<ChangesFollower>();
   readonly #replications = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
-  private constructor(db: PouchDB, dir: string) {
+  private constructor(db: PouchDB, dir: string, level: LevelDown | undefined) {
     this.#db = db;
+    this.#level = level;
     this.description = `pouchdb:${dir}`;
   }
 
   static async open(dir: string): Promise<PouchStore> {
     await mkdir(dir, { recursive: true });
-    const db = new PouchDB(dir);
+    let level: LevelDown | undefined;
+    const options: PouchDB.Options & { db: unknown } = { db: capturingLeveldown((opened) => (level = opened)) };
+    const db = new PouchDB(dir, options);
     // Every changes feed adds a listener to the database; a node with DNS workers follows once per worker and
     // index, well past Node's warning threshold of 10, and none of them leaks (each is removed on cancel).
     (db as unknown as { setMaxListeners(n: number): void }).setMaxListeners(0);
@@ -50,7 +56,7 @@ export class PouchStore implements Store {
       });
       throw err;
     }
-    return new PouchStore(db, dir);
+    return new PouchStore(db, dir, level);
   }
 
   async get(id: string): Promise<StoredDoc | undefined> {
@@ -92,6 +98,8 @@ export class PouchStore implements Store {
   }
 
   async list(prefix: string): Promise<StoredDoc[]> {
+    const direct = this.#level && (await listDirect(this.#level, prefix));
+    if (direct) return direct as StoredDoc[];
     const range = prefix === '' ? {} : { startkey: prefix, endkey: `${prefix}\ufff0` };
     const { rows } = await this.#db.allDocs({ ...range, include_docs: true });
     const docs: StoredDoc[] = [];

@@ -84,6 +84,8 @@ declare module 'pouchdb' {
     interface Options {
       adapter?: string;
       auto_compaction?: boolean;
+      /** The leveldown constructor of the leveldb adapter (PouchStore wraps it to keep the instance). */
+      db?: (location: string) => unknown;
     }
 
     interface ReplicateOptions {
