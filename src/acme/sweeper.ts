@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
 import type { ZoneSync } from '../zone/zone-sync.js';
-import { activeChallenges, dropExpired, expiries, type ChallengeSettings } from './challenges.js';
+import { ACME_FIELD, activeChallenges, dropExpired, expiries, type ChallengeSettings } from './challenges.js';
 
 export const SWEEP_INTERVAL_MS = 30_000;
 
@@ -18,7 +18,7 @@ export function acmeMetrics(registry: Registry, sync: ZoneSync): AcmeMetrics {
     name: 'edgedns_acme_challenges_active',
     help: 'ACME challenge TXT values being served (not expired)',
     registers: [registry],
-    collect: (): void => active.set(activeChallenges(sync.zoneNames().map((z) => [z, sync.rrsetDocs(z)])).length),
+    collect: (): void => active.set(activeChallenges(sync.rrsetDocsWith(ACME_FIELD)).length),
   });
   return {
     writes: new Counter({
@@ -38,8 +38,8 @@ export function startSweeper(options: { store: Store; sync: ZoneSync; settings: 
     running = true;
     const now = Date.now();
     try {
-      for (const zone of sync.zoneNames()) {
-        for (const doc of sync.rrsetDocs(zone)) {
+      for (const [zone, docs] of sync.rrsetDocsWith(ACME_FIELD)) {
+        for (const doc of docs) {
           if (doc.rrtype !== 'TXT' || !Object.values(expiries(doc)).some((at) => Date.parse(at) <= now)) continue;
           try {
             const result = await dropExpired(store, zone, doc.name, settings, now);

@@ -8,7 +8,7 @@
 import { typeName } from '../dns/constants.js';
 import { MAX_TTL, POOL_NAME, type RRset, type Zone } from './model.js';
 import { isInZone, lowerAscii, NameError, nameKey, normalizeName, parentKey } from './names.js';
-import { parseRdataText, RdataError, rdataKey, rrTypeCode } from './rdata.js';
+import { parseRdataText, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from './rdata.js';
 
 export interface ZoneProblem {
   /** Owner name (key) the problem is at. */
@@ -55,8 +55,8 @@ function problem(problems: ZoneProblem[], name: string, type: string, message: s
   problems.push({ name, type, message });
 }
 
-/** Checks of one RRset on its own: name, type, TTL, records. */
-function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[]): void {
+/** Checks of one RRset on its own: name, type, TTL, records; the records it parsed go to `parsed` when all did. */
+function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[], parsed?: Map<RRset, ParsedRdata[]>): void {
   const { name, type } = rrset;
   const add = (message: string): void => problem(problems, name, type, message);
   try {
@@ -84,18 +84,21 @@ function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[]): void {
   }
   if (rrset.records.length === 0) add('RRset has no records');
   const seen = new Set<string>();
+  const all: ParsedRdata[] = [];
   for (const record of rrset.records) {
     try {
-      const parsed = parseRdataText(type, record, '.');
-      if (parsed.text !== record) add(`record ${record} is not in canonical form; expected ${parsed.text}`);
-      const key = rdataKey(parsed);
+      const one = parseRdataText(type, record, '.');
+      if (one.text !== record) add(`record ${record} is not in canonical form; expected ${one.text}`);
+      const key = rdataKey(one);
       if (seen.has(key)) add(`record "${record}" appears twice (RFC 2181 §5)`);
       seen.add(key);
+      all.push(one);
     } catch (err) {
       if (!(err instanceof RdataError)) throw err;
       add(`record "${record}": ${err.message}`);
     }
   }
+  if (parsed && all.length === rrset.records.length) parsed.set(rrset, all);
   if ((type === 'CNAME' || type === 'SOA') && rrset.records.length > 1) {
     add(`a ${type} RRset holds exactly one record, not ${rrset.records.length} (RFC 2181 §10.1, RFC 1035 §5.2)`);
   }
@@ -111,7 +114,11 @@ function cutAbove(name: string, apex: string, cuts: Set<string>): string | undef
   return found;
 }
 
-export function validateZone(zone: Zone): ZoneProblem[] {
+/**
+ * Every problem of the zone. `parsed`, when given, receives each RRset's parsed records, so that building the index
+ * right after (buildZoneIndex) need not parse them again.
+ */
+export function validateZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): ZoneProblem[] {
   const problems: ZoneProblem[] = [];
   const apex = zone.name;
   try {
@@ -124,7 +131,7 @@ export function validateZone(zone: Zone): ZoneProblem[] {
 
   const byName = new Map<string, Set<string>>();
   for (const rrset of zone.rrsets) {
-    checkRRset(rrset, apex, problems);
+    checkRRset(rrset, apex, problems, parsed);
     const types = byName.get(rrset.name) ?? new Set<string>();
     if (types.has(rrset.type)) problem(problems, rrset.name, rrset.type, 'RRset appears twice; merge its records');
     types.add(rrset.type);
@@ -161,8 +168,8 @@ export function validateZone(zone: Zone): ZoneProblem[] {
   return problems;
 }
 
-export function assertValidZone(zone: Zone): void {
-  const problems = validateZone(zone);
+export function assertValidZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): void {
+  const problems = validateZone(zone, parsed);
   if (problems.length > 0) throw new ZoneValidationError(zone.name, problems);
 }
 

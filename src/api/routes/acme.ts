@@ -3,7 +3,7 @@
 // _acme-challenge.NAME and below.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { activeChallenges, addChallenge, challengeName, checkValue, removeChallenge, toFqdn, zoneFor, type ChallengeSettings } from '../../acme/challenges.js';
+import { ACME_FIELD, activeChallenges, addChallenge, challengeName, checkValue, removeChallenge, toFqdn, zoneFor, type ChallengeSettings } from '../../acme/challenges.js';
 import type { AcmeMetrics } from '../../acme/sweeper.js';
 import type { Principal } from '../../keys/api-keys.js';
 import { allowsChallenge, scopeOf } from '../../keys/scopes.js';
@@ -99,7 +99,7 @@ export async function acmeRoutes(app: FastifyInstance, options: AcmeRoutesOption
 
   app.get('/v1/acme/challenges', async (request) => {
     const scope = scopeOf((request.principal as Principal).scope);
-    const all = activeChallenges(sync.zoneNames().map((z) => [z, sync.rrsetDocs(z)]));
+    const all = activeChallenges(sync.rrsetDocsWith(ACME_FIELD));
     return { challenges: all.filter((c) => allowsChallenge(scope, c.name, c.zone)) };
   });
 

@@ -44,7 +44,7 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
     zones: sync.zoneNames().map((name) => ({
       name,
       serial: catalog.get(name)?.soaSerial ?? null,
-      rrsets: sync.rrsetDocs(name).length,
+      rrsets: sync.rrsetCount(name),
       served: catalog.get(name) !== undefined,
     })),
   }));
