@@ -100,7 +100,9 @@ export class PouchStore implements Store {
   async list(prefix: string): Promise<StoredDoc[]> {
     const direct = this.#level && (await listDirect(this.#level, prefix));
     if (direct) return direct as StoredDoc[];
-    const range = prefix === '' ? {} : { startkey: prefix, endkey: `${prefix}\ufff0` };
+    // LevelDB orders ids as UTF-8 bytes: U+10FFFF (F4 8F BF BF) bounds every id that starts with the prefix, where
+    // CouchDB's usual U+FFF0 would miss U+FFFD and everything outside the BMP, and no range at all stops at "\xff".
+    const range = { startkey: prefix, endkey: `${prefix}\u{10ffff}` };
     const { rows } = await this.#db.allDocs({ ...range, include_docs: true });
     const docs: StoredDoc[] = [];
     for (const row of rows) {
