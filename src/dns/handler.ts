@@ -69,7 +69,11 @@ function answerFromZone(zone: ZoneIndex, query: Query, geo: GeoAnswerer | undefi
   }
   if (!result.dynamic) return { sections: encodeSections(result, qname, query.qnameWireLength), scope: 0 };
   const resolved = resolveDynamic(zone, result, geo, query.edns?.ecs, remote);
-  return { sections: encodeSections(resolved.result, qname, query.qnameWireLength), scope: resolved.scopePrefix };
+  // a result shared by the queries given the same answer is encoded once for all of them
+  const built = resolved.built;
+  const sections = built?.sections ?? encodeSections(resolved.result, qname, query.qnameWireLength);
+  if (built) built.sections = sections;
+  return { sections, scope: resolved.scopePrefix };
 }
 
 export function createHandler(options: HandlerOptions): DnsHandler {

@@ -7,12 +7,12 @@
 
 import { watchFile, unwatchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { LRUCache } from 'lru-cache';
 import { Reader, type Response } from 'maxmind';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { continentOf } from './continents.js';
-import { formatIp, type ClientAddress } from './ip.js';
+import { formatIp, ipv4NetworkKey, type ClientAddress } from './ip.js';
+import { TwoGenerationCache } from './two-generation-cache.js';
 
 export interface GeoLocation {
   latitude: number;
@@ -56,7 +56,8 @@ export interface GeoIpOptions {
   watchIntervalMs?: number;
 }
 
-const UNKNOWN: GeoResult = Object.freeze({ networkPrefix: 0 });
+/** The result for an address nothing is known about. */
+export const UNKNOWN_PLACE: GeoResult = Object.freeze({ networkPrefix: 0 });
 
 /** Reads one record into a location; undefined when it has no coordinates. */
 export function recordToLocation(record: CityRecord | null): GeoLocation | undefined {
@@ -70,32 +71,61 @@ export function recordToLocation(record: CityRecord | null): GeoLocation | undef
   return { latitude, longitude, ...(country ? { country } : {}), ...(continent ? { continent } : {}), ...(city ? { city } : {}) };
 }
 
+/** Decoded records remembered per database, by their offset: many client networks share a city's record. */
+const RECORD_CACHE_SIZE = 20_000;
+
 async function loadDb(path: string): Promise<LoadedDb> {
   const buffer = await readFile(path);
-  const reader = new Reader<Response>(buffer);
+  // the decoder hands back the same record object for a cached offset, so locations can be kept beside it
+  const reader = new Reader<Response>(buffer, { cache: new TwoGenerationCache<string | number, object>(RECORD_CACHE_SIZE) });
   return { path, reader, ipVersion: reader.metadata.ipVersion, databaseType: reader.metadata.databaseType };
 }
 
+const LOOKUP_RESULTS = ['hit', 'miss', 'none'] as const;
+const HIT = 0;
+const MISS = 1;
+const NONE = 2;
+
 export class GeoIp {
   private dbs: LoadedDb[] = [];
-  private readonly cache: LRUCache<string, GeoResult>;
-  private readonly lookups: Counter<'result'>;
+  /** Results per client network: an IPv4 one keyed by a number, an IPv6 one by its text. */
+  private readonly cache: TwoGenerationCache<number | string, GeoResult>;
+  /** Locations of decoded records, so a record read again makes no new object. */
+  private locations = new WeakMap<object, GeoLocation | null>();
   private readonly reloads: Counter<'result'>;
   private readonly watched: string[] = [];
   private loading: Promise<void> | undefined;
-  private readonly counted: Record<'hit' | 'miss' | 'none', { inc(): void }>;
+  /** Lookups by result, in LOOKUP_RESULTS order: plain numbers on the hot path, handed to prom-client on scrape. */
+  private readonly counts = new Float64Array(LOOKUP_RESULTS.length);
+  private loads = 0;
 
   constructor(
     readonly paths: string[],
     private readonly options: GeoIpOptions,
   ) {
-    this.cache = new LRUCache({ max: options.cacheSize ?? 100_000 });
+    this.cache = new TwoGenerationCache(options.cacheSize ?? 100_000);
     const registers = [options.registry];
-    this.lookups = new Counter({ name: 'edgedns_geoip_lookups_total', help: 'GeoIP lookups by result: hit (cache), miss (database read), none (no database)', labelNames: ['result'], registers });
+    const counts = this.counts;
+    const lookups = new Counter({
+      name: 'edgedns_geoip_lookups_total',
+      help: 'GeoIP lookups by result: hit (cache), miss (database read), none (no database)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        lookups.reset();
+        LOOKUP_RESULTS.forEach((result, i) => {
+          if (counts[i] > 0) lookups.labels(result).inc(counts[i]);
+        });
+      },
+    });
     this.reloads = new Counter({ name: 'edgedns_geoip_loads_total', help: 'GeoIP database (re)loads by result', labelNames: ['result'], registers });
-    this.counted = { hit: this.lookups.labels('hit'), miss: this.lookups.labels('miss'), none: this.lookups.labels('none') };
     const cache = this.cache;
     new Gauge({ name: 'edgedns_geoip_cache_entries', help: 'Client prefixes in the GeoIP cache', registers, collect() { this.set(cache.size); } });
+  }
+
+  /** Changes whenever the databases do: what callers caching results derived from lookups compare. */
+  get generation(): number {
+    return this.loads;
   }
 
   /** True once at least one database is loaded. */
@@ -112,7 +142,7 @@ export class GeoIp {
     this.loading ??= (async () => {
       const started = Date.now();
       this.dbs = await Promise.all(this.paths.map(loadDb));
-      this.cache.clear();
+      this.forget();
       this.reloads.labels('ok').inc();
       this.options.logger.info({ geoip: this.describe(), ms: Date.now() - started }, 'GeoIP databases loaded');
       for (const path of this.paths) this.watch(path);
@@ -120,19 +150,25 @@ export class GeoIp {
     return this.loading;
   }
 
+  private forget(): void {
+    this.cache.clear();
+    this.locations = new WeakMap();
+    this.loads++;
+  }
+
   /** Location of a client address (already truncated to its prefix). Synchronous, memory only, never throws. */
   lookup(address: ClientAddress): GeoResult {
     if (this.dbs.length === 0) {
-      this.counted.none.inc();
-      return UNKNOWN;
+      this.counts[NONE]++;
+      return UNKNOWN_PLACE;
     }
-    const key = `${formatIp(address.family, address.bytes)}/${address.prefix}`;
+    const key = address.family === 4 ? ipv4NetworkKey(address.bytes, address.prefix) : `${formatIp(address.family, address.bytes)}/${address.prefix}`;
     const cached = this.cache.get(key);
     if (cached) {
-      this.counted.hit.inc();
+      this.counts[HIT]++;
       return cached;
     }
-    this.counted.miss.inc();
+    this.counts[MISS]++;
     const result = this.read(address);
     this.cache.set(key, result);
     return result;
@@ -140,21 +176,32 @@ export class GeoIp {
 
   private read(address: ClientAddress): GeoResult {
     const text = formatIp(address.family, address.bytes);
-    let best: GeoResult = UNKNOWN;
+    let best: GeoResult = UNKNOWN_PLACE;
     for (const db of this.dbs) {
       // An IPv4-only tree cannot be walked with 128 bits; an IPv6 tree holds IPv4 under ::/96 (or not at all).
       if (address.family === 6 && db.ipVersion === 4) continue;
       try {
         const [record, prefix] = db.reader.getWithPrefixLength(text);
-        // both layouts are read field by field: the library's types describe only MaxMind's
-        const location = recordToLocation(record as CityRecord | null);
+        const location = this.locationOf(record);
         if (location) return { location, networkPrefix: prefix };
-        if (best === UNKNOWN && db.ipVersion === (address.family === 4 ? 4 : 6)) best = { networkPrefix: prefix };
+        if (best === UNKNOWN_PLACE && db.ipVersion === (address.family === 4 ? 4 : 6)) best = { networkPrefix: prefix };
       } catch (err) {
         this.options.logger.debug({ err, address: text, db: db.path }, 'GeoIP lookup failed');
       }
     }
     return best;
+  }
+
+  private locationOf(record: Response | null): GeoLocation | undefined {
+    if (!record) return undefined;
+    // both layouts are read field by field: the library's types describe only MaxMind's
+    if (typeof record !== 'object') return recordToLocation(record as CityRecord);
+    let location = this.locations.get(record);
+    if (location === undefined) {
+      location = recordToLocation(record as CityRecord) ?? null;
+      this.locations.set(record, location);
+    }
+    return location ?? undefined;
   }
 
   private watch(path: string): void {
@@ -172,7 +219,7 @@ export class GeoIp {
     try {
       const db = await loadDb(path);
       this.dbs = this.dbs.map((old) => (old.path === path ? db : old));
-      this.cache.clear();
+      this.forget();
       this.reloads.labels('ok').inc();
       this.options.logger.info({ path, databaseType: db.databaseType }, 'GeoIP database reloaded');
     } catch (err) {

@@ -22,12 +22,16 @@ export function parseIp(text: string): ClientAddress | undefined {
   return { family: 6, bytes: v6, prefix: 128 };
 }
 
+/** Octet `i` of an address cut to `prefix` bits. */
+function maskedOctet(octet: number, i: number, prefix: number): number {
+  const keep = prefix - i * 8;
+  return keep >= 8 ? octet : keep <= 0 ? 0 : octet & (0xff << (8 - keep));
+}
+
+// Addresses are 4 or 16 octets: a loop over them costs less than Buffer.alloc's zero-filled ArrayBuffer and copy().
 export function truncate(bytes: Buffer, prefix: number): Buffer {
-  const out = Buffer.alloc(bytes.length);
-  const whole = prefix >> 3;
-  bytes.copy(out, 0, 0, Math.min(whole, bytes.length));
-  const rest = prefix & 7;
-  if (rest && whole < bytes.length) out[whole] = bytes[whole] & (0xff << (8 - rest));
+  const out = Buffer.allocUnsafe(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = maskedOctet(bytes[i], i, prefix);
   return out;
 }
 
@@ -44,9 +48,9 @@ export function networkKey(address: ClientAddress, prefix: number): string {
 export function fromClientSubnet(family: number, sourcePrefix: number, address: Buffer): ClientAddress | undefined {
   if (family !== 1 && family !== 2) return undefined;
   const width = family === 1 ? 4 : 16;
-  const bytes = Buffer.alloc(width);
-  address.copy(bytes, 0, 0, Math.min(address.length, width));
-  return { family: family === 1 ? 4 : 6, bytes: truncate(bytes, sourcePrefix), prefix: sourcePrefix };
+  const bytes = Buffer.allocUnsafe(width);
+  for (let i = 0; i < width; i++) bytes[i] = i < address.length ? maskedOctet(address[i], i, sourcePrefix) : 0;
+  return { family: family === 1 ? 4 : 6, bytes, prefix: sourcePrefix };
 }
 
 /**
@@ -55,20 +59,28 @@ export function fromClientSubnet(family: number, sourcePrefix: number, address: 
  */
 export function isRoutable(address: ClientAddress): boolean {
   const b = address.bytes;
-  if (address.family === 4) {
-    if (b[0] === 0 || b[0] === 10 || b[0] === 127 || b[0] >= 224) return false;
-    if (b[0] === 169 && b[1] === 254) return false;
-    if (b[0] === 172 && (b[1] & 0xf0) === 16) return false;
-    if (b[0] === 192 && b[1] === 168) return false;
-    if (b[0] === 100 && (b[1] & 0xc0) === 64) return false;
-    return true;
-  }
+  if (address.family === 4) return isRoutableV4(b[0], b[1]);
   if (b.every((x) => x === 0)) return false; // :: and ::1 differ only in the last bit
   if (b.subarray(0, 15).every((x) => x === 0) && b[15] === 1) return false;
   if ((b[0] & 0xfe) === 0xfc) return false; // fc00::/7 unique local
   if (b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return false; // fe80::/10 link-local
   if (b[0] === 0xff) return false; // multicast
   return true;
+}
+
+/** isRoutable for IPv4 by its first two octets (every special-purpose block it excludes is /16 or wider). */
+export function isRoutableV4(a: number, b: number): boolean {
+  if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
+  if (a === 169 && b === 254) return false;
+  if (a === 172 && (b & 0xf0) === 16) return false;
+  if (a === 192 && b === 168) return false;
+  if (a === 100 && (b & 0xc0) === 64) return false;
+  return true;
+}
+
+/** An IPv4 network as one number (address × 64 + prefix, below 2^38): a cache key built without a string. */
+export function ipv4NetworkKey(bytes: Buffer, prefix: number): number {
+  return (((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0) * 64 + prefix;
 }
 
 /** True when `address` lies inside the network `net`/`prefix` of the same family. */
