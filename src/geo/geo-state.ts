@@ -50,6 +50,8 @@ export class GeoState {
   }
 
   setOwnObservations(observations: ReadonlyMap<string, EdgeObservation>): void {
+    // Nothing probed before or now (pools of unchecked edges): a new snapshot would only empty the answer caches.
+    if (observations.size === 0 && this.own.size === 0) return;
     this.own = new Map(observations);
     this.rebuild();
   }
