@@ -110,7 +110,9 @@ t.test('two DNS workers answer from the same data; writes, restarts, probes and 
   const before = probes;
   await new Promise((r) => setTimeout(r, 2000));
   const counted = probes - before;
-  t.ok(counted >= 2 && counted <= 6, `about 4 probes in 2 s at a 0.5 s interval, one prober for the node (got ${counted})`);
+  // one prober: about 4 rounds in 2 s; a prober per process would make 12. No lower bound beyond 1: a loaded CI
+  // machine may delay rounds, and that is not what this checks.
+  t.ok(counted >= 1 && counted <= 6, `one prober for the node: at most ~4 probes in 2 s at a 0.5 s interval (got ${counted})`);
 
   // The edge goes down: the primary's probes take it out of every worker's answers.
   t.same(new Set(await addresses(node.dnsPort, 'geo.workers.test.', 10)), new Set(['198.51.100.1,198.51.100.2']), 'both edges while up');
