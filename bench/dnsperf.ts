@@ -39,15 +39,8 @@ export interface PerfOptions {
   pin?: boolean;
 }
 
-/** The 99th percentile of dnsperf's `-v` lines (`> NOERROR name type latency`), read from a file after the run. */
-async function p99FromVerbose(file: string): Promise<number | undefined> {
-  const latencies: number[] = [];
-  const lines = readline.createInterface({ input: createReadStream(file, { encoding: 'latin1' }), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (!line.startsWith('> ')) continue;
-    const latency = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(latency)) latencies.push(latency);
-  }
+/** The 99th percentile of per-query latencies in seconds, as milliseconds. */
+function p99Ms(latencies: number[]): number | undefined {
   if (latencies.length === 0) return undefined;
   const sorted = Float64Array.from(latencies).sort();
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] * 1000;
@@ -77,10 +70,17 @@ export async function runDnsperf(options: PerfOptions): Promise<PerfResult> {
       });
     });
     closeSync(out);
+    // One pass over stdout: -v lines (`> NOERROR name type latency`) give the latencies, the rest the statistics.
     let text = summary;
-    // the statistics are the non-verbose lines of stdout
+    const latencies: number[] = [];
     const lines = readline.createInterface({ input: createReadStream(outFile, { encoding: 'latin1' }), crlfDelay: Infinity });
-    for await (const line of lines) if (!line.startsWith('> ')) text += line + '\n';
+    for await (const line of lines) {
+      if (!line.startsWith('> ')) text += line + '\n';
+      else {
+        const latency = Number(line.slice(line.lastIndexOf(' ') + 1));
+        if (Number.isFinite(latency)) latencies.push(latency);
+      }
+    }
     const number = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
     const qps = number(/Queries per second:\s+([\d.]+)/);
     if (!Number.isFinite(qps)) throw new Error(`dnsperf printed no statistics:\n${text.slice(0, 4000)}`);
@@ -89,7 +89,7 @@ export async function runDnsperf(options: PerfOptions): Promise<PerfResult> {
       avgLatencyMs: number(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
       lost: number(/Queries lost:\s+(\d+)/),
       sent: number(/Queries sent:\s+(\d+)/),
-      p99Ms: options.percentiles ? await p99FromVerbose(outFile) : undefined,
+      p99Ms: p99Ms(latencies),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

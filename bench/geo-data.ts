@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Reader, type Response } from 'maxmind';
 import { defaultGeoipPaths } from '../src/geo/geo-runtime.js';
 import { recordToLocation } from '../src/geo/geoip.js';
+import { isRoutableV4 } from '../src/geo/ip.js';
 import { prng } from './data.js';
 
 export const GEO_ZONE = 'geo.bench.';
@@ -43,16 +44,6 @@ export function dbipLocator(): Locate {
   return (octets) => recordToLocation(reader.get(octets.join('.')) as Parameters<typeof recordToLocation>[0])?.continent;
 }
 
-/** Unicast space that tells where a client is (the server ignores the rest: RFC 6890 special-purpose blocks). */
-function routable(a: number, b: number): boolean {
-  if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
-  if (a === 169 && b === 254) return false;
-  if (a === 172 && (b & 0xf0) === 16) return false;
-  if (a === 192 && b === 168) return false;
-  if (a === 100 && (b & 0xc0) === 64) return false;
-  return true;
-}
-
 /** Share of the located /24s per continent: random addresses alone would be half North America and Asia. */
 const QUOTA: Record<string, number> = { NA: 0.25, EU: 0.25, AS: 0.25, SA: 0.1, OC: 0.075, AF: 0.075 };
 
@@ -68,7 +59,7 @@ export function locatedNetworks(count: number, locate: Locate, seed = 7): { netw
     if (draws > count * 1000) throw new Error(`only ${networks.length} located /24s after ${draws} draws`);
     const n = Math.floor(random() * 0x1000000);
     const octets = [n >>> 16, (n >>> 8) & 0xff, n & 0xff];
-    if (seen.has(n) || !routable(octets[0], octets[1])) continue;
+    if (seen.has(n) || !isRoutableV4(octets[0], octets[1])) continue;
     const continent = locate([...octets, 0]);
     if (!continent || !(left[continent] > 0)) continue;
     seen.add(n);
@@ -95,7 +86,7 @@ export function distinctNetworkNumbers(count: number): Uint32Array {
   for (let i = 0; filled < count; i++) {
     if (i >= 0x1000000) throw new Error(`only ${filled} routable /24s`);
     const n = (Math.imul(i, 0x9e3779b) + 0x5a5a5a) & 0xffffff;
-    if (routable(n >>> 16, (n >>> 8) & 0xff)) out[filled++] = n;
+    if (isRoutableV4(n >>> 16, (n >>> 8) & 0xff)) out[filled++] = n;
   }
   return out;
 }

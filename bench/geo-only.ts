@@ -2,39 +2,13 @@
 //   BENCH_SECONDS=5 node dist-bench/bench/geo-only.js
 // It prints the rows and the ratios; bench/results/latest.md is left to the full run.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuSeconds } from './cpu.js';
 import { BENCH_ZONE, writeBenchZone, writeQueries } from './data.js';
-import { runDnsperf } from './dnsperf.js';
-import { geoScenario, PEAK_QPS_GUESS, type Measure } from './geo.js';
+import { geoScenario } from './geo.js';
+import { measure } from './measure.js';
 import { startEdgedns, startNodeResponder } from './servers.js';
-
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-
-/** Queries in a dnsperf input file: lines of text, or length-prefixed messages with -B (as run.ts counts them). */
-function countQueries(file: string, binary: boolean): number {
-  const data = readFileSync(file);
-  if (!binary) return data.toString('latin1').split('\n').filter((l) => l.trim().length > 0).length;
-  let count = 0;
-  for (let at = 0; at + 2 <= data.length; at += 2 + data.readUInt16BE(at)) count++;
-  return count;
-}
-
-// run.ts's measure, with the same run sizing
-const measure: Measure = async (server, mix, file, options = {}) => {
-  const pids = server.pids();
-  const cpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  const cpuBefore = cpu();
-  const started = process.hrtime.bigint();
-  const fileQueries = countQueries(file, options.binary ?? false);
-  const result = await runDnsperf({ port: server.port, file, fileQueries, seconds: SECONDS, expectedQps: PEAK_QPS_GUESS, ...options });
-  const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  const row = { server: server.name, mix, result, cpuPercent: ((cpu() - cpuBefore) / wall) * 100 };
-  process.stdout.write(`  ${row.server.padEnd(10)} ${mix.padEnd(28)} ${Math.round(result.qps).toString().padStart(7)} q/s  avg ${result.avgLatencyMs.toFixed(3)} ms  lost ${result.lost} of ${result.sent}  CPU ${row.cpuPercent.toFixed(0)}%\n`);
-  return row;
-};
 
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'edgedns-geo-bench-'));
@@ -58,7 +32,7 @@ async function main(): Promise<void> {
         await edgedns.stop();
       }
     }
-    const geo = await geoScenario(work, measure);
+    const geo = await geoScenario(work);
     for (const [label, qps] of geo?.peaks ?? []) process.stdout.write(`${label}: ${Math.round(qps)} q/s = ${(qps / reference).toFixed(2)} × node-limit static (target 0.75)\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });

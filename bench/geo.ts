@@ -4,35 +4,27 @@
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { BenchServer } from './servers.js';
 import { startEdgedns } from './servers.js';
-import type { PerfResult } from './dnsperf.js';
+import { measure, PEAK_QPS_GUESS, SECONDS, type Row } from './measure.js';
 import { checkGeoAnswers } from './geo-check.js';
 import { dbipLocator, distinctNetworkNumbers, GEO_NAME, GEO_ZONE, locatedNetworks, writeBinaryQueries, writeGeoZone } from './geo-data.js';
 
 export interface GeoRows {
-  rows: { server: string; mix: string; result: PerfResult; cpuPercent: number }[];
+  rows: Row[];
   peaks: [string, number][];
 }
 
-export type Measure = (server: BenchServer, mix: string, file: string, options?: { maxQps?: number; percentiles?: boolean; binary?: boolean }) => Promise<{ server: string; mix: string; result: PerfResult; cpuPercent: number }>;
-
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const NETWORKS = 10_000;
-/**
- * The rate run.ts sizes its runs for (its PEAK_QPS_GUESS): dnsperf sends whole passes of a file, SECONDS × this
- * many queries. The new-/24 file holds exactly that many distinct /24s, so its run is one pass and no network
- * comes round again, whatever rate the server reaches.
- */
-export const PEAK_QPS_GUESS = 100_000;
 
-export async function geoScenario(work: string, measure: Measure): Promise<GeoRows | undefined> {
+export async function geoScenario(work: string): Promise<GeoRows | undefined> {
   const dir = path.join(work, 'geo');
   mkdirSync(dir, { recursive: true });
   const { zoneFile, edgesFile } = writeGeoZone(dir);
   const started = Date.now();
   const { networks, perContinent, examples } = locatedNetworks(NETWORKS, dbipLocator());
   const cycling = writeBinaryQueries(path.join(dir, 'ecs-10k.bin'), GEO_NAME, networks);
+  // A run sends whole passes of SECONDS × PEAK_QPS_GUESS queries (measure.ts): a file of that many distinct /24s is
+  // one pass, so no network comes round again, whatever rate the server reaches.
   const fresh = distinctNetworkNumbers(Math.ceil(SECONDS * PEAK_QPS_GUESS));
   const freshFile = writeBinaryQueries(path.join(dir, 'ecs-new24.bin'), GEO_NAME, fresh);
   const mix = Object.entries(perContinent).map(([c, n]) => `${c} ${n}`).join(', ');

@@ -2,27 +2,17 @@
 // CPU, and dnsperf loads them from another CPU. Prints a table with the ratios and writes bench/results/latest.md.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BENCH_ZONE, writeBenchZone, writeQueries } from './data.js';
-import { CORES, cpuSeconds, PINNING } from './cpu.js';
-import { runDnsperf, type PerfResult } from './dnsperf.js';
+import { CORES, PINNING } from './cpu.js';
+import { measure, SECONDS, type Row } from './measure.js';
 import { startEdgedns, startKnotd, startNodeResponder, type BenchServer } from './servers.js';
 import { geoScenario } from './geo.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-/** What a peak run is sized for: about SECONDS long for a server near Node's limit (knotd finishes sooner). */
-const PEAK_QPS_GUESS = 100_000;
 /** Workers compared in the multi-core rows (BENCH_WORKERS). */
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
-
-interface Row {
-  server: string;
-  mix: string;
-  result: PerfResult;
-  cpuPercent: number;
-}
 
 function ensureTools(): void {
   const missing = ['dnsperf', 'knotd'].filter((tool) => {
@@ -37,28 +27,6 @@ function ensureTools(): void {
   if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(', ')}: run apt-get install -y dnsperf knot`);
   process.stdout.write(`installing ${missing.join(', ')} (apt-get install -y dnsperf knot)\n`);
   execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf knot >/dev/null'], { stdio: 'inherit' });
-}
-
-/** Queries in a dnsperf input file: lines of text, or length-prefixed messages with -B. */
-function countQueries(file: string, binary: boolean): number {
-  const data = readFileSync(file);
-  if (!binary) return data.toString('latin1').split('\n').filter((l) => l.trim().length > 0).length;
-  let count = 0;
-  for (let at = 0; at + 2 <= data.length; at += 2 + data.readUInt16BE(at)) count++;
-  return count;
-}
-
-async function measure(server: BenchServer, mix: string, file: string, options: { maxQps?: number; percentiles?: boolean; binary?: boolean; pin?: boolean } = {}): Promise<Row> {
-  const pids = server.pids();
-  const cpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  const cpuBefore = cpu();
-  const started = process.hrtime.bigint();
-  const fileQueries = countQueries(file, options.binary ?? false);
-  const result = await runDnsperf({ port: server.port, file, fileQueries, seconds: SECONDS, expectedQps: PEAK_QPS_GUESS, ...options });
-  const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  const row = { server: server.name, mix, result, cpuPercent: ((cpu() - cpuBefore) / wall) * 100 };
-  process.stdout.write(`  ${row.server.padEnd(10)} ${row.mix.padEnd(22)} ${Math.round(result.qps).toString().padStart(7)} q/s\n`);
-  return row;
 }
 
 function format(rows: Row[]): string {
@@ -107,7 +75,7 @@ async function main(): Promise<void> {
       `| static + 10% NXDOMAIN | ${ratio('edgedns/nx', 'node-limit/nx')} | 0.80 | ${ratio('edgedns/nx', 'knotd/nx')} |`,
     );
 
-    const geo = await geoScenario(work, measure);
+    const geo = await geoScenario(work);
     if (geo) {
       rows.push(...geo.rows);
       for (const [label, qps] of geo.peaks) ratios.push(`| ${label} | ${(qps / (peak.get('node-limit/static') ?? NaN)).toFixed(2)} | 0.75 | ${(qps / (peak.get('knotd/static') ?? NaN)).toFixed(2)} |`);
