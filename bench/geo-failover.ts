@@ -8,9 +8,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { resolveConfig } from '../src/config.js';
-import { buildMmdbFromCsv } from '../src/geo/mmdb-build.js';
-import { startNode } from '../src/node.js';
+import { resolveConfig } from '../src/node/config.js';
+import { buildMmdbFromCsv } from '../geoip/mmdb-build.js';
+import { startNode } from '../src/node/node.js';
 
 const INTERVAL_S = Number(process.env.BENCH_PROBE_INTERVAL ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

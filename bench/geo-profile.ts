@@ -15,11 +15,11 @@ import { defaultGeoipPaths } from '../src/geo/geo-runtime.js';
 import { GeoIp } from '../src/geo/geoip.js';
 import { GeoState } from '../src/geo/geo-state.js';
 import { GeoMetrics } from '../src/geo/metrics.js';
-import { GeoRouter } from '../src/geo/router.js';
+import { PoolAnswerer } from '../src/geo/pool-answerer.js';
 import { Catalog } from '../src/zone/catalog.js';
 import { buildZoneIndex } from '../src/zone/zone-index.js';
 import { parseZoneFile } from '../src/zone/zonefile-parse.js';
-import { textToWire } from '../src/zone/names.js';
+import { textToWire } from '../src/proto/names.js';
 import { writeBenchZone, writeQueries } from './data.js';
 import { dbipLocator, distinctNetworkNumbers, ecsQuery, EDGES, GEO_NAME, locatedNetworks, writeGeoZone } from './geo-data.js';
 
@@ -46,8 +46,8 @@ async function main(): Promise<void> {
     const pool = normalizePool({ name: 'world', members: EDGES.map((e) => e.name), ttl: 30 });
     state.pools.set(pool.name, pool);
     state.rebuild();
-    const router = new GeoRouter(() => state.snapshot, geoip, new GeoMetrics(registry), logger);
-    const handle = createHandler({ catalog, chaos: { nodeId: 'p' }, metrics: new DnsMetrics(registry), logger, geo: router });
+    const answerer = new PoolAnswerer(() => state.snapshot, geoip, new GeoMetrics(registry), logger);
+    const handle = createHandler({ catalog, chaos: { nodeId: 'p' }, metrics: new DnsMetrics(registry), logger, geo: answerer });
 
     const located = locatedNetworks(10_000, dbipLocator()).networks.map((octets) => ecsQuery(GEO_NAME, octets));
     // one message rewritten before each query (its last three octets are the ECS address): a million prebuilt

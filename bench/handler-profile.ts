@@ -12,7 +12,7 @@ import { DnsMetrics } from '../src/dns/metrics.js';
 import { Catalog } from '../src/zone/catalog.js';
 import { buildZoneIndex } from '../src/zone/zone-index.js';
 import { parseZoneFile } from '../src/zone/zonefile-parse.js';
-import { textToWire } from '../src/zone/names.js';
+import { textToWire } from '../src/proto/names.js';
 import { writeBenchZone, writeQueries } from './data.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'edgedns-profile-'));

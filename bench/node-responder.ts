@@ -7,8 +7,8 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { parseZoneFile } from '../src/zone/zonefile-parse.js';
-import { parseRdataText } from '../src/zone/rdata.js';
-import { typeCode } from '../src/dns/constants.js';
+import { parseRdataText } from '../src/proto/rdata.js';
+import { typeCode } from '../src/proto/constants.js';
 
 const [portArg, zoneFile] = process.argv.slice(2);
 const zone = parseZoneFile(readFileSync(zoneFile, 'utf8'), { file: zoneFile });

@@ -9,8 +9,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { resolveConfig } from '../src/config.js';
-import { startNode } from '../src/node.js';
+import { resolveConfig } from '../src/node/config.js';
+import { startNode } from '../src/node/node.js';
 import { pinned } from './cpu.js';
 import { freePort } from '../test/helpers/ports.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from '../src/cli/args.js';
 import { clusterCommand } from '../src/cli/cluster-commands.js';
-import { Type } from '../src/dns/constants.js';
+import { Type } from '../src/proto/constants.js';
 import { rrsetDocId } from '../src/zone/zone-docs.js';
 import { startCouchNode, type CouchNode } from '../test/helpers/couch-node.js';
 import { decodeMessage } from '../test/helpers/decode.js';

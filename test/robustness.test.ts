@@ -3,7 +3,7 @@
 
 import t, { type Test } from 'tap';
 import path from 'node:path';
-import { Rcode, Type } from '../src/dns/constants.js';
+import { Rcode, Type } from '../src/proto/constants.js';
 import { decodeMessage } from './helpers/decode.js';
 import { udpExchange, udpSendAll, tcpExchange } from './helpers/dns-socket.js';
 import { spawnEdgedns } from './helpers/spawn-edgedns.js';

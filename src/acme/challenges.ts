@@ -3,7 +3,7 @@
 // on the same document under `acme`. Values are added and removed one at a time: an apex and its wildcard, or
 // several pending orders, need several at once. Expired values are dropped by the next write and by the sweeper.
 
-import { isInZone, nameKey, NameError } from '../zone/names.js';
+import { isInZone, nameKey, NameError } from '../proto/names.js';
 import type { RRset } from '../zone/model.js';
 import type { RRsetDoc } from '../zone/zone-docs.js';
 import { updateRRsets, type RRsetWriteResult } from '../zone/zone-writer.js';

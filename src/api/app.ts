@@ -17,7 +17,7 @@ import { httpMetrics } from './http-metrics.js';
 import type { Pages } from '../pages/pages.js';
 import { deployRoutes } from './routes/deploys.js';
 import { siteRoutes } from './routes/sites.js';
-import type { AcmeConfig } from '../config.js';
+import type { AcmeConfig } from '../acme/acme-config.js';
 import { createAuthGuard } from './auth.js';
 import { DEFAULT_FAILURE_LIMIT, type FailureLimitOptions } from './rate-limit.js';
 import { rrsetRoutes } from './routes/rrsets.js';

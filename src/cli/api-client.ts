@@ -1,8 +1,8 @@
 // How CLI commands reach a running node: its HTTP API, with the key from EDGEDNS_API_KEY or <data>/admin.key.
 
 import { readAdminKeyFile } from '../keys/api-keys.js';
-import { DEFAULTS, parseAddress } from '../config.js';
-import type { Flags } from '../config.js';
+import { DEFAULTS, parseAddress } from '../node/config.js';
+import type { Flags } from '../node/config.js';
 
 export class ApiRequestError extends Error {}
 

@@ -4,7 +4,7 @@
 
 import { listConflicts, NoSuchDocumentError, resolveConflict, UnknownRevisionError } from '../cluster/conflicts.js';
 import { join, leave, status } from '../cluster/replication.js';
-import { ConfigError, resolveConfig } from '../config.js';
+import { ConfigError, resolveConfig } from '../node/config.js';
 import { CouchError, CouchUnavailableError, type CouchServer } from '../store/couch-http.js';
 import { CouchStore } from '../store/couch-store.js';
 import type { ParsedArgs } from './args.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The edgedns command. Output here is for people; the server itself logs JSON through pino.
 
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../node/config.js';
 import { ApiRequestError } from './api-client.js';
 import { clusterCommand, ClusterCommandError, CLUSTER_HELP } from './cluster-commands.js';
 import { parseArgs, UsageError } from './args.js';

@@ -1,8 +1,8 @@
 // edgedns serve: run a node until SIGINT/SIGTERM.
 
 import { pino } from 'pino';
-import { resolveConfig } from '../config.js';
-import { startNode } from '../node.js';
+import { resolveConfig } from '../node/config.js';
+import { startNode } from '../node/node.js';
 import type { ParsedArgs } from './args.js';
 
 export const SERVE_HELP = `Usage: edgedns serve [options]

@@ -3,7 +3,7 @@
 // question is echoed first in every response, so those offsets are fixed for a given question length.
 
 import type { LookupResult, SectionEntry } from '../zone/lookup.js';
-import { isInZone, nameToWire, parseName } from '../zone/names.js';
+import { isInZone, nameToWire, parseName } from '../proto/names.js';
 
 export interface EncodedSections {
   rcode: number;

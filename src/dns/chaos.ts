@@ -1,7 +1,7 @@
 // CHAOS-class identity queries (RFC 4892): which node answered, for monitors and debugging anycast/GeoDNS.
 // version.bind stays REFUSED unless the operator chooses to publish a version string.
 
-import { Class, Rcode, Type } from './constants.js';
+import { Class, Rcode, Type } from '../proto/constants.js';
 import type { EncodedSections } from './answer-encoder.js';
 
 export interface ChaosConfig {

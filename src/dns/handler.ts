@@ -3,15 +3,15 @@
 
 import type { Logger } from 'pino';
 import { Catalog } from '../zone/catalog.js';
-import { resolveDynamic } from '../geo/dynamic-answer.js';
-import type { GeoAnswerer } from '../geo/router.js';
+import { resolveDynamic } from './dynamic-answer.js';
+import type { GeoAnswerer } from '../geo/pool-answerer.js';
 import { lookup, type LookupResult } from '../zone/lookup.js';
 import type { ZoneIndex } from '../zone/zone-index.js';
 import { encodeSections, type EncodedSections } from './answer-encoder.js';
 import { createChaos, type ChaosConfig } from './chaos.js';
-import { Class, EDNS_UDP_PAYLOAD, MIN_UDP_PAYLOAD, Rcode, Type } from './constants.js';
+import { Class, EDNS_UDP_PAYLOAD, MIN_UDP_PAYLOAD, Rcode, Type } from '../proto/constants.js';
 import type { DnsMetrics, Transport } from './metrics.js';
-import { readQuery, type Query } from './query-reader.js';
+import { readQuery, type Query } from '../proto/query-reader.js';
 import { buildResponse, type ResponseInput } from './response.js';
 
 export interface HandlerOptions {

@@ -3,7 +3,7 @@
 // call, which cost about a quarter of the time of answering a query.
 
 import { Counter, type Histogram, type Registry } from 'prom-client';
-import { rcodeName, typeName } from './constants.js';
+import { rcodeName, typeName } from '../proto/constants.js';
 
 export type Transport = 'udp' | 'tcp';
 

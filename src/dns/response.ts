@@ -2,9 +2,9 @@
 // OPT record when the query had one (RFC 6891 §7). Applies the client's size limit (RFC 1035 §4.2.1, RFC 6891
 // §6.2.5) by dropping the additional section, then by setting TC with empty sections.
 
-import { EDNS_UDP_PAYLOAD, Type } from './constants.js';
+import { EDNS_UDP_PAYLOAD, Type } from '../proto/constants.js';
 import type { EncodedSections } from './answer-encoder.js';
-import type { Edns } from './query-reader.js';
+import type { Edns } from '../proto/query-reader.js';
 
 export interface ResponseInput {
   message: Buffer;

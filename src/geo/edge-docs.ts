@@ -5,7 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { StoredDoc } from '../store/store.js';
 import { POOL_NAME } from '../zone/model.js';
-import { formatIPv6, parseIPv6 } from '../zone/rdata-ip.js';
+import { formatIPv6, parseIPv6 } from '../proto/rdata-ip.js';
 import { CONTINENTS } from './continents.js';
 import { parseIp } from './ip.js';
 

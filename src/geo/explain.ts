@@ -1,10 +1,10 @@
 // A selection decision in words and numbers for people: where the client is and why, every candidate with its
 // distance, measured RTT, health and votes, and the answer. Used by the API (/v1/route, /v1/pools/:pool/explain).
 
-import { Type } from '../dns/constants.js';
-import type { ClientSubnet } from '../dns/query-reader.js';
+import { Type } from '../proto/constants.js';
+import type { ClientSubnet } from '../proto/query-reader.js';
 import { formatIp, parseIp } from './ip.js';
-import type { GeoRouter } from './router.js';
+import type { PoolAnswerer } from './pool-answerer.js';
 
 export interface Explanation {
   pool: string;
@@ -40,10 +40,10 @@ export function clientSubnetFromText(text: string): ClientSubnet {
   return { family: parsed.family === 4 ? 1 : 2, sourcePrefix: prefix, scopePrefix: 0, address: parsed.bytes.subarray(0, Math.ceil(prefix / 8)) };
 }
 
-export function explain(router: GeoRouter, pool: string, qtype: number, longestCidrPin: number, ecs: ClientSubnet | undefined, remote: string | undefined): Explanation {
-  const client = router.client(ecs, remote, longestCidrPin);
+export function explain(answerer: PoolAnswerer, pool: string, qtype: number, longestCidrPin: number, ecs: ClientSubnet | undefined, remote: string | undefined): Explanation {
+  const client = answerer.client(ecs, remote, longestCidrPin);
   const family = qtype === Type.AAAA ? 6 : 4;
-  const decision = router.decide(pool, family, client);
+  const decision = answerer.decide(pool, family, client);
   return {
     pool,
     type: family === 6 ? 'AAAA' : 'A',

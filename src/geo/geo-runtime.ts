@@ -1,5 +1,5 @@
 // Geo routing for one node, wired: GeoIP databases, the edges/pools/health state kept from the store, probes, and
-// the router queries use. node.ts starts one and hands `router` to the DNS handler and the whole to the API.
+// the answerer queries use. node.ts starts one and hands `answerer` to the DNS handler and the whole to the API.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ import { GeoState } from './geo-state.js';
 import { GeoSync } from './geo-sync.js';
 import { GeoMetrics } from './metrics.js';
 import { DEFAULT_PROBE_OPTIONS, Prober, type ProbeOptions } from './probes.js';
-import { GeoRouter } from './router.js';
+import { PoolAnswerer } from './pool-answerer.js';
 import type { GeoSnapshot } from './snapshot.js';
 
 export interface GeoConfig {
@@ -43,7 +43,7 @@ export class GeoRuntime {
   readonly geoip: GeoIp | undefined;
   readonly state: GeoState;
   readonly sync: GeoSync;
-  readonly router: GeoRouter;
+  readonly answerer: PoolAnswerer;
   readonly prober: Prober;
   readonly probeOptions: ProbeOptions;
   private readonly lazyGeoip: boolean;
@@ -61,7 +61,7 @@ export class GeoRuntime {
     if (!this.geoip) logger.info('no GeoIP database: dynamic answers rank edges without client locations');
     this.state = new GeoState({ nodeId, intervalMs: this.probeOptions.intervalMs, logger, geoip: this.geoip });
     this.sync = new GeoSync(store, this.state, logger);
-    this.router = new GeoRouter(() => this.state.snapshot, this.geoip, this.metrics, logger);
+    this.answerer = new PoolAnswerer(() => this.state.snapshot, this.geoip, this.metrics, logger);
     this.prober = new Prober({ store, state: this.state, nodeId, logger, metrics: this.metrics, probe: this.probeOptions });
     this.state.onChange((snapshot) => this.onSnapshot(snapshot));
   }

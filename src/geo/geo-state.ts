@@ -2,7 +2,7 @@
 // immutable GeoSnapshot that queries read. Every change builds a new snapshot aside and swaps it in.
 
 import type { Logger } from 'pino';
-import { parseIPv4, parseIPv6 } from '../zone/rdata-ip.js';
+import { parseIPv4, parseIPv6 } from '../proto/rdata-ip.js';
 import type { EdgeFields, PoolFields } from './edge-docs.js';
 import type { GeoIp } from './geoip.js';
 import { decideUp, votesFor, type EdgeObservation, type HealthDoc } from './health-docs.js';

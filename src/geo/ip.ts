@@ -1,6 +1,6 @@
 // Client addresses as the geo code uses them: family + octets, truncated to a prefix, formatted as cache keys.
 
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../zone/rdata-ip.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../proto/rdata-ip.js';
 
 export interface ClientAddress {
   family: 4 | 6;

@@ -2,7 +2,7 @@
 // _acme-challenge.NAME and at _acme-challenge.<sub>.NAME: the narrow credential acme-dns is liked for), "site:HOST"
 // (deploys, previews and rollback of one pages site; nothing in DNS).
 
-import { isInZone, nameKey, NameError } from '../zone/names.js';
+import { isInZone, nameKey, NameError } from '../proto/names.js';
 
 export type Scope = { kind: 'admin' } | { kind: 'zone'; name: string } | { kind: 'acme'; name: string } | { kind: 'site'; name: string };
 

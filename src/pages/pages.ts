@@ -3,7 +3,6 @@
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Address } from '../config.js';
 import type { Store } from '../store/store.js';
 import { createAssetServer, type AssetServer } from './asset-server.js';
 import { BlobCache } from './blob-cache.js';
@@ -12,7 +11,7 @@ import { PagesMetrics } from './metrics.js';
 import { PagesIndex } from './pages-index.js';
 
 export interface PagesSettings {
-  http: Address;
+  http: { host: string; port: number };
   previewDomain: string;
   cacheBytes: number;
   maxFiles: number;

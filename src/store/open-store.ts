@@ -3,13 +3,19 @@
 
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { NodeConfig } from '../config.js';
 import { CouchUnavailableError } from './couch-http.js';
 import { CouchStore } from './couch-store.js';
 import { PouchStore } from './pouch-store.js';
 import type { Store } from './store.js';
 
-export async function openStore(config: NodeConfig): Promise<Store> {
+/** What choosing a store needs from the node's configuration. */
+export interface StoreConfig {
+  dataDir: string;
+  couchdb?: { url: string; user?: string; password?: string };
+  dbPrefix: string;
+}
+
+export async function openStore(config: StoreConfig): Promise<Store> {
   if (config.couchdb) return new CouchStore({ ...config.couchdb, prefix: config.dbPrefix });
   return PouchStore.open(path.join(config.dataDir, 'db'));
 }

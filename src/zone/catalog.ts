@@ -1,7 +1,7 @@
 // Which zone answers a name: the longest served apex that is a suffix of it (RFC 1034 §4.3.2 step 2).
 // Zones are swapped in whole; a reader holds either the old index or the new one, never a mix.
 
-import { parentKey } from './names.js';
+import { parentKey } from '../proto/names.js';
 import type { ZoneIndex } from './zone-index.js';
 
 export class Catalog {

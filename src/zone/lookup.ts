@@ -1,8 +1,8 @@
 // Authoritative lookup over one zone index (RFC 1034 §4.3.2, RFC 4592 wildcards, RFC 6604 CNAME rcodes).
 // Pure and synchronous: it decides what goes in each section; encoding is someone else's job.
 
-import { Rcode, Type } from '../dns/constants.js';
-import { isInZone, parentKey } from './names.js';
+import { Rcode, Type } from '../proto/constants.js';
+import { isInZone, parentKey } from '../proto/names.js';
 import type { IndexedRRset, ZoneIndex, ZoneNode } from './zone-index.js';
 
 export interface SectionEntry {

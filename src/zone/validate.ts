@@ -5,10 +5,10 @@
 // never be served. Allowed at a cut: NS, DS, RRSIG, NSEC, and A/AAAA (glue when a server is named after the child
 // apex); below a cut only A/AAAA glue. knot 3.2 loads such zones without a word; we prefer to say so.
 
-import { typeName } from '../dns/constants.js';
+import { typeName } from '../proto/constants.js';
 import { MAX_TTL, POOL_NAME, type RRset, type Zone } from './model.js';
-import { isInZone, lowerAscii, NameError, nameKey, normalizeName, parentKey } from './names.js';
-import { parseRdataText, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from './rdata.js';
+import { isInZone, lowerAscii, NameError, nameKey, normalizeName, parentKey } from '../proto/names.js';
+import { parseRdataText, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from '../proto/rdata.js';
 
 export interface ZoneProblem {
   /** Owner name (key) the problem is at. */

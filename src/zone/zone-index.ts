@@ -6,10 +6,10 @@
 // keeps the bytes of all its records in one slab, an RRset is a small object pointing into it, a name holds its
 // RRsets itself, and what most names never need (answer cache, wire form of the owner) is made on first use.
 
-import { Class, Type, typeCode } from '../dns/constants.js';
+import { Class, Type, typeCode } from '../proto/constants.js';
 import type { RRset, Zone } from './model.js';
-import { nameToWire, parentKey, parseName } from './names.js';
-import { parseRdataText, type ParsedRdata } from './rdata.js';
+import { nameToWire, parentKey, parseName } from '../proto/names.js';
+import { parseRdataText, type ParsedRdata } from '../proto/rdata.js';
 
 export interface IndexedRecord {
   /** Everything after the owner name: TYPE, CLASS, TTL, RDLENGTH, RDATA. */

@@ -14,7 +14,7 @@ import type { StoreHealth } from '../store/store-health.js';
 import type { Catalog } from './catalog.js';
 import type { RRset } from './model.js';
 import { packDocs, unpackDocs, type PackedDocs } from './packed-docs.js';
-import type { ParsedRdata } from './rdata.js';
+import type { ParsedRdata } from '../proto/rdata.js';
 import { assertValidZone } from './validate.js';
 import { buildZoneIndex } from './zone-index.js';
 import { docsToZone, isRRsetDoc, isZoneDoc, rrsetDocPrefix, RRSET_PREFIX, ZONE_PREFIX, type RRsetDoc, type ZoneDoc } from './zone-docs.js';

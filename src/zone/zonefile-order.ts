@@ -3,8 +3,8 @@
 // number. Parser and writer share it so that parse(write(zone)) gives back the same array.
 
 import type { RRset } from './model.js';
-import { lowerAscii, parseName } from './names.js';
-import { rrTypeCode } from './rdata.js';
+import { lowerAscii, parseName } from '../proto/names.js';
+import { rrTypeCode } from '../proto/rdata.js';
 
 /** -1, 0, 1 comparing two names (keys or any absolute presentation text) in canonical order. */
 export function compareNames(a: string, b: string): number {

@@ -9,12 +9,12 @@
 // - $ORIGIN must be absolute (knot: "invalid FQDN zone origin"); $INCLUDE and $GENERATE are refused.
 // Unlike knot, a record outside the zone is an error rather than silently ignored.
 
-import { Class, typeName } from '../dns/constants.js';
+import { Class, typeName } from '../proto/constants.js';
 import { MAX_TTL, POOL_NAME, type RRset, type Zone } from './model.js';
-import { isInZone, labelsToText, lowerAscii, NameError, normalizeName, parseName } from './names.js';
-import { parseRdata, parseTtl, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from './rdata.js';
+import { isInZone, labelsToText, lowerAscii, NameError, normalizeName, parseName } from '../proto/names.js';
+import { parseRdata, parseTtl, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from '../proto/rdata.js';
 import { sortRRsets } from './zonefile-order.js';
-import { TokenizeError, tokenizeEntries, type Entry, type Token } from './zonefile-tokenizer.js';
+import { TokenizeError, tokenizeEntries, type Entry, type Token } from '../proto/zonefile-tokenizer.js';
 
 export interface ParseZoneOptions {
   /** The zone's apex; without it the first SOA owner, else the first $ORIGIN, names the zone. */

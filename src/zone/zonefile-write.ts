@@ -3,8 +3,8 @@
 // its TTL and class so nothing depends on $TTL. Rdata is the stored canonical text: names in it stay absolute.
 
 import type { Zone } from './model.js';
-import { isInZone } from './names.js';
-import { rrTypeCode, rrTypeMnemonic } from './rdata.js';
+import { isInZone } from '../proto/names.js';
+import { rrTypeCode, rrTypeMnemonic } from '../proto/rdata.js';
 import { sortRRsets } from './zonefile-order.js';
 
 const MAX_OWNER_COLUMN = 40;

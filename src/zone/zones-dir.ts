@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
-import { nameKey } from './names.js';
+import { nameKey } from '../proto/names.js';
 import { zoneDocId } from './zone-docs.js';
 import { saveZone } from './zone-writer.js';
 import { parseZoneFile } from './zonefile-parse.js';

@@ -4,11 +4,11 @@
 import t from 'tap';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { Rcode, typeCode, typeName } from '../../src/dns/constants.js';
+import { Rcode, typeCode, typeName } from '../../src/proto/constants.js';
 import { createHandler } from '../../src/dns/handler.js';
 import { DnsMetrics } from '../../src/dns/metrics.js';
 import { Catalog } from '../../src/zone/catalog.js';
-import { parseRdataText } from '../../src/zone/rdata.js';
+import { parseRdataText } from '../../src/proto/rdata.js';
 import { buildZoneIndex } from '../../src/zone/zone-index.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
 import { decodeMessage, type DecodedRR } from '../helpers/decode.js';

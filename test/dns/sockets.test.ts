@@ -2,7 +2,7 @@
 
 import t from 'tap';
 import path from 'node:path';
-import { Rcode, Type } from '../../src/dns/constants.js';
+import { Rcode, Type } from '../../src/proto/constants.js';
 import { decodeMessage } from '../helpers/decode.js';
 import { tcpExchange, udpExchange } from '../helpers/dns-socket.js';
 import { startEdgedns } from '../helpers/edgedns.js';

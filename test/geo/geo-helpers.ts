@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { resolveConfig } from '../../src/config.js';
-import { buildMmdbFromCsv, type MmdbLayout } from '../../src/geo/mmdb-build.js';
-import { startNode, type RunningNode } from '../../src/node.js';
+import { resolveConfig } from '../../src/node/config.js';
+import { buildMmdbFromCsv, type MmdbLayout } from '../../geoip/mmdb-build.js';
+import { startNode, type RunningNode } from '../../src/node/node.js';
 import { freePort } from '../helpers/ports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

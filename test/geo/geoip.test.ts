@@ -11,7 +11,7 @@ import t from 'tap';
 import { defaultGeoipPaths } from '../../src/geo/geo-runtime.js';
 import { GeoIp } from '../../src/geo/geoip.js';
 import { parseIp, type ClientAddress } from '../../src/geo/ip.js';
-import { buildMmdbFromCsv } from '../../src/geo/mmdb-build.js';
+import { buildMmdbFromCsv } from '../../geoip/mmdb-build.js';
 import { CSV_PATH, waitUntil, writeTestDb } from './geo-helpers.js';
 
 const logger = pino({ level: 'silent' });

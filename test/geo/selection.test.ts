@@ -6,7 +6,7 @@ import { normalizeEdge, normalizePool, type EdgeFields, type PoolFields } from '
 import { parseIp, type ClientAddress } from '../../src/geo/ip.js';
 import { estimateMs, greatCircleKm, selectEdges, type ClientContext } from '../../src/geo/selection.js';
 import { compilePool, type EdgeView, type GeoSnapshot } from '../../src/geo/snapshot.js';
-import { parseIPv4, parseIPv6 } from '../../src/zone/rdata-ip.js';
+import { parseIPv4, parseIPv6 } from '../../src/proto/rdata-ip.js';
 
 function view(fields: EdgeFields, up = true, ownRttMs?: number): EdgeView {
   return {

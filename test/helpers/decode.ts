@@ -1,8 +1,8 @@
 // A strict decoder for responses in tests: follows compression pointers, keeps rdata as raw octets so tests
 // compare exactly what went on the wire.
 
-import { labelsToText, lowerAscii } from '../../src/zone/names.js';
-import { typeName } from '../../src/dns/constants.js';
+import { labelsToText, lowerAscii } from '../../src/proto/names.js';
+import { typeName } from '../../src/proto/constants.js';
 import { parseHeader, type ParsedHeader } from './wire.js';
 
 export interface DecodedRR {

@@ -5,8 +5,8 @@ import { copyFile, mkdtemp, rm, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { resolveConfig } from '../../src/config.js';
-import { startNode, type RunningNode } from '../../src/node.js';
+import { resolveConfig } from '../../src/node/config.js';
+import { startNode, type RunningNode } from '../../src/node/node.js';
 import { freePort } from './ports.js';
 
 export interface StartedEdgedns {

@@ -1,6 +1,6 @@
 // Hand-built DNS messages for tests: exact control over every octet, including the malformed ones.
 
-import { textToWire } from '../../src/zone/names.js';
+import { textToWire } from '../../src/proto/names.js';
 
 export interface QueryOptions {
   id?: number;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { parseRdataText } from '../../src/zone/rdata.js';
+import { parseRdataText } from '../../src/proto/rdata.js';
 import { validateZone } from '../../src/zone/validate.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
 import { writeZoneFile } from '../../src/zone/zonefile-write.js';

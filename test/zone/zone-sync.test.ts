@@ -4,7 +4,7 @@
 import t from 'tap';
 import net from 'node:net';
 import path from 'node:path';
-import { Rcode, Type } from '../../src/dns/constants.js';
+import { Rcode, Type } from '../../src/proto/constants.js';
 import { rrsetDocId } from '../../src/zone/zone-docs.js';
 import { decodeMessage } from '../helpers/decode.js';
 import { udpExchange } from '../helpers/dns-socket.js';

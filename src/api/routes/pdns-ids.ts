@@ -1,7 +1,7 @@
 // PowerDNS zone ids: the zone name with its trailing dot, "/" written "=2F" (and any other octet as =XX), so an
 // id is safe in a URL path. Clients may send the id with or without the trailing dot.
 
-import { nameKey, NameError } from '../../zone/names.js';
+import { nameKey, NameError } from '../../proto/names.js';
 import { ApiError } from '../errors.js';
 
 export function pdnsZoneId(zone: string): string {

@@ -2,12 +2,12 @@
 // gets the edges it gets.
 
 import type { FastifyInstance } from 'fastify';
-import { Type } from '../../dns/constants.js';
+import { Type } from '../../proto/constants.js';
 import { POOL_KEYS, rejectUnknown, EDGE_NAME, isPoolDoc, normalizePool, poolDocId, poolFields, type PoolDoc, type PoolFields } from '../../geo/edge-docs.js';
 import { clientSubnetFromText, ClientParamError, explain } from '../../geo/explain.js';
 import { ConflictError } from '../../store/store.js';
 import { lookup } from '../../zone/lookup.js';
-import { nameKey } from '../../zone/names.js';
+import { nameKey } from '../../proto/names.js';
 import { requireKey } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { Catalog } from '../../zone/catalog.js';
@@ -129,7 +129,7 @@ export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions
     if (!view) throw new ApiError('pool_not_found', `pool ${name} does not exist`, 'pool');
     const ecs = clientParam(request.query.client);
     clientParam(request.query.resolver, 'resolver');
-    return explain(geo.router, name, typeParam(request.query.type), view.longestCidrPin, ecs, request.query.resolver);
+    return explain(geo.answerer, name, typeParam(request.query.type), view.longestCidrPin, ecs, request.query.resolver);
   });
 
   // GET /v1/route?name=www.example.com&type=A&client=81.2.69.160: what this node answers that client, and why.
@@ -154,7 +154,7 @@ export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions
     }
     const pool = entry.rrset.pool;
     const view = geo.state.snapshot.pools.get(pool);
-    const explained = explain(geo.router, pool, qtype, view?.longestCidrPin ?? 0, ecs, query.resolver);
+    const explained = explain(geo.answerer, pool, qtype, view?.longestCidrPin ?? 0, ecs, query.resolver);
     const cnames = result.answer.filter((e) => e.rrset.pool === undefined).map((e) => e.owner);
     return { name: qname, owner: entry.owner, ...(cnames.length > 0 ? { via: cnames } : {}), ttl: Math.min(entry.rrset.ttl, explained.decision.ttl), ...explained };
   });

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
 import type { Zone } from '../../zone/model.js';
-import { nameKey, NameError } from '../../zone/names.js';
+import { nameKey, NameError } from '../../proto/names.js';
 import { ZoneValidationError } from '../../zone/validate.js';
 import { docsToZone } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';

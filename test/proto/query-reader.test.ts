@@ -1,6 +1,6 @@
 import t from 'tap';
-import { Rcode, Type } from '../../src/dns/constants.js';
-import { readQuery } from '../../src/dns/query-reader.js';
+import { Rcode, Type } from '../../src/proto/constants.js';
+import { readQuery } from '../../src/proto/query-reader.js';
 import { buildQuery } from '../helpers/wire.js';
 
 t.test('a plain query yields the lower-case name, type, class and question end', async (t) => {

@@ -6,11 +6,11 @@ import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startAnswering, type Answering } from '../answering.js';
 import type { NodeConfig } from '../config.js';
-import { DEFAULT_TCP_OPTIONS, listenTcp } from '../dns/tcp-server.js';
-import { listenUdp, type Listening } from '../dns/udp-server.js';
-import type { EdgeObservation } from '../geo/health-docs.js';
-import { SnapshotStore } from '../store/snapshot.js';
-import { StoreHealth } from '../store/store-health.js';
+import { DEFAULT_TCP_OPTIONS, listenTcp } from '../../dns/tcp-server.js';
+import { listenUdp, type Listening } from '../../dns/udp-server.js';
+import type { EdgeObservation } from '../../geo/health-docs.js';
+import { SnapshotStore } from '../../store/snapshot.js';
+import { StoreHealth } from '../../store/store-health.js';
 import { IpcStore, processChannel } from './ipc-store.js';
 
 const config = JSON.parse(process.env.EDGEDNS_WORKER_CONFIG ?? 'null') as NodeConfig | null;

@@ -2,11 +2,11 @@
 // replaced by the addresses selection chose; a pool RRset with no address left is dropped, and an answer left
 // empty becomes NODATA with the SOA, as a name without that type would answer (RFC 2308 §2.2).
 
-import type { EncodedSections } from '../dns/answer-encoder.js';
-import type { ClientSubnet } from '../dns/query-reader.js';
+import type { EncodedSections } from './answer-encoder.js';
+import type { ClientSubnet } from '../proto/query-reader.js';
 import type { LookupResult, SectionEntry } from '../zone/lookup.js';
 import type { IndexedRRset, ZoneIndex } from '../zone/zone-index.js';
-import type { GeoAnswerer } from './router.js';
+import type { GeoAnswerer } from '../geo/pool-answerer.js';
 
 export interface ResolvedAnswer {
   result: LookupResult;

@@ -5,14 +5,14 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeConfig } from './config.js';
-import { createHandler, type DnsHandler } from './dns/handler.js';
-import { DnsMetrics } from './dns/metrics.js';
-import { GeoRuntime } from './geo/geo-runtime.js';
-import type { SnapshotStore } from './store/snapshot.js';
-import type { StoreHealth } from './store/store-health.js';
-import type { Store } from './store/store.js';
-import { Catalog } from './zone/catalog.js';
-import { ZoneSync } from './zone/zone-sync.js';
+import { createHandler, type DnsHandler } from '../dns/handler.js';
+import { DnsMetrics } from '../dns/metrics.js';
+import { GeoRuntime } from '../geo/geo-runtime.js';
+import type { SnapshotStore } from '../store/snapshot.js';
+import type { StoreHealth } from '../store/store-health.js';
+import type { Store } from '../store/store.js';
+import { Catalog } from '../zone/catalog.js';
+import { ZoneSync } from '../zone/zone-sync.js';
 
 export interface AnsweringOptions {
   store: Store;
@@ -63,7 +63,7 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
         chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: () => health.text() },
         metrics: new DnsMetrics(registry),
         logger,
-        geo: geo.router,
+        geo: geo.answerer,
       }),
     close: async () => {
       await geo.close();

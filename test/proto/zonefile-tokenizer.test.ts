@@ -1,5 +1,5 @@
 import t from 'tap';
-import { TokenizeError, tokenizeEntries, tokenizeLine } from '../../src/zone/zonefile-tokenizer.js';
+import { TokenizeError, tokenizeEntries, tokenizeLine } from '../../src/proto/zonefile-tokenizer.js';
 
 /** Entries as `[line, blankOwner, ...token texts]`, quoted tokens shown in quotes. */
 function shape(text: string): (string | number | boolean)[][] {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseRdataText, RdataError, rdataKey, rrTypeCode, rrTypeMnemonic } from '../../src/zone/rdata.js';
+import { parseRdataText, RdataError, rdataKey, rrTypeCode, rrTypeMnemonic } from '../../src/proto/rdata.js';
 
 const ORIGIN = 'example.com.';
 

@@ -155,5 +155,5 @@ function nonEmptyHex(w: WireReader, field: string): string {
   return hexText(bytes);
 }
 
-/** Mnemonics of types with a codec that src/dns/constants.ts does not name; they are stored as TYPEnnn. */
+/** Mnemonics of types with a codec that src/proto/constants.ts does not name; they are stored as TYPEnnn. */
 export const EXTRA_MNEMONICS: Record<string, number> = { SSHFP: 44, TLSA: 52 };

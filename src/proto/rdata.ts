@@ -1,7 +1,7 @@
 // The rdata codec: a record's presentation text (after the type) to wire octets, canonical text and the name
 // additional-section processing follows. Types without a codec use the RFC 3597 generic form `\# <len> <hex>`.
 
-import { typeCode, typeName } from '../dns/constants.js';
+import { typeCode, typeName } from './constants.js';
 import { lowerAscii } from './names.js';
 import { RdataError, TokenReader, WireReader } from './rdata-fields.js';
 import { CODECS, EXTRA_MNEMONICS } from './rdata-types.js';

@@ -2,7 +2,7 @@
 // the primary's real store (embedded or CouchDB). Errors come back with their kind, so a conflict is still a
 // ConflictError here. Only the DNS side runs in a worker, and it reads; writes pass through all the same.
 
-import { ConflictError, NotFoundError, type BulkResult, type ChangesBatch, type ChangesFollower, type FollowOptions, type Store, type StoredDoc, type WriteResult } from '../store/store.js';
+import { ConflictError, NotFoundError, type BulkResult, type ChangesBatch, type ChangesFollower, type FollowOptions, type Store, type StoredDoc, type WriteResult } from '../../store/store.js';
 import { isMessage, type RemoteError, type StoreMethod, type ToPrimary, type ToWorker } from './protocol.js';
 
 export interface Channel {

@@ -1,7 +1,7 @@
 // Builds a GeoIP database from the readable CSV in geoip/ (network,latitude,longitude,country,continent,city), in
 // either layout edgedns reads: GeoLite2/GeoIP2 City (nested `location`, `country`, `continent`) or DB-IP City
 // Lite (flat `latitude`, `longitude`, `country_code`). Usage:
-//   node dist/geo/mmdb-build.js geoip/test-networks.csv out.mmdb [--dbip]
+//   npx tsc -p tsconfig.bench.json && node dist-bench/geoip/mmdb-build.js geoip/test-networks.csv out.mmdb [--dbip]
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';

@@ -2,8 +2,8 @@
 // embedded store (LevelDB allows one process), so they read it through the primary: store calls and changes
 // feeds go over the IPC channel, with the primary's own probe results and metrics requests alongside.
 
-import type { Change } from '../store/store.js';
-import type { EdgeObservation } from '../geo/health-docs.js';
+import type { Change } from '../../store/store.js';
+import type { EdgeObservation } from '../../geo/health-docs.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 /** The Store methods a worker may call; each is a plain request/response. follow() is its own message pair. */

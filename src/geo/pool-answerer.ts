@@ -7,34 +7,16 @@
 //   decisions per pool, type, TTL and client network at the scope prefix (clients GeoIP cannot tell apart share one).
 
 import type { Logger } from 'pino';
-import { Class, Type } from '../dns/constants.js';
-import type { ClientSubnet } from '../dns/query-reader.js';
+import { Class, Type } from '../proto/constants.js';
+import type { ClientSubnet } from '../proto/query-reader.js';
 import type { IndexedRRset } from '../zone/zone-index.js';
-import { UNKNOWN_PLACE, type GeoIp, type GeoLocation, type GeoResult } from './geoip.js';
-import { fromClientSubnet, isRoutable, isRoutableV4, networkKey, parseIp, truncate, type ClientAddress } from './ip.js';
+import { describeClient, locateClient, type ClientView } from './client-locator.js';
+import type { GeoIp } from './geoip.js';
+import { fromClientSubnet, isRoutable, isRoutableV4, networkKey, truncate } from './ip.js';
 import type { GeoMetrics } from './metrics.js';
 import { TaggedTwoGenerationCache, TwoGenerationCache } from './two-generation-cache.js';
 import { selectEdges, type Decision } from './selection.js';
 import type { GeoSnapshot } from './snapshot.js';
-
-/** Never tell resolvers an answer holds for less than these (RFC 7871 §7.3 advises /24 and /56; /32 kills caches). */
-export const MAX_SCOPE = { 4: 24, 6: 56 } as const;
-
-export type ClientSource = 'ecs' | 'resolver' | 'none';
-
-export interface ClientView {
-  source: ClientSource;
-  /** The address GeoIP was asked about, as text with its prefix ("81.2.69.0/24"). */
-  network?: string;
-  location?: GeoLocation;
-  /** Prefix of the GeoIP network the address fell in. */
-  geoipPrefix?: number;
-  /** What the reply's ECS scope says (0 when the answer does not depend on the ECS address). */
-  scopePrefix: number;
-  /** The client network selection hashes and caches on. */
-  networkKey: string;
-  address?: ClientAddress;
-}
 
 export interface DynamicAnswer {
   /** The RRset to answer with; undefined means no address (NODATA). */
@@ -101,16 +83,7 @@ function encodeRRset(type: number, ttl: number, addresses: Buffer[]): IndexedRRs
   return { type, ttl, records, tailBytes: records.reduce((n, r) => n + r.tail.length, 0) };
 }
 
-/** Where a query comes from, before it is widened to a scope. */
-interface Whereabouts {
-  source: ClientSource;
-  address?: ClientAddress;
-  geo: GeoResult;
-  /** The scope prefix: the client's, GeoIP's and the RFC 7871 maximum, lengthened for CIDR pins. */
-  prefix: number;
-}
-
-export class GeoRouter implements GeoAnswerer {
+export class PoolAnswerer implements GeoAnswerer {
   /** Answers to clients located by an ECS IPv4 network (the common case): tag slot × 64 + source prefix, key the network bits. */
   private readonly ipv4Answers = new TaggedTwoGenerationCache<ClientAnswer>(100_000);
   /** Answers to the others: an ECS IPv6 network, or the resolver's address. */
@@ -180,45 +153,9 @@ export class GeoRouter implements GeoAnswerer {
     return counter;
   }
 
-  private where(ecs: ClientSubnet | undefined, remote: string | undefined, longestCidrPin: number): Whereabouts {
-    let address: ClientAddress | undefined;
-    let source: ClientSource = 'none';
-    // RFC 7871 §7.1.2: a source prefix of 0 asks us not to use the client's address; nor does a private one tell us anything
-    if (ecs && ecs.sourcePrefix > 0) {
-      const fromEcs = fromClientSubnet(ecs.family, ecs.sourcePrefix, ecs.address);
-      if (fromEcs && isRoutable(fromEcs)) {
-        address = fromEcs;
-        source = 'ecs';
-      }
-    }
-    if (!address && remote) {
-      const resolver = parseIp(remote);
-      if (resolver && isRoutable(resolver)) {
-        address = resolver;
-        source = 'resolver';
-      }
-    }
-    if (!address) return { source, geo: UNKNOWN_PLACE, prefix: 0 };
-    const geo = this.geoip?.lookup(address) ?? UNKNOWN_PLACE;
-    let prefix = Math.min(address.prefix, geo.networkPrefix, MAX_SCOPE[address.family]);
-    if (longestCidrPin > prefix) prefix = Math.min(address.prefix, longestCidrPin, MAX_SCOPE[address.family]);
-    return { source, address, geo, prefix };
-  }
-
   /** Where a query comes from. `longestCidrPin` widens the scope so CIDR pins are not over-generalised. */
   client(ecs: ClientSubnet | undefined, remote: string | undefined, longestCidrPin = 0): ClientView {
-    const { source, address, geo, prefix } = this.where(ecs, remote, longestCidrPin);
-    if (!address) return { source, scopePrefix: 0, networkKey: 'unknown' };
-    return {
-      source,
-      network: networkKey(address, address.prefix),
-      location: geo.location,
-      geoipPrefix: geo.networkPrefix,
-      // the answer depends on the ECS address only when it came from ECS
-      scopePrefix: source === 'ecs' ? prefix : 0,
-      networkKey: networkKey(address, prefix),
-      address: { family: address.family, bytes: truncate(address.bytes, prefix), prefix: address.prefix },
-    };
+    return describeClient(this.geoip, ecs, remote, longestCidrPin);
   }
 
   decide(pool: string, family: 4 | 6, client: ClientView): Decision {
@@ -299,7 +236,7 @@ export class GeoRouter implements GeoAnswerer {
   }
 
   private compute(snapshot: GeoSnapshot, slot: number, pool: string, qtype: number, ttl: number, ecs: ClientSubnet | undefined, remote: string | undefined): ClientAnswer {
-    const { source, address, geo, prefix } = this.where(ecs, remote, snapshot.pools.get(pool)?.longestCidrPin ?? 0);
+    const { source, address, geo, prefix } = locateClient(this.geoip, ecs, remote, snapshot.pools.get(pool)?.longestCidrPin ?? 0);
     const scoped = address && { family: address.family, bytes: truncate(address.bytes, prefix), prefix: address.prefix };
     const v4 = scoped?.family === 4;
     const bits = v4 ? scoped.bytes.readUInt32BE(0) : 0;

@@ -1,7 +1,7 @@
 // The primary's side of IpcStore: answers one worker's store calls from the node's real store and streams the
 // changes feeds it follows. Everything a worker asked for ends with it (close()).
 
-import type { ChangesFollower, Store } from '../store/store.js';
+import type { ChangesFollower, Store } from '../../store/store.js';
 import { STORE_METHODS, type RemoteError, type ToPrimary, type ToWorker } from './protocol.js';
 
 function remoteError(err: unknown): RemoteError {

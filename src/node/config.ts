@@ -3,6 +3,9 @@
 
 import os from 'node:os';
 import { isIP } from 'node:net';
+import type { AcmeConfig } from '../acme/acme-config.js';
+
+export type { AcmeConfig };
 
 export interface Address {
   host: string;
@@ -73,14 +76,6 @@ function pagesConfig(flags: Flags, env: NodeJS.ProcessEnv): PagesConfig {
   };
 }
 
-export interface AcmeConfig {
-  /** --acme-ttl: seconds, default 60. */
-  ttl: number;
-  /** --acme-lifetime: seconds a value lives unless removed, default 3600. */
-  lifetimeMs: number;
-  /** --acme-dns-domain: acme-dns registrations get <uuid>.<this> (a name inside a served zone); unset: no acme-dns. */
-  dnsDomain?: string;
-}
 
 function acmeConfig(flags: Flags, env: NodeJS.ProcessEnv): AcmeConfig {
   const integer = (flag: string, variable: string, fallback: number, max: number): number => {
