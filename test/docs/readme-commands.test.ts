@@ -60,7 +60,8 @@ function claimsOf(command: ShellCommand): Claim[] {
 }
 
 function rewritePorts(text: string, ports: { dns: number; api: number; http: number }): string {
-  return text.replace(/\b5300\b/g, String(ports.dns)).replace(/\b8053\b/g, String(ports.api)).replace(/\b8080\b/g, String(ports.http));
+  const by: Record<string, number> = { '5300': ports.dns, '8053': ports.api, '8080': ports.http };
+  return text.replace(/\b(5300|8053|8080)\b/g, (port) => String(by[port]));
 }
 
 /** One bash script: each command between markers on stdout and stderr, its exit status after it. */
@@ -143,4 +144,5 @@ t.test('every shell command in README.md runs as written and prints what its com
   for (const block of notRun) t.ok(block.notRun, `README.md:${block.line} not run, because: ${block.notRun}`);
   t.ok(commands.length > 0, 'the README has commands to run');
   t.comment(`ran ${commands.length} commands from ${toRun.length} blocks; ${notRun.length} blocks not run (listed above)`);
+  t.ok(run.code !== null, `bash finished within ${RUN_TIMEOUT_MS / 1000} s`, { stderr: run.stderr.slice(-2000) });
 });
