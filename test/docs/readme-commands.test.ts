@@ -1,10 +1,10 @@
-// Every shell command in README.md, run as written in one bash session (as a reader types them into one terminal,
-// in order), against a node this test starts as `npm start` would: the shipped zones/, a fresh data directory
-// reached as ./data, `edgedns` on PATH. Only the README's default ports 5300/8053/8080 are rewritten to the test's
-// free ports (and EDGEDNS_API names the test's API, standing in for the CLI's default 127.0.0.1:8053). Each command
-// must exit 0, and print what its comment says: text in "double quotes" must appear in its output, and a dig
-// command's comment claims its rcode, aa/tc flags, addresses, ECS scope and record count. A block that cannot run
-// here says why in a marker right above it (markdown.ts, NOT_RUN_MARKER); the test lists those blocks.
+// Every shell command in README.md, run as written in one bash session (as a reader types them into one terminal, in
+// order), against a node this test starts as `npm start` would: the shipped zones/, a fresh data directory reached as
+// ./data, `edgedns` on PATH. Only the README's default ports 5300/8053/8080 are rewritten to the test's free ports (and
+// EDGEDNS_API names the test's API, standing in for the CLI's default 127.0.0.1:8053). Each command must exit 0, and
+// print what its comment says: text in "double quotes" must appear in its output, and a dig command's comment claims
+// its rcode, aa/tc flags, addresses, ECS scope, record count and SOA in authority. A block that cannot run here says
+// why in a marker right above it (markdown.ts, NOT_RUN_MARKER); the test lists those blocks.
 //
 // Needs `npm run build` first (it runs dist/cli/main.js), dig and curl.
 
@@ -54,6 +54,7 @@ function claimsOf(command: ShellCommand): Claim[] {
   }
   const scope = /scope \/(\d+)/.exec(prose);
   if (scope) claims.push({ what: `ECS scope /${scope[1]}`, holds: (out) => new RegExp(`CLIENT-SUBNET: \\S+/\\d+/${scope[1]}\\b`).test(out) });
+  if (/SOA in (the )?authority/.test(prose)) claims.push({ what: 'the SOA in authority', holds: (out) => /;; AUTHORITY SECTION:\n\S+\s+\d+\s+IN\s+SOA\s/.test(out) });
   const count = /\b(\d+) records\b/.exec(prose);
   if (count) claims.push({ what: `${count[1]} records`, holds: (out) => out.includes(`ANSWER: ${count[1]},`) });
   return claims;
