@@ -1,6 +1,6 @@
-// The README's geo walk-through on a bare machine: the shipped zones/ (example.net names the pool "sample" seeded
-// from zones/edges.json) and the default GeoIP database, DB-IP City Lite from the npm package, with real client
-// networks in Europe, Asia and America getting their nearest edge, and /v1/route explaining each.
+// The geo walk-through of the README and docs/geo.md on a bare machine: the shipped zones/ (example.net names the pool
+// "sample" seeded from zones/edges.json) and the default GeoIP database, DB-IP City Lite from the npm package, with
+// real client networks in Europe, Asia and America getting their nearest edge, and /v1/route explaining each.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
