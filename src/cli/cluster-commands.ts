@@ -8,7 +8,7 @@ import { ConfigError, resolveConfig } from '../node/config.js';
 import { CouchError, CouchUnavailableError, type CouchServer } from '../store/couch-http.js';
 import { CouchStore } from '../store/couch-store.js';
 import type { ParsedArgs } from './args.js';
-import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
+import { UsageError, type CommandOptions } from './args.js';
 
 export const CLUSTER_HELP = `Usage:
   edgedns cluster join PEER_COUCHDB_URL     replicate every edgedns database both ways with a peer (idempotent)

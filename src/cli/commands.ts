@@ -29,7 +29,7 @@ export const COMMANDS: Record<string, Command> = {
   cluster: { options: CLUSTER_OPTIONS, positionals: true, help: CLUSTER_HELP, run: clusterCommand },
   key: { options: KEY_OPTIONS, positionals: true, help: KEY_HELP, run: keyCommand },
   acme: { options: ACME_OPTIONS, positionals: true, help: ACME_HELP, run: acmeCommand },
-  deploy: { options: DEPLOY_OPTIONS, positionals: true, help: DEPLOY_HELP, run: (args, out) => deployCommand(args, out) },
+  deploy: { options: DEPLOY_OPTIONS, positionals: true, help: DEPLOY_HELP, run: deployCommand },
   site: { options: SITE_OPTIONS, positionals: true, help: SITE_HELP, run: siteCommand },
 };
 
