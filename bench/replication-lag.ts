@@ -5,8 +5,8 @@
 
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { parseArgs } from '../src/cli/args.js';
-import { clusterCommand } from '../src/cli/cluster-commands.js';
+import { parseCommandLine } from '../src/cli/args.js';
+import { clusterCommand, CLUSTER_OPTIONS } from '../src/cli/cluster-commands.js';
 import { Type } from '../src/proto/constants.js';
 import { rrsetDocId } from '../src/zone/zone-docs.js';
 import { startCouchNode, type CouchNode } from '../test/helpers/couch-node.js';
@@ -20,7 +20,7 @@ const TIMEOUT_MS = 30_000;
 const MAIL = rrsetDocId('example.com.', 'mail.example.com.', 'A');
 
 async function join(local: PouchServer, peer: PouchServer): Promise<void> {
-  await clusterCommand(parseArgs(['cluster', 'join', peer.url, '--couchdb', local.url], new Set()), new PassThrough());
+  await clusterCommand(parseCommandLine('cluster', ['join', peer.url, '--couchdb', local.url], CLUSTER_OPTIONS), new PassThrough());
 }
 
 async function answer(node: CouchNode): Promise<string | undefined> {

@@ -2,11 +2,14 @@
 // answers with dig, as the README's acceptance steps say.
 
 import t from 'tap';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { stat, writeFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseZoneFile } from '../src/zone/zonefile-parse.js';
 import { dig } from './helpers/dig.js';
+import { freePort } from './helpers/ports.js';
 import { runCli, spawnEdgedns } from './helpers/spawn-edgedns.js';
 
 const SAMPLE = path.resolve('zones/example.com.zone');
@@ -20,6 +23,49 @@ t.test('every command has --help', async (t) => {
   const unknown = await runCli(['frobnicate']);
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /unknown command "frobnicate"/);
+});
+
+t.test('edgedns --version and edgedns version print the version in package.json', async (t) => {
+  const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+  for (const args of [['--version'], ['version']]) {
+    const result = await runCli(args);
+    t.equal(result.code, 0, `edgedns ${args.join(' ')} exits 0`);
+    t.equal(result.stdout, `${version}\n`, `edgedns ${args.join(' ')} prints ${version}`);
+  }
+});
+
+t.test('an unknown option or a missing value is a usage error (exit 2) naming it and the help to read', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['serve', '--no-such-flag'], /^edgedns: unknown option --no-such-flag; see 'edgedns serve --help'\n$/],
+    [['serve', '--dns'], /^edgedns: --dns needs a value; see 'edgedns serve --help'\n$/],
+    [['zone', 'list', '--replace=yes'], /^edgedns: --replace takes no value; see 'edgedns zone --help'\n$/],
+    [['deploy', 'site', '--sites', 'x'], /^edgedns: unknown option --sites; see 'edgedns deploy --help'\n$/],
+    [['--no-such-flag'], /^edgedns: unknown option --no-such-flag; see 'edgedns --help'\n$/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(args, { EDGEDNS_API: '127.0.0.1:1' });
+    t.equal(result.code, 2, `edgedns ${args.join(' ')} exits 2`);
+    t.match(result.stderr, message);
+    t.equal(result.stdout, '', 'and prints nothing on stdout');
+  }
+});
+
+t.test('KEY=$(edgedns key create ...) gets nothing and a non-zero exit when no key comes back', async (t) => {
+  const closed = `127.0.0.1:${await freePort()}`;
+  const unreachable = await runCli(['key', 'create', '--scope', 'acme:example.com'], { EDGEDNS_API: closed, EDGEDNS_API_KEY: 'k' });
+  t.equal(unreachable.code, 1, 'no node at the address: exit 1');
+  t.equal(unreachable.stdout, '', 'nothing for $(...) to capture');
+  t.match(unreachable.stderr, `cannot reach the edgedns API at http://${closed} (ECONNREFUSED)`);
+
+  // Something answers 200 at the address, but not with a key (another service, a proxy's page).
+  const other = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => other.close(() => resolve())));
+  const api = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const empty = await runCli(['key', 'create', '--scope', 'acme:example.com'], { EDGEDNS_API: api, EDGEDNS_API_KEY: 'k' });
+  t.equal(empty.code, 1, 'an answer without a secret: exit 1');
+  t.equal(empty.stdout, '', 'nothing for $(...) to capture');
+  t.match(empty.stderr, new RegExp(`http://${api.replace(/\./g, '\\.')} answered without a key secret`));
 });
 
 t.test('a bad --dns address is a clear error', async (t) => {
@@ -99,4 +145,6 @@ t.test('without a key the API refuses writes with 401 and a JSON error', async (
   t.equal(body.error.field, 'authorization');
   const health = await fetch(`http://127.0.0.1:${node.apiPort}/healthz`);
   t.equal(health.status, 200);
+  const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+  t.match(await health.json(), { status: 'ok', node: 'e2e-node', version }, '/healthz names the node and the edgedns version');
 });

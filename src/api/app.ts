@@ -28,6 +28,7 @@ import { pdnsRoutes } from './routes/pdns.js';
 import { openapiRoutes } from './openapi.js';
 import { acmeMetrics, startSweeper } from '../acme/sweeper.js';
 import { servedByCatalog, type ServedZones } from './wait-served.js';
+import { packageVersion } from './package-version.js';
 
 export interface ApiOptions {
   store: Store;
@@ -72,6 +73,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     status: options.health?.status().state === 'stale' ? 'degraded' : 'ok',
     ...(options.health ? { data: options.health.status() } : {}),
     node: options.nodeId,
+    version: packageVersion(),
     zones: options.catalog.size,
     store: options.store.description,
     uptimeSeconds: Math.round((Date.now() - options.startedAt) / 1000),

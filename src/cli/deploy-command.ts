@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { apiClient, ApiRequestError } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 import { eachLimited, hashSiteFiles, listSiteFiles, type LocalFile } from './site-files.js';
 
 export const DEPLOY_HELP = `Usage: edgedns deploy DIR --site HOST [--preview] [--message TEXT]
@@ -23,6 +23,15 @@ Options:
   --api H:P           the node's API address (EDGEDNS_API, default 127.0.0.1:8053)
   --data DIR          where admin.key is (EDGEDNS_DATA); EDGEDNS_API_KEY overrides it
 `;
+
+export const DEPLOY_OPTIONS: CommandOptions = {
+  ...API_OPTIONS,
+  site: { type: 'string' },
+  preview: { type: 'boolean' },
+  message: { type: 'string' },
+  ignore: { type: 'string' },
+  concurrency: { type: 'string' },
+};
 
 const MAX_CONCURRENCY = 32;
 const PROGRESS_INTERVAL_MS = 1000;

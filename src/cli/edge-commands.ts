@@ -2,7 +2,7 @@
 
 import { apiClient } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 
 export const EDGE_HELP = `Usage:
   edgedns edge add NAME --ipv4 ADDR[,ADDR] [--ipv6 ADDR[,ADDR]] [options]   add an edge
@@ -22,9 +22,17 @@ Options:
   --api H:P, --data DIR      which node, and where its admin.key is (EDGEDNS_API, EDGEDNS_DATA, EDGEDNS_API_KEY)
 `;
 
+const EDGE_FIELDS = ['ipv4', 'ipv6', 'lat', 'lon', 'country', 'check', 'expect-status', 'weight', 'state', 'bias'];
+export const EDGE_OPTIONS: CommandOptions = { ...API_OPTIONS, ...Object.fromEntries(EDGE_FIELDS.map((f) => [f, { type: 'string' }])) };
+
 export const ROUTE_HELP = `Usage:
   edgedns route NAME --client ADDR[/LEN] [--type A|AAAA]   which edges this node answers that client, and why
+
+Options:
+  --api H:P, --data DIR      which node, and where its admin.key is (EDGEDNS_API, EDGEDNS_DATA, EDGEDNS_API_KEY)
 `;
+
+export const ROUTE_OPTIONS: CommandOptions = { ...API_OPTIONS, client: { type: 'string' }, type: { type: 'string' } };
 
 function numberFlag(value: string | boolean | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

@@ -2,7 +2,7 @@
 
 import { apiClient } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 
 export const POOL_HELP = `Usage:
   edgedns pool add NAME --members EDGE[,EDGE] [options]   add a pool (dynamic RRsets name it: www 30 IN POOL NAME)
@@ -19,6 +19,9 @@ Options:
   --pins SPEC          "country:JP=tyo;continent:EU=fra,ams;cidr:203.0.113.0/24=nyc" (first match wins)
   --api H:P, --data DIR
 `;
+
+const POOL_FIELDS = ['members', 'count', 'ttl', 'fail-open', 'pins', 'client', 'type'];
+export const POOL_OPTIONS: CommandOptions = { ...API_OPTIONS, ...Object.fromEntries(POOL_FIELDS.map((f) => [f, { type: 'string' }])) };
 
 function pinsFlag(text: string): { match: string; edges: string[] }[] {
   if (text === '') return [];

@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { parseArgs } from '../../src/cli/args.js';
-import { clusterCommand } from '../../src/cli/cluster-commands.js';
+import { parseCommandLine } from '../../src/cli/args.js';
+import { clusterCommand, CLUSTER_OPTIONS } from '../../src/cli/cluster-commands.js';
 import { rrsetDocId } from '../../src/zone/zone-docs.js';
 import { startCouchNode, within, type CouchNode } from '../helpers/couch-node.js';
 import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
@@ -33,7 +33,7 @@ async function cluster(db: PouchServer, ...argv: string[]): Promise<string> {
   const out = new PassThrough();
   let text = '';
   out.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  await clusterCommand(parseArgs(['cluster', ...argv, '--couchdb', db.url], new Set(['help'])), out);
+  await clusterCommand(parseCommandLine('cluster', [...argv, '--couchdb', db.url], CLUSTER_OPTIONS), out);
   return text;
 }
 
