@@ -12,6 +12,7 @@ import { runCli } from '../helpers/spawn-edgedns.js';
 const OTHER_PROGRAMS: Record<string, string> = {
   '--dns.disable-cp': 'lego',
   '--dns.resolvers': 'lego',
+  '--yes': 'npx',
 };
 
 const FLAG = /(?:^|[\s[])(--[a-z][a-z0-9.-]*)/g;
