@@ -8,6 +8,7 @@ import type { RRset } from '../zone/model.js';
 import type { RRsetDoc } from '../zone/zone-docs.js';
 import { updateRRsets, type RRsetWriteResult } from '../zone/zone-writer.js';
 import type { Store } from '../store/store.js';
+import { ChallengeInputError } from '../errors.js';
 
 export interface ChallengeSettings {
   /** TTL of challenge TXT RRsets, seconds (short: a resolver must not keep an old value). */
@@ -20,15 +21,6 @@ export const DEFAULT_CHALLENGE_SETTINGS: ChallengeSettings = { ttl: 60, lifetime
 
 /** Field of the RRset document: value → expiry (ISO time). */
 export const ACME_FIELD = 'acme';
-
-export class ChallengeInputError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
-}
 
 /** What an ACME value may be: the base64url digest (43 chars) and anything else printable that fits a string. */
 const VALUE = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
@@ -100,7 +92,7 @@ export async function addChallenge(store: Store, zone: string, fqdn: string, val
       expiry[value] = new Date(now + settings.lifetimeMs).toISOString();
     });
     return [{ name: fqdn, type: 'TXT', rrset: next.rrset, extra: next.extra }];
-  });
+  }, 'value');
 }
 
 /** Removes one value; `removed` is false when it was not there (removing twice is not an error for hooks). */
@@ -116,7 +108,7 @@ export async function removeChallenge(store: Store, zone: string, fqdn: string, 
     });
     if (!removed && Object.keys(expiries(doc)).length === Object.keys(next.extra[ACME_FIELD] as object).length) return [];
     return [{ name: fqdn, type: 'TXT', rrset: next.rrset, extra: next.extra }];
-  });
+  }, 'value');
   return { removed, result };
 }
 

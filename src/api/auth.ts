@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { checkKey, type Principal } from '../keys/api-keys.js';
 import type { Store } from '../store/store.js';
-import { ApiError } from './errors.js';
+import { ApiError } from '../errors.js';
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimitOptions } from './rate-limit.js';
 
 declare module 'fastify' {

@@ -2,7 +2,7 @@
 // a summary per route) and /v1/docs, a small page that lists the operations.
 
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { ErrorCodes } from './errors.js';
+import { ErrorCodes } from '../errors.js';
 
 interface Operation {
   method: string;

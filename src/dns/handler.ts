@@ -87,7 +87,7 @@ export function createHandler(options: HandlerOptions): DnsHandler {
     try {
       const read = readQuery(message);
       if ('drop' in read) {
-        metrics.drop(read.drop === 'shorter than a header' ? 'short' : 'response');
+        metrics.drop(read.drop);
         return undefined;
       }
       if ('error' in read) {

@@ -8,6 +8,7 @@ import { POOL_NAME } from '../zone/model.js';
 import { formatIPv6, parseIPv6 } from '../proto/rdata-ip.js';
 import { CONTINENTS } from './continents.js';
 import { parseIp } from './ip.js';
+import { InvalidFieldError } from '../errors.js';
 
 export const EDGE_PREFIX = 'edge/';
 export const POOL_PREFIX = 'pool/';
@@ -76,14 +77,7 @@ export function rejectUnknown(input: Record<string, unknown>, allowed: ReadonlyS
   }
 }
 
-export class InvalidFieldError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { InvalidFieldError } from '../errors.js';
 
 export function edgeDocId(name: string): string {
   return EDGE_PREFIX + name;

@@ -5,6 +5,7 @@ import { Type } from '../proto/constants.js';
 import type { ClientSubnet } from '../proto/query-reader.js';
 import { formatIp, parseIp } from './ip.js';
 import type { PoolAnswerer } from './pool-answerer.js';
+import { ClientParamError } from '../errors.js';
 
 export interface Explanation {
   pool: string;
@@ -27,16 +28,14 @@ export interface Explanation {
   answer: string[];
 }
 
-export class ClientParamError extends Error {}
-
-/** "81.2.69.160" or "81.2.69.0/24" as the client-subnet option a resolver would send. */
-export function clientSubnetFromText(text: string): ClientSubnet {
+/** "81.2.69.160" or "81.2.69.0/24" (given in request field `field`) as the client-subnet option a resolver would send. */
+export function clientSubnetFromText(text: string, field = 'client'): ClientSubnet {
   const [address, len] = text.split('/');
   const parsed = parseIp(address ?? '');
-  if (!parsed) throw new ClientParamError(`"${text}" is not an IP address or network`);
+  if (!parsed) throw new ClientParamError(`"${text}" is not an IP address or network`, field);
   const max = parsed.family === 4 ? 32 : 128;
   const prefix = len === undefined ? max : Number(len);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new ClientParamError(`"${text}": prefix is not 0-${max}`);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new ClientParamError(`"${text}": prefix is not 0-${max}`, field);
   return { family: parsed.family === 4 ? 1 : 2, sourcePrefix: prefix, scopePrefix: 0, address: parsed.bytes.subarray(0, Math.ceil(prefix / 8)) };
 }
 

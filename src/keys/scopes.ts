@@ -3,10 +3,9 @@
 // (deploys, previews and rollback of one pages site; nothing in DNS).
 
 import { isInZone, nameKey, NameError } from '../proto/names.js';
+import { ScopeError } from '../errors.js';
 
 export type Scope = { kind: 'admin' } | { kind: 'zone'; name: string } | { kind: 'acme'; name: string } | { kind: 'site'; name: string };
-
-export class ScopeError extends Error {}
 
 export function parseScope(text: string): Scope {
   if (text === 'admin') return { kind: 'admin' };

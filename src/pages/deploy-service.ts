@@ -24,20 +24,9 @@ import {
 import type { PagesIndex } from './pages-index.js';
 import { checkEntry, contentTypeFor, normalizeDeployPath, PathError } from './paths.js';
 import { parseHeaders, parseRedirects, RulesError, type HeaderRule, type RedirectRule } from './rules.js';
+import { PagesError } from '../errors.js';
 
-export type PagesErrorCode = 'invalid_path' | 'too_many_files' | 'missing_blobs' | 'invalid_rules' | 'hash_mismatch' | 'file_too_large' | 'site_not_found' | 'deployment_not_found' | 'bad_request';
-
-export class PagesError extends Error {
-  constructor(
-    readonly code: PagesErrorCode,
-    message: string,
-    readonly field?: string,
-    /** For missing_blobs: the hashes the store lacks. */
-    readonly missing?: string[],
-  ) {
-    super(message);
-  }
-}
+export { PagesError };
 
 export interface DeployServiceOptions {
   store: Store;
@@ -101,7 +90,7 @@ export class DeployService {
       size += bytes.length;
       if (size > this.maxFileBytes) {
         metrics.uploads.labels('too_large').inc();
-        throw new PagesError('file_too_large', `blob ${sha256} is over the limit of ${this.maxFileBytes} bytes per file`, 'body');
+        throw new PagesError('payload_too_large', `blob ${sha256} is over the limit of ${this.maxFileBytes} bytes per file`, 'body');
       }
       hash.update(bytes);
       chunks.push(bytes);

@@ -7,6 +7,8 @@
 //   _headers: a URL pattern line, then indented `Name: value` lines or `! Name` to remove a header; every matching
 //     rule applies, a header set by several is joined with ", "; `:splat`/`:name` may appear in values.
 
+import { RulesError } from '../errors.js';
+
 export interface RedirectRule {
   from: string;
   to: string;
@@ -29,15 +31,7 @@ const MAX_REDIRECT_LINE = 1000;
 const MAX_HEADER_LINE = 2000;
 const REDIRECT_STATUSES = new Set([200, 301, 302, 303, 307, 308]);
 
-export class RulesError extends Error {
-  constructor(
-    readonly file: '_headers' | '_redirects',
-    readonly line: number,
-    reason: string,
-  ) {
-    super(`${file} line ${line}: ${reason}`);
-  }
-}
+export { RulesError };
 
 export function parseRedirects(text: string): RedirectRule[] {
   const rules: RedirectRule[] = [];

@@ -10,8 +10,7 @@ import { hashKey } from '../../keys/api-keys.js';
 import type { StoredDoc } from '../../store/store.js';
 import { audit } from '../audit.js';
 import { identify } from '../auth.js';
-import { ApiError } from '../errors.js';
-import { toApiError } from '../write-errors.js';
+import { ApiError } from '../../errors.js';
 import { challengeService, type AcmeRoutesOptions } from './acme.js';
 
 export const ACME_DNS_PREFIX = 'acmedns/';
@@ -73,12 +72,7 @@ export async function acmeDnsRoutes(app: FastifyInstance, options: AcmeRoutesOpt
     }
     const body = request.body ?? {};
     if (body.subdomain !== doc.subdomain) throw new ApiError('forbidden', `registration ${doc.username} owns subdomain ${doc.subdomain}, not ${String(body.subdomain)}`, 'subdomain');
-    let value: string;
-    try {
-      value = checkValue(body.txt, 'txt');
-    } catch (err) {
-      throw toApiError(err);
-    }
+    const value = checkValue(body.txt, 'txt');
     // The registration itself is the credential: it may write only its own name.
     request.principal = { keyId: doc._id, name: `acme-dns ${doc.username}`, scope: 'admin' };
     await service.present(request, doc.fulldomain + '.', value);

@@ -12,9 +12,8 @@ import type { Catalog } from '../../zone/catalog.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { audit } from '../audit.js';
 import { forbidden, requireAnyKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../errors.js';
 import { waitServed, type ServedZones } from '../wait-served.js';
-import { toApiError } from '../write-errors.js';
 
 export interface AcmeRoutesOptions {
   store: Store;
@@ -52,7 +51,7 @@ export function challengeService(options: AcmeRoutesOptions): ChallengeService {
         return { zone, name: fqdn, value, ttl: settings.ttl, expiresAt: new Date(Date.now() + settings.lifetimeMs).toISOString(), served, nameservers: nameservers(sync, zone) };
       } catch (err) {
         metrics.writes.labels('add', 'failed').inc();
-        throw toApiError(err, 'value');
+        throw err;
       }
     },
     async cleanup(request, fqdn, value) {
@@ -65,7 +64,7 @@ export function challengeService(options: AcmeRoutesOptions): ChallengeService {
         return { removed };
       } catch (err) {
         metrics.writes.labels('remove', 'failed').inc();
-        throw toApiError(err, 'value');
+        throw err;
       }
     },
   };
@@ -104,14 +103,14 @@ export async function acmeRoutes(app: FastifyInstance, options: AcmeRoutesOption
   });
 
   app.post<{ Body: { domain: string; value: string } }>('/v1/acme/challenges', { schema: { body: challengeBody } }, async (request, reply) => {
-    const fqdn = wrap(() => challengeName(request.body.domain));
-    const value = wrap(() => checkValue(request.body.value));
+    const fqdn = challengeName(request.body.domain);
+    const value = checkValue(request.body.value);
     return reply.status(201).send(await service.present(request, fqdn, value));
   });
 
   app.delete<{ Body: { domain: string; value: string } }>('/v1/acme/challenges', { schema: { body: challengeBody } }, async (request, reply) => {
-    const fqdn = wrap(() => challengeName(request.body.domain));
-    const value = wrap(() => checkValue(request.body.value));
+    const fqdn = challengeName(request.body.domain);
+    const value = checkValue(request.body.value);
     const { removed } = await service.cleanup(request, fqdn, value);
     if (!removed) throw new ApiError('challenge_not_found', `${fqdn} has no value ${value}`, 'value');
     return reply.status(204).send();
@@ -119,19 +118,11 @@ export async function acmeRoutes(app: FastifyInstance, options: AcmeRoutesOption
 
   // lego --dns httpreq (default mode): fqdn is the full challenge name with a trailing dot.
   app.post<{ Body: { fqdn: string; value: string } }>('/v1/acme/httpreq/present', { schema: { body: httpreqBody } }, async (request) => {
-    const fqdn = wrap(() => toFqdn(request.body.fqdn, 'fqdn'));
-    return service.present(request, fqdn, wrap(() => checkValue(request.body.value)));
+    const fqdn = toFqdn(request.body.fqdn, 'fqdn');
+    return service.present(request, fqdn, checkValue(request.body.value));
   });
   app.post<{ Body: { fqdn: string; value: string } }>('/v1/acme/httpreq/cleanup', { schema: { body: httpreqBody } }, async (request) => {
-    const fqdn = wrap(() => toFqdn(request.body.fqdn, 'fqdn'));
-    return service.cleanup(request, fqdn, wrap(() => checkValue(request.body.value)));
+    const fqdn = toFqdn(request.body.fqdn, 'fqdn');
+    return service.cleanup(request, fqdn, checkValue(request.body.value));
   });
-}
-
-function wrap<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    throw toApiError(err);
-  }
 }

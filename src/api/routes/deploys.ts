@@ -13,8 +13,8 @@ import type { Pages } from '../../pages/pages.js';
 import type { LiveDeployment } from '../../pages/pages-index.js';
 import type { Store } from '../../store/store.js';
 import { requireAnyKey } from '../auth.js';
-import { ApiError } from '../errors.js';
-import { allowAnySite, allowSite, pagesCall, siteParam } from './pages-access.js';
+import { ApiError } from '../../errors.js';
+import { allowAnySite, allowSite, siteParam } from './pages-access.js';
 
 export interface DeployRoutesOptions {
   store: Store;
@@ -64,9 +64,9 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       allowAnySite(request);
-      return pagesCall(reply, async () => ({ missing: await service.missing(request.body.hashes) }));
+      return { missing: await service.missing(request.body.hashes) };
     },
   );
 
@@ -82,10 +82,8 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
     if (!body || typeof (body as Partial<Readable>)[Symbol.asyncIterator] !== 'function') {
       throw new ApiError('unsupported_media_type', 'send the file as the request body with Content-Type: application/octet-stream', 'body');
     }
-    return pagesCall(reply, async () => {
-      const result = await service.storeBlob(sha256, body);
-      return reply.status(result.stored ? 201 : 200).send({ sha256, size: result.size, stored: result.stored });
-    });
+    const result = await service.storeBlob(sha256, body);
+    return reply.status(result.stored ? 201 : 200).send({ sha256, size: result.size, stored: result.stored });
   });
 
   app.post<{ Params: { host: string }; Body: { files: Record<string, { sha256: string; size: number }>; message?: string; preview?: boolean } }>(
@@ -109,16 +107,14 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
       allowSite(request, host);
       const owner = index.siteForHost(host);
       if (owner && owner.host !== host) throw new ApiError('conflict', `${host} is an alias of site ${owner.host}; deploy to ${owner.host}`, 'host');
-      return pagesCall(reply, async () => {
-        const { deployment, site, served } = await service.commit({
-          site: host,
-          files: request.body.files,
-          message: request.body.message,
-          author: request.principal?.keyId ?? 'unknown',
-          production: request.body.preview !== true,
-        });
-        return reply.status(201).send({ ...deploymentSummary(pages, deployment, site), ...siteUrls(pages, host, deployment.id), served });
+      const { deployment, site, served } = await service.commit({
+        site: host,
+        files: request.body.files,
+        message: request.body.message,
+        author: request.principal?.keyId ?? 'unknown',
+        production: request.body.preview !== true,
       });
+      return reply.status(201).send({ ...deploymentSummary(pages, deployment, site), ...siteUrls(pages, host, deployment.id), served });
     },
   );
 
@@ -154,21 +150,17 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
     },
   });
 
-  app.post<{ Params: { host: string }; Body: { deployment: string } }>('/v1/sites/:host/promote', pointerSchema(true), async (request, reply) => {
+  app.post<{ Params: { host: string }; Body: { deployment: string } }>('/v1/sites/:host/promote', pointerSchema(true), async (request) => {
     const host = siteParam(request.params.host);
     allowSite(request, host);
-    return pagesCall(reply, async () => {
-      const { site, served } = await service.movePointer(host, request.body.deployment, 'promote');
-      return { site: host, production: site.production, previous: site.previous, served };
-    });
+    const { site, served } = await service.movePointer(host, request.body.deployment, 'promote');
+    return { site: host, production: site.production, previous: site.previous, served };
   });
 
-  app.post<{ Params: { host: string }; Body: { deployment?: string } | undefined }>('/v1/sites/:host/rollback', pointerSchema(false), async (request, reply) => {
+  app.post<{ Params: { host: string }; Body: { deployment?: string } | undefined }>('/v1/sites/:host/rollback', pointerSchema(false), async (request) => {
     const host = siteParam(request.params.host);
     allowSite(request, host);
-    return pagesCall(reply, async () => {
-      const { site, served } = await service.rollback(host, request.body?.deployment);
-      return { site: host, production: site.production, previous: site.previous, served };
-    });
+    const { site, served } = await service.rollback(host, request.body?.deployment);
+    return { site: host, production: site.production, previous: site.previous, served };
   });
 }

@@ -2,6 +2,7 @@
 // octoDNS, certbot-dns-powerdns): server info, zone list/create/get/delete, PATCH of RRsets with changetype
 // REPLACE/DELETE, and notify as a no-op. Errors keep PowerDNS's shape {"error": "..."}, since clients read
 // that field (lego treats any body with a non-empty "error" as a failure), plus our code and field beside it.
+// A missing or existing zone is worded as PowerDNS words it ("Could not find domain '…'", which octoDNS matches).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../keys/api-keys.js';
@@ -9,18 +10,19 @@ import { allowsChallenge, allowsZone, scopeOf } from '../../keys/scopes.js';
 import type { Store } from '../../store/store.js';
 import type { Catalog } from '../../zone/catalog.js';
 import type { RRset, Zone } from '../../zone/model.js';
-import { normalizeRRset, RRsetError } from '../../zone/validate.js';
-import { isInZone, lowerAscii, NameError, normalizeName } from '../../proto/names.js';
+import { normalizeRRset, type RRsetFields } from '../../zone/validate.js';
+import { isInZone, lowerAscii, normalizeName } from '../../proto/names.js';
 import { rrTypeCode } from '../../proto/rdata.js';
 import { typeName } from '../../proto/constants.js';
 import { docToRRset, isRRsetDoc, rrsetDocPrefix, zoneDocId, type RRsetDoc } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
-import { deleteZone, saveZone, updateRRsets, ZoneExistsError, ZoneNotFoundError, type RRsetWrite } from '../../zone/zone-writer.js';
+import { deleteZone, saveZone, updateRRsets, type RRsetWrite } from '../../zone/zone-writer.js';
 import { audit } from '../audit.js';
 import { forbidden, identify } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { ApiError, RRsetError } from '../../errors.js';
+import { codedError } from '../error-handler.js';
+import { nameParam } from '../name-param.js';
 import { waitGone, waitServed, type ServedZones } from '../wait-served.js';
-import { toApiError } from '../write-errors.js';
 import { pdnsZoneId, zoneFromId } from './pdns-ids.js';
 
 export interface PdnsRoutesOptions {
@@ -79,17 +81,9 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
       done(new ApiError('bad_request', 'the body is not valid JSON', 'body'), undefined);
     }
   });
-  app.setErrorHandler((err: Error, request, reply) => {
-    let apiError = toApiError(err);
-    if (!(apiError instanceof ApiError)) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (typeof status === 'number' && status >= 400 && status < 500) apiError = new ApiError(status === 413 ? 'payload_too_large' : 'bad_request', err.message);
-      else {
-        request.log.error({ err }, 'internal error in PowerDNS API request');
-        apiError = new ApiError('internal', 'internal error; see the node log');
-      }
-    }
-    const e = apiError as ApiError;
+  // The REST API's mapping, PowerDNS's shape: the message is the "error" string.
+  app.setErrorHandler((err, request, reply) => {
+    const e = codedError(err, request);
     void reply.status(e.status).send({ error: e.message, code: e.code, ...(e.field ? { field: e.field } : {}) });
   });
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -102,8 +96,11 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     const p = principalOf(request);
     if (p.scope !== 'admin') throw forbidden(request, p, 'this (it needs admin)');
   };
-  const readZone = async (zone: string): Promise<RRsetDoc[]> => {
+  const requireZone = async (zone: string): Promise<void> => {
     if (!(await store.get(zoneDocId(zone)))) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
+  };
+  const readZone = async (zone: string): Promise<RRsetDoc[]> => {
+    await requireZone(zone);
     return (await store.list(rrsetDocPrefix(zone))).filter(isRRsetDoc);
   };
 
@@ -134,28 +131,25 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     requireAdmin(request);
     const body = request.body ?? {};
     if (typeof body.name !== 'string' || !body.name.endsWith('.')) throw invalid('name must be the absolute zone name, with its trailing dot', 'name');
-    const name = zoneFromId(body.name);
+    const name = zoneFromId(body.name, 'name');
     const nameservers = Array.isArray(body.nameservers) ? body.nameservers : [];
     if (!nameservers.every((n) => typeof n === 'string')) throw invalid('nameservers must be a list of names', 'nameservers');
     const changes = parseChanges(body.rrsets ?? [], name);
     const rrsets = new Map<string, RRset>();
     for (const c of changes) if (c.rrset) rrsets.set(`${c.name}/${c.type}`, c.rrset);
-    try {
-      if (!rrsets.has(`${name}/SOA`)) {
-        const primary = (nameservers[0] as string | undefined) ?? `ns1.${name}`;
-        rrsets.set(`${name}/SOA`, normalizeRRset({ name, type: 'SOA', ttl: 3600, records: [`${primary} hostmaster.${name} 1 10800 3600 604800 3600`] }, name));
-      }
-      if (!rrsets.has(`${name}/NS`) && nameservers.length > 0) rrsets.set(`${name}/NS`, normalizeRRset({ name, type: 'NS', ttl: 3600, records: nameservers as string[] }, name));
-      const zone: Zone = { name, rrsets: [...rrsets.values()] };
-      const saved = await saveZone(store, zone, { replace: false });
-      await waitServed(servedZones, name, saved.serial);
-      audit(request, 'zone.create', { zone: name, via: 'pdns', rrsets: zone.rrsets.length });
-      return reply.status(201).send({ ...zoneSummary(name, saved.serial), rrsets: zone.rrsets.map(pdnsRRset) });
-    } catch (err) {
-      if (err instanceof ZoneExistsError) throw new ApiError('zone_exists', `Domain '${name}' already exists`, 'name');
-      if (err instanceof RRsetError) throw invalid(err.message, 'rrsets');
-      throw err;
+    // The SOA and NS made up here take their names from `nameservers`: record i is nameservers[i].
+    const fromNameservers: RRsetFields = (_part, record) => (record === undefined ? 'nameservers' : `nameservers.${record}`);
+    if (!rrsets.has(`${name}/SOA`)) {
+      const primary = (nameservers[0] as string | undefined) ?? `ns1.${name}`;
+      rrsets.set(`${name}/SOA`, normalizeRRset({ name, type: 'SOA', ttl: 3600, records: [`${primary} hostmaster.${name} 1 10800 3600 604800 3600`] }, name, fromNameservers));
     }
+    if (!rrsets.has(`${name}/NS`) && nameservers.length > 0) rrsets.set(`${name}/NS`, normalizeRRset({ name, type: 'NS', ttl: 3600, records: nameservers as string[] }, name, fromNameservers));
+    const zone: Zone = { name, rrsets: [...rrsets.values()] };
+    if (await store.get(zoneDocId(name))) throw new ApiError('zone_exists', `Domain '${name}' already exists`, 'name');
+    const saved = await saveZone(store, zone, { replace: false, source: { field: 'rrsets' } });
+    await waitServed(servedZones, name, saved.serial);
+    audit(request, 'zone.create', { zone: name, via: 'pdns', rrsets: zone.rrsets.length });
+    return reply.status(201).send({ ...zoneSummary(name, saved.serial), rrsets: zone.rrsets.map(pdnsRRset) });
   });
 
   app.get<{ Params: { id: string } }>(`${BASE}/zones/:id`, async (request) => {
@@ -182,27 +176,18 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
       const allowed = allowsZone(scope, zone) || (c.type === 'TXT' && allowsChallenge(scope, c.name, zone));
       if (!allowed) throw forbidden(request, p, `${c.name} ${c.type}`);
     }
-    await readZone(zone);
-    try {
-      const result = await updateRRsets(store, zone, () => changes.map(({ name, type, rrset }) => ({ name, type, rrset })));
-      await waitServed(servedZones, zone, result.serial);
-      audit(request, 'zone.patch', { zone, via: 'pdns', changes: changes.map((c) => ({ name: c.name, type: c.type, records: c.rrset?.records ?? null })) });
-    } catch (err) {
-      if (err instanceof ZoneNotFoundError) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
-      throw err;
-    }
+    await requireZone(zone);
+    const result = await updateRRsets(store, zone, () => changes.map(({ name, type, rrset }) => ({ name, type, rrset })));
+    await waitServed(servedZones, zone, result.serial);
+    audit(request, 'zone.patch', { zone, via: 'pdns', changes: changes.map((c) => ({ name: c.name, type: c.type, records: c.rrset?.records ?? null })) });
     return reply.status(204).send();
   });
 
   app.delete<{ Params: { id: string } }>(`${BASE}/zones/:id`, async (request, reply) => {
     requireAdmin(request);
     const zone = zoneFromId(request.params.id);
-    try {
-      await deleteZone(store, zone);
-    } catch (err) {
-      if (err instanceof ZoneNotFoundError) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
-      throw err;
-    }
+    await requireZone(zone);
+    await deleteZone(store, zone);
     await waitGone(servedZones, zone);
     audit(request, 'zone.delete', { zone, via: 'pdns' });
     return reply.status(204).send();
@@ -234,30 +219,27 @@ function parseChanges(input: unknown, zone: string): (RRsetWrite & { rrset?: RRs
     const records = raw.records === undefined ? [] : raw.records;
     if (!Array.isArray(records)) throw invalid(`${field}.records must be a list`, `${field}.records`);
     const contents: string[] = [];
+    const sent: number[] = [];
     records.forEach((r: PdnsRecord, j) => {
       if (typeof r !== 'object' || r === null || typeof r.content !== 'string') throw invalid(`${field}.records.${j}.content must be a string`, `${field}.records.${j}.content`);
-      if (r.disabled !== true) contents.push(r.content); // disabled records are not kept (nothing here can serve them)
+      if (r.disabled === true) return; // disabled records are not kept (nothing here can serve them)
+      contents.push(r.content);
+      sent.push(j);
     });
     let rrset: RRset | undefined;
     let name: string;
     let type: string;
-    try {
-      if (changetype === 'REPLACE' && contents.length > 0) {
-        const ttl = raw.ttl === undefined ? 3600 : raw.ttl;
-        if (typeof ttl !== 'number') throw invalid(`${field}.ttl must be a number`, `${field}.ttl`);
-        rrset = normalizeRRset({ name: raw.name, type: raw.type.toUpperCase(), ttl, records: contents }, zone);
-        name = rrset.name;
-        type = rrset.type;
-      } else {
-        // DELETE, or REPLACE with no records (which empties the RRset): only the name and type matter
-        ({ name, type } = ownerAndType(raw.name, raw.type, zone));
-      }
-    } catch (err) {
-      if (err instanceof RRsetError) {
-        const sub = err.record !== undefined ? `.records.${err.record}.content` : /^TTL/.test(err.message) ? '.ttl' : /^name/.test(err.message) ? '.name' : '.type';
-        throw invalid(err.message, field + sub);
-      }
-      throw err;
+    if (changetype === 'REPLACE' && contents.length > 0) {
+      const ttl = raw.ttl === undefined ? 3600 : raw.ttl;
+      if (typeof ttl !== 'number') throw invalid(`${field}.ttl must be a number`, `${field}.ttl`);
+      // record k of what is kept is records[sent[k]] of what was sent (disabled records are left out)
+      const fields: RRsetFields = (part, k) => (part === 'zone' ? 'zone_id' : k === undefined ? `${field}.${part}` : `${field}.records.${sent[k]}.content`);
+      rrset = normalizeRRset({ name: raw.name, type: raw.type.toUpperCase(), ttl, records: contents }, zone, fields);
+      name = rrset.name;
+      type = rrset.type;
+    } else {
+      // DELETE, or REPLACE with no records (which empties the RRset): only the name and type matter
+      ({ name, type } = ownerAndType(raw.name, raw.type, zone, field));
     }
     const key = `${name}/${type}`;
     if (seen.has(key)) throw invalid(`${field}: ${name} ${type} appears twice in one request`, field);
@@ -266,16 +248,11 @@ function parseChanges(input: unknown, zone: string): (RRsetWrite & { rrset?: RRs
   });
 }
 
-function ownerAndType(rawName: string, rawType: string, zone: string): { name: string; type: string } {
-  let name: string;
-  try {
-    name = lowerAscii(normalizeName(rawName, zone));
-  } catch (err) {
-    if (err instanceof NameError) throw new RRsetError(`name "${rawName}": ${err.message}`);
-    throw err;
-  }
-  if (!isInZone(name, zone)) throw new RRsetError(`name ${name} is outside the zone ${zone}`);
+/** The name and type of change `field` ("rrsets.3"), for a change that has no records to check. */
+function ownerAndType(rawName: string, rawType: string, zone: string, field: string): { name: string; type: string } {
+  const name = nameParam(`${field}.name`, `name "${rawName}"`, () => lowerAscii(normalizeName(rawName, zone)), 'invalid_rrset');
+  if (!isInZone(name, zone)) throw new RRsetError(`name ${name} is outside the zone ${zone}`, `${field}.name`);
   const code = rrTypeCode(rawType.toUpperCase());
-  if (code === undefined) throw new RRsetError(`unknown record type "${rawType}"`);
+  if (code === undefined) throw new RRsetError(`unknown record type "${rawType}"`, `${field}.type`);
   return { name, type: typeName(code) };
 }

@@ -6,9 +6,9 @@ import { isValidHost, normalizeHost, type SiteDoc } from '../../pages/model.js';
 import type { Pages } from '../../pages/pages.js';
 import { ConflictError, type Store } from '../../store/store.js';
 import { requireAnyKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../errors.js';
 import { deploymentSummary, siteUrls } from './deploys.js';
-import { allowAdmin, allowSite, pagesCall, siteParam } from './pages-access.js';
+import { allowAdmin, allowSite, siteParam } from './pages-access.js';
 
 export interface SiteRoutesOptions {
   store: Store;
@@ -61,7 +61,7 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const host = siteParam(request.params.host);
       // Aliases claim hostnames, so only an admin may set them.
       allowAdmin(request, 'changing site settings');
@@ -72,21 +72,19 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
         if (alias === host || (owner && owner.host !== host)) throw new ApiError('conflict', `${alias} is already served by site ${owner?.host ?? host}`, `aliases.${i}`);
         return alias;
       });
-      return pagesCall(reply, async () => {
-        for (let attempt = 0; attempt < 5; attempt++) {
-          const existing = await service.ensureSite(host, { aliases, previews: request.body.previews });
-          const next: SiteDoc = { ...existing, ...(aliases ? { aliases } : {}), ...(request.body.previews !== undefined ? { previews: request.body.previews } : {}), updatedAt: new Date().toISOString() };
-          try {
-            await store.put(next);
-          } catch (err) {
-            if (err instanceof ConflictError) continue;
-            throw err;
-          }
-          await index.waitFor(() => index.site(host)?.updatedAt === next.updatedAt, 2000);
-          return view(index.site(host) ?? next);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const existing = await service.ensureSite(host, { aliases, previews: request.body.previews });
+        const next: SiteDoc = { ...existing, ...(aliases ? { aliases } : {}), ...(request.body.previews !== undefined ? { previews: request.body.previews } : {}), updatedAt: new Date().toISOString() };
+        try {
+          await store.put(next);
+        } catch (err) {
+          if (err instanceof ConflictError) continue;
+          throw err;
         }
-        throw new ApiError('conflict', `site ${host} kept changing; try again`, 'host');
-      });
+        await index.waitFor(() => index.site(host)?.updatedAt === next.updatedAt, 2000);
+        return view(index.site(host) ?? next);
+      }
+      throw new ApiError('conflict', `site ${host} kept changing; try again`, 'host');
     },
   );
 

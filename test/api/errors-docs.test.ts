@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
-import { ErrorCodes } from '../../src/api/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 
 const DOC = 'docs/api.md';
 
@@ -25,9 +25,14 @@ t.test(`every code ${DOC} lists is one the API returns, with that status`, async
   const documented = await documentedCodes();
   t.ok(documented.size > 0, `${DOC} has an error table`);
   const codes: Record<string, number> = ErrorCodes;
-  for (const [code, status] of documented) t.equal(codes[code], status, `${code} ${status} is in src/api/errors.ts`);
+  for (const [code, status] of documented) t.equal(codes[code], status, `${code} ${status} is in src/errors.ts`);
 });
 
 t.test('statuses are client errors or 500', async (t) => {
   for (const [code, status] of Object.entries(ErrorCodes)) t.ok((status >= 400 && status < 500) || status === 500, `${code}: ${status}`);
+});
+
+t.test('src/errors.ts imports nothing, so every layer may throw its errors', async (t) => {
+  const source = await readFile('src/errors.ts', 'utf8');
+  t.notMatch(source, /^\s*(import|export)\b[^;]*\bfrom\s/m);
 });
