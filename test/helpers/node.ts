@@ -12,7 +12,6 @@ import type { InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { resolveConfig, type Flags, type NodeConfig } from '../../src/node/config.js';
 import { startNode, type RunningNode } from '../../src/node/node.js';
-import type { HttpResult } from './http.js';
 
 export interface TestNodeOptions {
   /** An existing zones directory (zone files, edges.json) the node imports at start, read only. */
@@ -26,6 +25,13 @@ export interface TestNodeOptions {
   flags?: Flags;
   /** pino level of the node's log, kept for logs(); default EDGEDNS_TEST_LOG or silent. */
   logLevel?: string;
+}
+
+/** An API response: status, body parsed as JSON when it is JSON (else the text), headers. */
+export interface ApiResult {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read whatever the route returned
+  headers: Headers;
 }
 
 export interface ApiOptions {
@@ -47,7 +53,7 @@ export interface TestNode {
   /** The bootstrap admin key the node wrote to <data>/admin.key. */
   readonly adminKey: string;
   /** One API request in-process (inject); the body is parsed as JSON when it is JSON. */
-  api(method: string, url: string, options?: ApiOptions): Promise<HttpResult>;
+  api(method: string, url: string, options?: ApiOptions): Promise<ApiResult>;
   /** A metric's value from the node's registry ("name" or 'name{label="v"}'); undefined when absent. */
   metric(name: string): Promise<number | undefined>;
   /** What the node logged (JSON lines) at options.logLevel. */

@@ -3,8 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { HttpResult } from '../helpers/http.js';
-import type { TestNode } from '../helpers/node.js';
+import type { ApiResult, TestNode } from '../helpers/node.js';
 
 /** Enough to speak the deploy protocol to a node: its API, with its admin key. */
 export type ApiTarget = Pick<TestNode, 'api'>;
@@ -14,7 +13,7 @@ export const sha256 = (data: string | Buffer): string => createHash('sha256').up
 export type Tree = Record<string, string | Buffer>;
 
 /** Deploys `tree` with the API, as the CLI does: missing → upload those → commit. Returns the commit's answer. */
-export async function deployTree(node: ApiTarget, site: string, tree: Tree, options: { preview?: boolean; message?: string } = {}): Promise<{ result: HttpResult; uploaded: number }> {
+export async function deployTree(node: ApiTarget, site: string, tree: Tree, options: { preview?: boolean; message?: string } = {}): Promise<{ result: ApiResult; uploaded: number }> {
   const files: Record<string, { sha256: string; size: number }> = {};
   const bodies = new Map<string, Buffer>();
   for (const [p, content] of Object.entries(tree)) {
@@ -32,7 +31,7 @@ export async function deployTree(node: ApiTarget, site: string, tree: Tree, opti
   return { result, uploaded: missing.body.missing.length };
 }
 
-export function putBlob(node: ApiTarget, hash: string, data: Buffer): Promise<HttpResult> {
+export function putBlob(node: ApiTarget, hash: string, data: Buffer): Promise<ApiResult> {
   return node.api('PUT', `/v1/blobs/${hash}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
 }
 
