@@ -36,7 +36,7 @@ export interface ApiResult {
 
 export interface ApiOptions {
   body?: unknown;
-  /** The API key sent as X-API-Key: the node's admin key unless given; null sends none. */
+  /** The API key sent as X-API-Key: the node's admin key unless given; null sends none (nor does an X-API-Key in headers get replaced). */
   key?: string | null;
   headers?: Record<string, string>;
 }
