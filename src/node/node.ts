@@ -1,6 +1,7 @@
 // One edgedns node: store, zone index kept in sync, DNS on UDP and TCP, the HTTP API.
 
 import { mkdir } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApi } from '../api/app.js';
@@ -26,7 +27,8 @@ import { startPages, type Pages } from '../pages/pages.js';
 export interface RunningNode {
   dnsUdp: Listening;
   dnsTcp: Listening;
-  api: { host: string; port: number };
+  /** `app` is the API's fastify instance: tests send it requests in-process with `app.inject()`. */
+  api: { host: string; port: number; app: FastifyInstance };
   catalog: Catalog;
   store: Store;
   registry: Registry;
@@ -101,7 +103,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     return {
       dnsUdp,
       dnsTcp,
-      api: { host: config.api.host, port: apiPort },
+      api: { host: config.api.host, port: apiPort, app: api },
       catalog,
       store,
       registry,

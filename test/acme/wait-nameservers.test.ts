@@ -4,7 +4,7 @@
 import t from 'tap';
 import path from 'node:path';
 import { createUDPServer, Packet } from 'dns2';
-import { startEdgedns } from '../helpers/edgedns.js';
+import { startTestNode } from '../helpers/node.js';
 import { freePort } from '../helpers/ports.js';
 import { addChallenge } from '../../src/acme/challenges.js';
 import { NameserverLagError, waitForNameservers } from '../../src/acme/wait-nameservers.js';
@@ -12,8 +12,8 @@ import { NameserverLagError, waitForNameservers } from '../../src/acme/wait-name
 const ZONE = path.resolve('test/fixtures/api/example.test.zone');
 
 t.test('returns when every nameserver answers, fails naming the laggards otherwise', async (t) => {
-  const node = await startEdgedns({ zoneFiles: [ZONE] });
-  t.teardown(() => node.stop());
+  const node = await startTestNode({ zoneFiles: [ZONE] });
+  t.teardown(() => node.close());
   const fqdn = '_acme-challenge.example.test.';
   await addChallenge(node.node.store, 'example.test.', fqdn, 'ready', { ttl: 60, lifetimeMs: 60_000 });
   const nameservers = [
