@@ -22,8 +22,13 @@ export interface ResponseInput {
 const FLAG_QR = 0x8000;
 const FLAG_AA = 0x0400;
 const FLAG_TC = 0x0200;
-/** Opcode, RD and CD are echoed from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6). */
-const ECHOED = 0x7800 | 0x0100 | 0x0010;
+const OPCODE = 0x7800;
+/**
+ * RD and CD are echoed from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6), but only for QUERY, the one opcode that
+ * defines them: a NOTIMP or NOTAUTH for another opcode says nothing about recursion or checking (genreport's
+ * "opcodeflg" probe; BIND clears them too). The opcode itself is always echoed.
+ */
+const QUERY_ECHOED = OPCODE | 0x0100 | 0x0010;
 const OPT_SIZE = 11;
 const OPT_ECS = 8;
 
@@ -80,7 +85,7 @@ export function buildResponse(input: ResponseInput, rcode: number, sections?: En
 
   const out = Buffer.allocUnsafe(fixed + body);
   out.writeUInt16BE(input.id, 0);
-  let flags = FLAG_QR | (input.flags & ECHOED) | (rcode & 0xf);
+  let flags = FLAG_QR | (input.flags & ((input.flags & OPCODE) === 0 ? QUERY_ECHOED : OPCODE)) | (rcode & 0xf);
   if (sections?.authoritative) flags |= FLAG_AA;
   if (truncated) flags |= FLAG_TC;
   out.writeUInt16BE(flags, 2);
