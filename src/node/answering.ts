@@ -7,6 +7,8 @@ import type { Registry } from 'prom-client';
 import type { NodeConfig } from './config.js';
 import { createHandler, type DnsHandler } from '../dns/handler.js';
 import { DnsMetrics } from '../dns/metrics.js';
+import { TcpMetrics } from '../dns/tcp-metrics.js';
+import type { TcpOptions } from '../dns/tcp-server.js';
 import { GeoRuntime } from '../geo/geo-runtime.js';
 import type { SnapshotStore } from '../store/snapshot.js';
 import type { StoreHealth } from '../store/store-health.js';
@@ -69,5 +71,16 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
       await geo.close();
       await sync.stop();
     },
+  };
+}
+
+/** The DNS-over-TCP limits from the configuration, with their counters in `registry` (one set per process). */
+export function tcpOptions(config: NodeConfig, registry: Registry): TcpOptions {
+  return {
+    idleTimeoutMs: config.tcpIdleTimeoutMs,
+    messageTimeoutMs: config.tcpMessageTimeoutMs,
+    maxConnections: config.tcpMaxConnections,
+    maxPerAddress: config.tcpMaxPerAddress,
+    metrics: new TcpMetrics(registry),
   };
 }

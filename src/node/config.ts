@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { isIP } from 'node:net';
 import type { AcmeConfig } from '../acme/acme-config.js';
+import { parseNetwork } from '../dns/client-address.js';
 
 export type { AcmeConfig };
 
@@ -23,6 +24,14 @@ export interface NodeConfig {
   logLevel: string;
   /** TCP connections idle this long are closed (RFC 7766 §6.2.3 suggests seconds, not minutes). */
   tcpIdleTimeoutMs: number;
+  /** --tcp-message-timeout: a TCP message must be complete this long after its first octet (Knot's tcp-io-timeout). */
+  tcpMessageTimeoutMs: number;
+  /** --tcp-max-connections: TCP connections open at once; at the cap, a new one replaces the oldest idle one. */
+  tcpMaxConnections: number;
+  /** --tcp-max-per-address: TCP connections open at once from one IPv4 address or IPv6 /64. */
+  tcpMaxPerAddress: number;
+  /** Response rate limiting of UDP answers (src/dns/rrl.ts). */
+  rrl: RrlConfig;
   /** GeoIP .mmdb files (--geoip, comma-separated; "none": no GeoIP); undefined: the DB-IP City Lite package. */
   geoipPaths?: string[];
   /** Edge probes: interval and timeout (--probe-interval, --probe-timeout, seconds). */
@@ -40,6 +49,45 @@ export interface NodeConfig {
   pages: PagesConfig;
   /** --workers / EDGEDNS_WORKERS: DNS worker processes sharing the DNS sockets (1: answer in this process). */
   workers: number;
+}
+
+export interface RrlConfig {
+  /** --rrl-rate: responses per second per (client network, response class, name); 0 turns rate limiting off. */
+  rate: number;
+  /** --rrl-slip: every Nth limited response is sent truncated (TC=1) instead of dropped; 0 drops them all. */
+  slip: number;
+  /** --rrl-whitelist: networks never limited (CIDR list; "none" for none). */
+  whitelist: string[];
+}
+
+/** Loopback cannot be spoofed from the network (the kernel drops martian sources), so it is never limited. */
+export const DEFAULT_RRL_WHITELIST = ['127.0.0.0/8', '::1/128'];
+
+function rrlConfig(flags: Flags, env: NodeJS.ProcessEnv): RrlConfig {
+  const whole = (flag: string, variable: string, fallback: number, max: number): number => {
+    const text = pick(flags, flag, env, variable);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new ConfigError(`--${flag} "${text}" is not a whole number 0-${max}`);
+    return value;
+  };
+  const list = pick(flags, 'rrl-whitelist', env, 'EDGEDNS_RRL_WHITELIST');
+  let whitelist = DEFAULT_RRL_WHITELIST;
+  if (list !== undefined) {
+    whitelist = list.trim() === 'none' ? [] : list.split(',').map((n) => n.trim()).filter((n) => n !== '');
+    for (const network of whitelist) {
+      try {
+        parseNetwork(network);
+      } catch (err) {
+        throw new ConfigError(`--rrl-whitelist: ${(err as Error).message}`);
+      }
+    }
+  }
+  return {
+    rate: whole('rrl-rate', 'EDGEDNS_RRL_RATE', 200, 1_000_000),
+    slip: whole('rrl-slip', 'EDGEDNS_RRL_SLIP', 2, 10),
+    whitelist,
+  };
 }
 
 export interface PagesConfig {
@@ -128,6 +176,13 @@ function seconds(text: string, what: string): number {
   return value;
 }
 
+function count(text: string | undefined, what: string, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new ConfigError(`${what} "${text}" is not a whole number 1-${max}`);
+  return value;
+}
+
 /** `--geoip`: comma-separated .mmdb paths; "none" for no GeoIP; absent means the bundled DB-IP City Lite files. */
 function geoipPaths(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
@@ -182,6 +237,10 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     chaosVersion: pick(flags, 'chaos-version', env, 'EDGEDNS_CHAOS_VERSION'),
     logLevel: pick(flags, 'log-level', env, 'EDGEDNS_LOG_LEVEL') ?? DEFAULTS.logLevel,
     tcpIdleTimeoutMs: seconds(pick(flags, 'tcp-idle-timeout', env, 'EDGEDNS_TCP_IDLE_TIMEOUT') ?? '10', '--tcp-idle-timeout') * 1000,
+    tcpMessageTimeoutMs: seconds(pick(flags, 'tcp-message-timeout', env, 'EDGEDNS_TCP_MESSAGE_TIMEOUT') ?? '2', '--tcp-message-timeout') * 1000,
+    tcpMaxConnections: count(pick(flags, 'tcp-max-connections', env, 'EDGEDNS_TCP_MAX_CONNECTIONS'), '--tcp-max-connections', 512, 65_536),
+    tcpMaxPerAddress: count(pick(flags, 'tcp-max-per-address', env, 'EDGEDNS_TCP_MAX_PER_ADDRESS'), '--tcp-max-per-address', 16, 65_536),
+    rrl: rrlConfig(flags, env),
     geoipPaths: geoipPaths(pick(flags, 'geoip', env, 'EDGEDNS_GEOIP')),
     probeIntervalMs: seconds(pick(flags, 'probe-interval', env, 'EDGEDNS_PROBE_INTERVAL') ?? '10', '--probe-interval') * 1000,
     probeTimeoutMs: seconds(pick(flags, 'probe-timeout', env, 'EDGEDNS_PROBE_TIMEOUT') ?? '2', '--probe-timeout') * 1000,
