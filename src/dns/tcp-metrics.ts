@@ -15,7 +15,7 @@ export const TCP_CLOSE_REASONS = [
   'per-address-limit',
   /** Closed to make room for a new connection: the oldest idle connection goes first ... */
   'evicted-idle',
-  /** ... then, when none is idle, the one whose unfinished message began longest ago. */
+  /** ... then, when none is idle, the one whose unfinished message began longest ago (or just opened: the last). */
   'evicted-busy',
   /** The message was garbage (not a query): nothing sensible to answer, so the connection ends. */
   'malformed',

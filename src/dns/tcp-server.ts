@@ -7,7 +7,8 @@
 //     last complete message.
 // Connections are capped per client (IPv4 address, IPv6 /64) and in total. A client at its cap may replace one of
 // its own idle connections, else it is refused; at the total cap a new connection replaces the oldest idle
-// connection, else the one whose unfinished message began longest ago. So a new client always gets a slot.
+// connection, else the one whose unfinished message began longest ago, else the oldest just-opened one. So a new
+// client always gets a slot, and a connection is not pushed out in the moment between its opening and its query.
 
 import net from 'node:net';
 import type { Logger } from 'pino';
@@ -31,6 +32,11 @@ export interface TcpOptions {
 export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, messageTimeoutMs: 2_000, maxConnections: 512, maxPerAddress: 16 };
 
 const MAX_UNREAD_BYTES = 256 * 1024;
+/**
+ * A connection that has not sent a message yet counts as idle (to be closed first under pressure) only this long
+ * after it opened: before that it is a client whose query is on its way, and is closed last.
+ */
+const NEW_CONNECTION_GRACE_MS = 1_000;
 
 interface Connection {
   socket: net.Socket;
@@ -40,6 +46,8 @@ interface Connection {
   messageStart: number;
   /** When the connection last had nothing to read or write: opened, or answered its last message (ms). */
   idleSince: number;
+  /** Whether a message has been answered on it: idle from then on means a client keeping it open. */
+  answered: boolean;
   /** Set once the connection is removed from the books, with the reason counted. */
   closed: boolean;
 }
@@ -68,24 +76,36 @@ export function listenTcp(host: string, port: number, handle: DnsHandler, logger
     else conn.socket.destroy();
   }
 
-  /** The oldest idle connection of `pool`, else (when `busyToo`) the one with the oldest unfinished message. */
-  function victim(pool: Iterable<Connection>, busyToo: boolean): Connection | undefined {
+  function isIdle(conn: Connection, now: number): boolean {
+    return conn.messageStart === 0 && conn.socket.writableLength === 0 && (conn.answered || now - conn.idleSince >= NEW_CONNECTION_GRACE_MS);
+  }
+
+  /**
+   * The oldest idle connection of `pool`; else, when `busyToo`, the one whose unfinished message (or unread answer)
+   * is oldest, else the oldest of those just opened.
+   */
+  function victim(pool: Iterable<Connection>, busyToo: boolean, now: number): Connection | undefined {
     let idle: Connection | undefined;
     let busy: Connection | undefined;
+    let opening: Connection | undefined;
     for (const conn of pool) {
-      if (conn.messageStart === 0 && conn.socket.writableLength === 0) {
+      if (isIdle(conn, now)) {
         if (!idle || conn.idleSince < idle.idleSince) idle = conn;
-      } else if (busyToo && (!busy || conn.messageStart < busy.messageStart)) busy = conn;
+      } else if (!busyToo) continue;
+      else if (conn.messageStart !== 0 || conn.socket.writableLength > 0) {
+        if (!busy || conn.messageStart < busy.messageStart) busy = conn;
+      } else if (!opening || conn.idleSince < opening.idleSince) opening = conn;
     }
-    return idle ?? busy;
+    return idle ?? busy ?? opening;
   }
 
   function admit(socket: net.Socket): Connection | undefined {
     metrics?.accepted();
     const client = address.parse(socket.remoteAddress ?? '') ? endSiteKey(address) : (socket.remoteAddress ?? '?');
+    const now = performance.now();
     let mine = perClient.get(client);
     if (mine && mine.size >= options.maxPerAddress) {
-      const old = victim(mine, false);
+      const old = victim(mine, false, now);
       if (!old) {
         metrics?.closed('per-address-limit');
         socket.resetAndDestroy();
@@ -94,11 +114,10 @@ export function listenTcp(host: string, port: number, handle: DnsHandler, logger
       close(old, 'evicted-idle');
     }
     if (connections.size >= options.maxConnections) {
-      const old = victim(connections, true);
-      if (old) close(old, old.messageStart === 0 && old.socket.writableLength === 0 ? 'evicted-idle' : 'evicted-busy');
+      const old = victim(connections, true, now);
+      if (old) close(old, isIdle(old, now) ? 'evicted-idle' : 'evicted-busy');
     }
-    const now = performance.now();
-    const conn: Connection = { socket, client, messageStart: 0, idleSince: now, closed: false };
+    const conn: Connection = { socket, client, messageStart: 0, idleSince: now, answered: false, closed: false };
     connections.add(conn);
     mine = perClient.get(client);
     if (!mine) perClient.set(client, (mine = new Set()));
@@ -129,6 +148,7 @@ export function listenTcp(host: string, port: number, handle: DnsHandler, logger
           return;
         }
         answered = true;
+        conn.answered = true;
         const framed = Buffer.allocUnsafe(2 + response.length);
         framed.writeUInt16BE(response.length, 0);
         response.copy(framed, 2);

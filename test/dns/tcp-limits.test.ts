@@ -94,6 +94,26 @@ t.test('at the total cap, the oldest idle connection is closed first, then the s
   t.equal(await server.metric('edgedns_dns_tcp_closed_total', { reason: 'evicted-busy' }), 1);
 });
 
+t.test('a connection just opened is not pushed out before its query arrives', async (t) => {
+  const server = await startNodeWithFlags([ZONE], { 'tcp-max-connections': '3', 'tcp-message-timeout': '10', 'tcp-idle-timeout': '10' });
+  const open: OpenConnection[] = [];
+  t.teardown(async () => {
+    for (const c of open) c.socket.destroy();
+    await server.stop();
+  });
+  const slowA = await trickle(server.dnsPort, '127.0.1.12', query, 1000, 10_000);
+  const slowB = await trickle(server.dnsPort, '127.0.1.13', query, 1000, 10_000);
+  const opening = await connectFrom(server.dnsPort, '127.0.0.1'); // its query is "on its way"
+  open.push(slowA, slowB, opening);
+  await sleep(100);
+  open.push(await trickle(server.dnsPort, '127.0.1.14', query, 1000, 10_000));
+  await slowA.closed;
+  t.notOk(opening.isClosed(), 'the slow client went, not the one that just opened');
+  const reply = new Promise<Buffer>((resolve) => opening.socket.once('data', resolve));
+  opening.socket.write(Buffer.concat([Buffer.from([0, query.length]), query]));
+  t.equal(parseHeader((await reply).subarray(2)).id, 99, 'which is then answered');
+});
+
 t.test('64 slow clients on a 32-connection server: a new client is answered within 1 s', async (t) => {
   const server = await startNodeWithFlags([ZONE], { 'tcp-max-connections': '32', 'tcp-max-per-address': '8' });
   const slow: OpenConnection[] = [];
