@@ -1,0 +1,70 @@
+// Issue 12's slow-client attack at full size: 512 TCP clients each sending one octet every 4 s (a client the server
+// closes connects again 250 ms later), for BENCH_SECONDS (default 60), first all from 127.0.1.1, then spread over
+// 64 addresses (8 each: enough to fill the default 512 slots). Meanwhile a new client from 127.0.0.1 asks one
+// question over TCP every 500 ms. Prints what the attackers held and how fast the new clients were answered.
+//   npx tsc -p tsconfig.build.json && npx tsc -p tsconfig.bench.json && node dist-bench/bench/tcp-slow-clients.js
+
+import { Type } from '../src/proto/constants.js';
+import { askFrom, trickle, type OpenConnection } from '../test/dns/tcp-clients.js';
+import { buildQuery } from '../test/helpers/wire.js';
+import { percentile, startTarget, type AttackTarget } from './attack-target.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const CLIENTS = 512;
+const query = buildQuery('www.example.com.', Type.A, { id: 7 });
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function attack(target: AttackTarget, label: string, addresses: string[]): Promise<void> {
+  const until = Date.now() + SECONDS * 1000;
+  const open = new Set<OpenConnection>();
+  let connects = 0;
+  const attacker = async (address: string): Promise<void> => {
+    while (Date.now() < until) {
+      try {
+        connects++;
+        const conn = await trickle(target.port, address, query, 4000, until - Date.now());
+        open.add(conn);
+        await conn.closed;
+        open.delete(conn);
+      } catch {
+        // refused before the handshake finished
+      }
+      await sleep(250);
+    }
+  };
+  const attackers = Array.from({ length: CLIENTS }, (_, i) => attacker(addresses[i % addresses.length]));
+  await sleep(2000); // let them connect
+  const latencies: number[] = [];
+  const held: number[] = [];
+  let failures = 0;
+  while (Date.now() < until - 1000) {
+    held.push(await target.metric('edgedns_dns_tcp_connections'));
+    try {
+      latencies.push((await askFrom(target.port, '127.0.0.1', query, 1000)).ms);
+    } catch {
+      failures++;
+    }
+    await sleep(500);
+  }
+  await Promise.all(attackers);
+  const reasons = ['per-address-limit', 'message-timeout', 'idle-timeout', 'evicted-idle', 'evicted-busy', 'client'];
+  const closes = await Promise.all(reasons.map((reason) => target.metric('edgedns_dns_tcp_closed_total', { reason })));
+  process.stdout.write(
+    `${label}: ${CLIENTS} slow clients from ${addresses.length} address(es), ${SECONDS} s, ${connects} connection attempts\n` +
+      `  connections open at the server: median ${percentile(held, 50)}, max ${Math.max(...held)}\n` +
+      `  closed: ${reasons.map((r, i) => `${r} ${closes[i]}`).join(', ')}\n` +
+      `  new client from 127.0.0.1: ${latencies.length} answered, ${failures} failed; latency median ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms\n`,
+  );
+}
+
+for (const [label, addresses] of [
+  ['one address', ['127.0.1.1']],
+  ['64 addresses', Array.from({ length: 64 }, (_, i) => `127.0.1.${i + 1}`)],
+] as const) {
+  const target = await startTarget([]);
+  try {
+    await attack(target, label, [...addresses]);
+  } finally {
+    await target.stop();
+  }
+}
