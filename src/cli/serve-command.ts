@@ -17,6 +17,18 @@ Options (each also from an environment variable):
   --node-id NAME         this node's name, answered to CHAOS id.server (EDGEDNS_NODE_ID, default hostname)
   --chaos-version TEXT   answer CHAOS version.bind with TEXT (EDGEDNS_CHAOS_VERSION; default REFUSED)
   --tcp-idle-timeout S   close TCP connections idle for S seconds (EDGEDNS_TCP_IDLE_TIMEOUT, default 10)
+  --tcp-message-timeout S   a TCP message must be whole S seconds after its first octet (EDGEDNS_TCP_MESSAGE_TIMEOUT,
+                         default 2)
+  --tcp-max-connections N   TCP connections at once; a new one replaces the oldest idle (EDGEDNS_TCP_MAX_CONNECTIONS,
+                         default 512)
+  --tcp-max-per-address N   TCP connections at once per IPv4 address or IPv6 /64 (EDGEDNS_TCP_MAX_PER_ADDRESS,
+                         default 16)
+  --rrl-rate N           UDP responses/s per client /24 or /56, response class and name; 0: no rate limiting
+                         (EDGEDNS_RRL_RATE, default 200)
+  --rrl-slip N           every Nth limited response is sent truncated, the rest dropped; 0: drop all
+                         (EDGEDNS_RRL_SLIP, default 2)
+  --rrl-whitelist CIDR,...   networks never rate-limited, or "none" (EDGEDNS_RRL_WHITELIST,
+                         default 127.0.0.0/8,::1/128)
   --http HOST:PORT       asset server for deployed sites (EDGEDNS_HTTP, default 127.0.0.1:8080; port 80 in production)
   --preview-domain NAME  <deployment-id>.NAME serves that deployment (EDGEDNS_PREVIEW_DOMAIN, default preview.localhost)
   --pages-cache-mb N     MiB of hot files kept in memory (EDGEDNS_PAGES_CACHE_MB, default 64)
