@@ -7,8 +7,8 @@
 //
 // The name a flow is counted under is the one an attacker cannot vary freely: the question name for answers, the
 // zone for NXDOMAIN, NODATA, referrals and wildcard answers (so a random-subdomain flood is one flow), none for
-// errors. Buckets live in a fixed table (open addressing, the oldest of a short probe window is replaced when it
-// is full), so memory is bounded whatever the traffic. The flow key is a seeded 32-bit hash: built without
+// errors. Buckets live in a fixed table (8-way sets: a new flow whose set is full replaces the set's stalest
+// bucket), so memory is bounded whatever the traffic. The flow key is a seeded 32-bit hash: built without
 // allocating, and not predictable from outside, so no one can aim a collision at another client's flow.
 //
 // One limiter per process: with --workers N, each worker limits what it answers itself.
@@ -29,7 +29,7 @@ export interface RrlOptions {
   slip: number;
   /** Networks never limited (CIDR text). */
   whitelist: string[];
-  /** Buckets in the table; rounded up to a power of two (default 65,536: 2.5 MiB). */
+  /** Buckets in the table; rounded up to a power of two, at least 8 (default 65,536: 2.3 MiB). */
   tableSize?: number;
   registry: Registry;
   logger: Logger;
@@ -40,6 +40,11 @@ const PROBES = 8;
 /** At most one log line per limited network, and per flow, this often. */
 const LOG_INTERVAL_MS = 5_000;
 const MAX_LOGGED_NETWORKS = 4_096;
+const STRIDE = 4;
+const TOKENS = 0;
+const STAMP = 1;
+const LIMITED = 2;
+const LOGGED = 3;
 
 function fmix(h: number): number {
   h ^= h >>> 16;
@@ -60,11 +65,10 @@ export class ResponseRateLimiter {
   private readonly mask: number;
   private readonly seed = randomInt(1, 0x7fffffff);
   private readonly address = new ClientAddress();
+  /** Flow keys, probed together: one cache line holds a whole probe window. */
   private readonly keys: Uint32Array;
-  private readonly tokens: Float64Array;
-  private readonly stamps: Float64Array;
-  private readonly limitedInFlow: Uint32Array;
-  private readonly loggedAt: Float64Array;
+  /** Per slot, side by side so one cache line holds them: tokens, last refill (ms), limited count, last logged (ms). */
+  private readonly buckets: Float64Array;
   private readonly loggedNetworks = new Map<string, number>();
   private readonly logger: Logger;
   /** Per class: [dropped, slipped]. */
@@ -78,14 +82,11 @@ export class ResponseRateLimiter {
     this.slip = options.slip;
     this.whitelist = options.whitelist.map(parseNetwork);
     this.logger = options.logger;
-    let size = 1;
+    let size = PROBES;
     while (size < (options.tableSize ?? DEFAULT_TABLE_SIZE)) size *= 2;
     this.mask = size - 1;
     this.keys = new Uint32Array(size);
-    this.tokens = new Float64Array(size);
-    this.stamps = new Float64Array(size);
-    this.limitedInFlow = new Uint32Array(size);
-    this.loggedAt = new Float64Array(size);
+    this.buckets = new Float64Array(size * STRIDE);
     this.registerMetrics(options.registry);
   }
 
@@ -111,21 +112,21 @@ export class ResponseRateLimiter {
     }
     const key = fmix(h) || 1;
 
-    const slot = this.find(key, now);
-    const elapsed = now - this.stamps[slot];
-    let tokens = this.tokens[slot] + (elapsed * this.rate) / 1000;
+    const b = this.find(key, now) * STRIDE;
+    const buckets = this.buckets;
+    let tokens = buckets[b + TOKENS] + ((now - buckets[b + STAMP]) * this.rate) / 1000;
     if (tokens > this.rate) tokens = this.rate;
-    this.stamps[slot] = now;
+    buckets[b + STAMP] = now;
     if (tokens >= 1) {
-      this.tokens[slot] = tokens - 1;
+      buckets[b + TOKENS] = tokens - 1;
       return Verdict.SEND;
     }
-    this.tokens[slot] = tokens;
-    const limited = ++this.limitedInFlow[slot];
+    buckets[b + TOKENS] = tokens;
+    const limited = ++buckets[b + LIMITED];
     const slipped = this.slip > 0 && limited % this.slip === 0;
     this.limitedCounts[responseClass * 2 + (slipped ? 1 : 0)]++;
-    if (now - this.loggedAt[slot] >= LOG_INTERVAL_MS) {
-      this.loggedAt[slot] = now;
+    if (now - buckets[b + LOGGED] >= LOG_INTERVAL_MS) {
+      buckets[b + LOGGED] = now;
       this.logLimited(responseClass, name, now);
     }
     return slipped ? Verdict.SLIP : Verdict.DROP;
@@ -133,28 +134,30 @@ export class ResponseRateLimiter {
 
   /** The slot holding `key`, else a fresh one for it (an empty slot, or the stalest in the probe window). */
   private find(key: number, now: number): number {
-    const { keys, stamps, mask } = this;
-    let stalest = -1;
+    const { keys, buckets, mask } = this;
+    // the window starts at a multiple of PROBES, so it never straddles a cache line
+    const start = key & mask & ~(PROBES - 1);
     for (let p = 0; p < PROBES; p++) {
-      const slot = (key + p) & mask;
-      const held = keys[slot];
-      if (held === key) return slot;
+      const held = keys[start + p];
+      if (held === key) return start + p;
       if (held === 0) {
         this.entries++;
-        return this.claim(slot, key, now);
+        return this.claim(start + p, key, now);
       }
-      if (stalest < 0 || stamps[slot] < stamps[stalest]) stalest = slot;
     }
+    let stalest = start;
+    for (let p = 1; p < PROBES; p++) if (buckets[(start + p) * STRIDE + STAMP] < buckets[stalest * STRIDE + STAMP]) stalest = start + p;
     this.evictionCount++;
     return this.claim(stalest, key, now);
   }
 
   private claim(slot: number, key: number, now: number): number {
     this.keys[slot] = key;
-    this.tokens[slot] = this.rate;
-    this.stamps[slot] = now;
-    this.limitedInFlow[slot] = 0;
-    this.loggedAt[slot] = -Infinity;
+    const b = slot * STRIDE;
+    this.buckets[b + TOKENS] = this.rate;
+    this.buckets[b + STAMP] = now;
+    this.buckets[b + LIMITED] = 0;
+    this.buckets[b + LOGGED] = -Infinity;
     return slot;
   }
 
