@@ -1,5 +1,5 @@
 // The edgedns process the attack benches aim at: the sample zone, its own process (so the attacker's event loop is
-// not the server's), flags as given, and its /metrics read back.
+// not the server's; not pinned to a CPU, since the attackers share the machine), flags as given, and its /metrics.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -18,7 +18,7 @@ export interface AttackTarget {
 export async function startTarget(flags: string[]): Promise<AttackTarget> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edgedns-attack-'));
   const apiPort = await freePort();
-  const server = await startEdgedns('example.com.', [path.resolve('zones/example.com.zone')], dir, ['--api', `127.0.0.1:${apiPort}`, '--geoip', 'none', ...flags]);
+  const server = await startEdgedns('example.com.', [path.resolve('zones/example.com.zone')], dir, ['--api', `127.0.0.1:${apiPort}`, '--geoip', 'none', ...flags], {}, false);
   return {
     server,
     port: server.port,
