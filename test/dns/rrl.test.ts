@@ -40,7 +40,7 @@ t.test('a flood from one /24 is held to the rate with every 2nd limited answer s
   t.ok(attack.sent - attack.answered > attack.sent * 0.8, 'most of the flood was limited');
   t.ok(Math.abs(limitedSlipped - limitedDropped) <= 1, 'every second limited response slipped');
   t.ok(attack.truncated >= limitedSlipped * 0.5 && attack.truncated <= limitedSlipped, `slipped responses reached the client as TC=1 (${attack.truncated} of ${limitedSlipped})`);
-  t.ok(client.asked >= 10, 'the other network asked throughout');
+  t.ok(client.asked >= 5, 'the other network asked throughout');
   t.equal(client.answered, client.asked, 'and every one of its queries was answered in full');
   const warnings = server.logs().filter((l) => l.msg === 'response rate limit: dropping or truncating UDP answers to this network');
   t.equal(warnings.length, 1, 'one log line for the limited network');
