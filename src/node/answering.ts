@@ -7,6 +7,9 @@ import type { Registry } from 'prom-client';
 import type { NodeConfig } from './config.js';
 import { createHandler, type DnsHandler } from '../dns/handler.js';
 import { DnsMetrics } from '../dns/metrics.js';
+import { ResponseRateLimiter } from '../dns/rrl.js';
+import { TcpMetrics } from '../dns/tcp-metrics.js';
+import type { TcpOptions } from '../dns/tcp-server.js';
 import { GeoRuntime } from '../geo/geo-runtime.js';
 import type { SnapshotStore } from '../store/snapshot.js';
 import type { StoreHealth } from '../store/store-health.js';
@@ -64,10 +67,23 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
         metrics: new DnsMetrics(registry),
         logger,
         geo: geo.answerer,
+        // one limiter per answering process: with --workers N, each worker limits its own share of the traffic
+        rrl: config.rrl.rate > 0 ? new ResponseRateLimiter({ ...config.rrl, registry, logger }) : undefined,
       }),
     close: async () => {
       await geo.close();
       await sync.stop();
     },
+  };
+}
+
+/** The DNS-over-TCP limits from the configuration, with their counters in `registry` (one set per process). */
+export function tcpOptions(config: NodeConfig, registry: Registry): TcpOptions {
+  return {
+    idleTimeoutMs: config.tcpIdleTimeoutMs,
+    messageTimeoutMs: config.tcpMessageTimeoutMs,
+    maxConnections: config.tcpMaxConnections,
+    maxPerAddress: config.tcpMaxPerAddress,
+    metrics: new TcpMetrics(registry),
   };
 }

@@ -22,6 +22,14 @@ export interface NodeConfig {
   logLevel: string;
   /** TCP connections idle this long are closed (RFC 7766 §6.2.3 suggests seconds, not minutes). */
   tcpIdleTimeoutMs: number;
+  /** A TCP message must be complete this long after its first octet (Knot's tcp-io-timeout). */
+  tcpMessageTimeoutMs: number;
+  /** TCP connections open at once; at the cap, a new one replaces the oldest idle one. */
+  tcpMaxConnections: number;
+  /** TCP connections open at once from one IPv4 address or IPv6 /64. */
+  tcpMaxPerAddress: number;
+  /** Response rate limiting of UDP answers (src/dns/rrl.ts). */
+  rrl: RrlConfig;
   /** GeoIP .mmdb files ("none": an empty list, no GeoIP); undefined: the DB-IP City Lite package. */
   geoipPaths?: string[];
   /** Edge probes: interval and timeout. */
@@ -39,6 +47,15 @@ export interface NodeConfig {
   pages: PagesSettings;
   /** DNS worker processes sharing the DNS sockets (1: answer in this process). */
   workers: number;
+}
+
+export interface RrlConfig {
+  /** Responses per second per (client network, response class, name); 0 turns rate limiting off. */
+  rate: number;
+  /** Every Nth limited response is sent truncated (TC=1) instead of dropped; 0 drops them all. */
+  slip: number;
+  /** Networks never limited (CIDR list). */
+  whitelist: string[];
 }
 
 export interface CouchConfig {
@@ -65,6 +82,10 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     chaosVersion: o.chaosVersion,
     logLevel: o.logLevel,
     tcpIdleTimeoutMs: o.tcpIdleTimeout,
+    tcpMessageTimeoutMs: o.tcpMessageTimeout,
+    tcpMaxConnections: o.tcpMaxConnections,
+    tcpMaxPerAddress: o.tcpMaxPerAddress,
+    rrl: { rate: o.rrlRate, slip: o.rrlSlip, whitelist: o.rrlWhitelist },
     geoipPaths: o.geoip,
     probeIntervalMs: o.probeInterval,
     probeTimeoutMs: o.probeTimeout,

@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApi } from '../api/app.js';
 import type { NodeConfig } from './config.js';
-import { startAnswering } from './answering.js';
+import { startAnswering, tcpOptions } from './answering.js';
 import type { GeoRuntime } from '../geo/geo-runtime.js';
 import { seedEdges } from '../geo/seed.js';
-import { DEFAULT_TCP_OPTIONS, listenTcp } from '../dns/tcp-server.js';
+import { listenTcp } from '../dns/tcp-server.js';
 import { listenUdp, type Listening } from '../dns/udp-server.js';
 import { ensureBootstrapKey } from '../keys/api-keys.js';
 import { startReplica } from '../cluster/replicate-from.js';
@@ -86,7 +86,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       dnsUdp = await listenUdp(config.dns.host, config.dns.port, handler, logger);
       closers.push(dnsUdp.close);
       // Port 0 means "any": TCP then takes the port UDP got, so both transports share one number.
-      dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, { ...DEFAULT_TCP_OPTIONS, idleTimeoutMs: config.tcpIdleTimeoutMs });
+      dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, tcpOptions(config, registry));
       closers.push(dnsTcp.close);
     }
     const pages = await startPages(store, registry, logger, config.pages);

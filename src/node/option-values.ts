@@ -3,6 +3,7 @@
 
 import os from 'node:os';
 import { isIP } from 'node:net';
+import { parseNetwork } from '../dns/client-address.js';
 
 export class ConfigError extends Error {}
 
@@ -91,4 +92,18 @@ export const onOff: ValueParser<boolean> = (value, name) => {
   if (/^(?:true|yes|1)$/i.test(value)) return true;
   if (/^(?:false|no|0)$/i.test(value)) return false;
   throw new ConfigError(`${name} "${value}" is not true or false`);
+};
+
+/** A comma-separated list of networks in CIDR form, or `none` for an empty list. */
+export const networkList: ValueParser<string[]> = (value, name) => {
+  if (value.trim() === 'none') return [];
+  const networks = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const network of networks) {
+    try {
+      parseNetwork(network);
+    } catch (err) {
+      throw new ConfigError(`${name}: ${(err as Error).message}`);
+    }
+  }
+  return networks;
 };

@@ -11,6 +11,7 @@ import {
   geoipPaths,
   httpUrl,
   logLevel,
+  networkList,
   nodeId,
   parseAddress,
   secondsAsMs,
@@ -71,6 +72,30 @@ export const SERVE_OPTIONS = {
   tcpIdleTimeout: {
     flag: 'tcp-idle-timeout', env: 'EDGEDNS_TCP_IDLE_TIMEOUT', value: 'S', default: '10', example: '30', parse: secondsAsMs,
     help: 'close DNS-over-TCP connections idle this many seconds',
+  },
+  tcpMessageTimeout: {
+    flag: 'tcp-message-timeout', env: 'EDGEDNS_TCP_MESSAGE_TIMEOUT', value: 'S', default: '2', example: '5', parse: secondsAsMs,
+    help: "a DNS-over-TCP message must be whole this many seconds after its first octet, however slowly it trickles (Knot's `tcp-io-timeout`)",
+  },
+  tcpMaxConnections: {
+    flag: 'tcp-max-connections', env: 'EDGEDNS_TCP_MAX_CONNECTIONS', value: 'N', default: '512', example: '1024', parse: wholeNumber(1, 65_536),
+    help: 'DNS-over-TCP connections open at once; at the cap a new one replaces the oldest idle one',
+  },
+  tcpMaxPerAddress: {
+    flag: 'tcp-max-per-address', env: 'EDGEDNS_TCP_MAX_PER_ADDRESS', value: 'N', default: '16', example: '4', parse: wholeNumber(1, 65_536),
+    help: 'DNS-over-TCP connections open at once from one IPv4 address or IPv6 /64',
+  },
+  rrlRate: {
+    flag: 'rrl-rate', env: 'EDGEDNS_RRL_RATE', value: 'N', default: '200', example: '50', parse: wholeNumber(0, 1_000_000),
+    help: 'UDP responses per second per client /24 or /56, response class and name (response rate limiting); 0: off',
+  },
+  rrlSlip: {
+    flag: 'rrl-slip', env: 'EDGEDNS_RRL_SLIP', value: 'N', default: '2', example: '1', parse: wholeNumber(0, 10),
+    help: 'every Nth rate-limited response is sent truncated (TC=1, so real clients retry over TCP), the others dropped; 0: drop all',
+  },
+  rrlWhitelist: {
+    flag: 'rrl-whitelist', env: 'EDGEDNS_RRL_WHITELIST', value: 'CIDR[,CIDR]', default: '127.0.0.0/8,::1/128', example: 'none', parse: networkList,
+    help: 'networks never rate-limited, or `none`',
   },
   workers: {
     flag: 'workers', env: 'EDGEDNS_WORKERS', value: 'N', default: '1', example: '2', parse: workerCount,

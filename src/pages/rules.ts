@@ -77,6 +77,7 @@ export function parseHeaders(text: string): HeaderRule[] {
         path = absolute[2] ?? '/';
       } else if (!line.startsWith('/')) throw new RulesError('_headers', lineNo, `"${line}" is neither a path starting with "/" nor an https:// URL`);
       checkPattern(path, '_headers', lineNo);
+      if (host) checkPattern(host, '_headers', lineNo);
       current = { path, ...(host ? { host } : {}), set: [], unset: [], line: lineNo };
       rules.push(current);
       if (rules.length > MAX_HEADER_RULES) throw new RulesError('_headers', lineNo, `more than ${MAX_HEADER_RULES} rules`);
@@ -127,7 +128,9 @@ export function compilePattern(pattern: string, segment = '[^/]+'): Pattern {
       source += '(.*)';
     } else {
       names.push(m[1]);
-      source += `(${segment})`;
+      // Atomic (a lookahead captures, the backreference consumes): a placeholder takes its whole segment and never
+      // gives octets back, so a hostile pattern such as ":a:b:c..." cannot make matching backtrack exponentially.
+      source += `(?=(${segment}))\\${names.length}`;
     }
     last = m.index + m[0].length;
   }

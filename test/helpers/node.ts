@@ -56,8 +56,15 @@ export interface TestNode {
   api(method: string, url: string, options?: ApiOptions): Promise<ApiResult>;
   /** A metric's value from the node's registry ("name" or 'name{label="v"}'); undefined when absent. */
   metric(name: string): Promise<number | undefined>;
+  /**
+   * The sum of a metric's samples whose labels include `labels` (all of them when none are given): 0 when none
+   * match; throws when the registry has no such metric.
+   */
+  metricTotal(name: string, labels?: Record<string, string>): Promise<number>;
   /** What the node logged (JSON lines) at options.logLevel. */
   logs(): string;
+  /** The same, one parsed object per line. */
+  logLines(): Record<string, unknown>[];
   /** Stops the node, keeping its data directory. */
   stop(): Promise<void>;
   /** Starts it again on the same ports and data directory. */
@@ -159,7 +166,18 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
       const m = new RegExp(`^${name.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
       return m ? Number(m[1]) : undefined;
     },
+    async metricTotal(name, labels = {}) {
+      const metric = (await running().registry.getMetricsAsJSON()).find((m) => m.name === name);
+      if (!metric) throw new Error(`the node has no metric ${name}`);
+      let total = 0;
+      for (const value of metric.values) {
+        const sample = value.labels as Record<string, string | number>;
+        if (Object.entries(labels).every(([k, v]) => String(sample[k]) === v)) total += value.value;
+      }
+      return total;
+    },
     logs: () => logText,
+    logLines: () => logText.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>),
     stop,
     async restart() {
       await stop();
