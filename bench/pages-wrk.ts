@@ -48,7 +48,7 @@ async function wrk(port: number, host: string, urlPath: string): Promise<{ rps: 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-bench-pages-'));
   const httpPort = await freePort();
-  const config = resolveConfig({ dns: `127.0.0.1:${await freePort()}`, api: '127.0.0.1:0', http: `127.0.0.1:${httpPort}`, data: path.join(dir, 'data'), 'node-id': 'bench' }, {});
+  const config = resolveConfig({ dns: `127.0.0.1:${await freePort()}`, api: '127.0.0.1:0', http: `127.0.0.1:${httpPort}`, https: '127.0.0.1:0', data: path.join(dir, 'data'), 'node-id': 'bench' }, {});
   const node = await startNode(config, pino({ level: 'warn' }));
   let nginx: ReturnType<typeof spawn> | undefined;
   try {

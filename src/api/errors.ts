@@ -32,6 +32,12 @@ export const ErrorCodes = {
   missing_blobs: 409,
   too_many_files: 422,
   invalid_rules: 422,
+  cert_not_found: 404,
+  invalid_certificate: 422,
+  not_orderable: 422,
+  lease_held: 409,
+  secrets_unavailable: 409,
+  order_failed: 500,
   internal: 500,
 } as const;
 

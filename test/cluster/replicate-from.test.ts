@@ -25,7 +25,7 @@ t.teardown(() => origin.destroy());
 const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-replica-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 const dnsPort = await freePort();
-const config = resolveConfig({ dns: `127.0.0.1:${dnsPort}`, api: '127.0.0.1:0', http: '127.0.0.1:0', data: dir, 'node-id': 'edge-replica', 'replicate-from': db.url }, {});
+const config = resolveConfig({ dns: `127.0.0.1:${dnsPort}`, api: '127.0.0.1:0', http: '127.0.0.1:0', https: '127.0.0.1:0', data: dir, 'node-id': 'edge-replica', 'replicate-from': db.url }, {});
 const edge = await startNode(config, pino({ level: process.env.EDGEDNS_TEST_LOG ?? 'silent' }));
 t.teardown(() => edge.close());
 

@@ -83,6 +83,7 @@ export async function startGeoNode(options: { zone: string; zoneName: string; ge
       dns: `127.0.0.1:${dnsPort}`,
       api: '127.0.0.1:0',
       http: '127.0.0.1:0',
+      https: '127.0.0.1:0',
       data: path.join(dataDir, 'data'),
       zones: zonesDir,
       'node-id': options.nodeId ?? 'node-a',

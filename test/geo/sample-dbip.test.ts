@@ -15,7 +15,7 @@ import { waitUntil } from './geo-helpers.js';
 
 t.test('npm start with the sample zones and DB-IP: Europe, Asia and America get different edges', async (t) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-sample-'));
-  const config = resolveConfig({ dns: `127.0.0.1:${await freePort()}`, api: '127.0.0.1:0', http: '127.0.0.1:0', data: dataDir, zones: path.resolve('zones'), 'node-id': 'sample' }, {});
+  const config = resolveConfig({ dns: `127.0.0.1:${await freePort()}`, api: '127.0.0.1:0', http: '127.0.0.1:0', https: '127.0.0.1:0', data: dataDir, zones: path.resolve('zones'), 'node-id': 'sample' }, {});
   const node = await startNode(config, pino({ level: process.env.EDGEDNS_TEST_LOG ?? 'silent' }));
   t.teardown(async () => {
     await node.close();

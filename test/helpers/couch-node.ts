@@ -49,6 +49,7 @@ export async function startCouchNode(options: CouchNodeOptions): Promise<CouchNo
       dns: `127.0.0.1:${dnsPort}`,
       api: `127.0.0.1:${apiPort}`,
       http: '127.0.0.1:0',
+      https: '127.0.0.1:0',
       data: dataDir,
       zones: zonesDir,
       'node-id': options.nodeId ?? 'couch-node',

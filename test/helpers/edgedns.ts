@@ -28,6 +28,7 @@ export async function startEdgedns(options: { zoneFiles: string[]; nodeId?: stri
       dns: `127.0.0.1:${dnsPort}`,
       api: '127.0.0.1:0',
       http: '127.0.0.1:0',
+      https: '127.0.0.1:0',
       data: path.join(dataDir, 'data'),
       zones: zonesDir,
       'node-id': options.nodeId ?? 'test-node',

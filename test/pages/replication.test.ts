@@ -20,7 +20,7 @@ t.teardown(() => a.destroy());
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-pages-b-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
-const config = resolveConfig({ dns: `127.0.0.1:${await freePort()}`, api: '127.0.0.1:0', http: '127.0.0.1:0', data: dir, 'node-id': 'pages-b', 'replicate-from': db.url }, {});
+const config = resolveConfig({ dns: `127.0.0.1:${await freePort()}`, api: '127.0.0.1:0', http: '127.0.0.1:0', https: '127.0.0.1:0', data: dir, 'node-id': 'pages-b', 'replicate-from': db.url }, {});
 const b = await startNode(config, pino({ level: process.env.EDGEDNS_TEST_LOG ?? 'silent' }));
 t.teardown(() => b.close());
 
