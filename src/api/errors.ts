@@ -32,7 +32,6 @@ export const ErrorCodes = {
   missing_blobs: 409,
   too_many_files: 422,
   invalid_rules: 422,
-  cert_not_found: 404,
   invalid_certificate: 422,
   not_orderable: 422,
   lease_held: 409,

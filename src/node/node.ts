@@ -92,6 +92,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     }
     // Certificates: the cluster key, the certificates it opens (served by SNI), and the manager that orders them.
     const secrets = await ClusterSecrets.open({ store, file: config.secretsKeyFile, logger, registry });
+    closers.push(async () => secrets.close());
     const certs = new CertIndex(store, secrets, logger, registry);
     await certs.start();
     closers.push(() => certs.stop());

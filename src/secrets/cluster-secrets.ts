@@ -21,6 +21,9 @@ export interface KeyMarkerDoc extends StoredDoc {
 
 export class SecretsUnavailableError extends Error {}
 
+/** While this node lacks the cluster's key it reads its key file again this often: copying it in needs no restart. */
+export const KEY_FILE_RECHECK_MS = 10_000;
+
 export function isKeyMarker(doc: StoredDoc | undefined): doc is KeyMarkerDoc {
   return doc !== undefined && doc._id === KEY_MARKER_ID && doc.type === 'secrets-key' && typeof doc.kid === 'string';
 }
@@ -29,6 +32,8 @@ export class ClusterSecrets {
   private problemText: string | undefined;
   private markedKid: string | undefined;
   private readonly listeners = new Set<() => void>();
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
 
   private constructor(
     private readonly store: Store,
@@ -120,11 +125,22 @@ export class ClusterSecrets {
     void this.check();
   }
 
+  /** Stops looking at the key file again. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+  }
+
   private async check(): Promise<void> {
     const before = this.problemText;
     const kid = this.markedKid;
-    if (kid !== undefined && this.keyring && !this.keyring.has(kid)) await this.keyring.reload().catch(() => false);
-    if (kid === undefined || this.markedKid !== kid) return;
+    if (kid === undefined) return;
+    // The operator may have copied the right file in since: read it again.
+    if (!this.keyring) {
+      const keys = await readKeyFile(this.file).catch(() => undefined);
+      if (keys) this.keyring = new Keyring(this.file, keys);
+    } else if (!this.keyring.has(kid)) await this.keyring.reload().catch(() => false);
+    if (this.markedKid !== kid) return;
     if (!this.keyring) this.problemText = `no secrets key file at ${this.file}, and the cluster seals its secrets with key ${kid}: copy the key file from a node of the cluster`;
     else if (!this.keyring.has(kid)) this.problemText = `${this.file} holds key ${this.keyring.kids().join(', ')} but the cluster seals its secrets with key ${kid}: copy the key file from a node of the cluster and restart`;
     else this.problemText = undefined;
@@ -132,6 +148,11 @@ export class ClusterSecrets {
       if (this.problemText) this.logProblem();
       else this.logger.info({ kid }, 'secrets key matches the cluster again');
       for (const listener of this.listeners) listener();
+    }
+    clearTimeout(this.retry);
+    if (this.problemText !== undefined && !this.closed) {
+      this.retry = setTimeout(() => void this.check(), KEY_FILE_RECHECK_MS);
+      this.retry.unref();
     }
   }
 

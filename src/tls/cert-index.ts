@@ -134,8 +134,7 @@ export class CertIndex {
     const loaded = await this.load(doc);
     // A newer revision of the same name may have been applied while this one was opening.
     if (this.docs.get(name) !== doc) return;
-    if (loaded) this.loaded.set(name, loaded);
-    else this.loaded.delete(name);
+    this.keep(name, doc, loaded);
     this.rebuild();
     for (const listener of this.listeners) listener();
   }
@@ -166,12 +165,20 @@ export class CertIndex {
     }
   }
 
+  /**
+   * A certificate that no longer opens here but is the one already served (sealed again under a key this node has
+   * not been given yet: a rotation elsewhere) keeps being served; its failure is still reported.
+   */
+  private keep(name: string, doc: CertDoc, loaded: LoadedCert | undefined): void {
+    if (loaded) this.loaded.set(name, loaded);
+    else if (this.loaded.get(name)?.doc.chainPem !== doc.chainPem) this.loaded.delete(name);
+  }
+
   private async reopenAll(): Promise<void> {
     for (const doc of [...this.docs.values()]) {
       const loaded = await this.load(doc);
       if (this.docs.get(doc.name) !== doc) continue;
-      if (loaded) this.loaded.set(doc.name, loaded);
-      else this.loaded.delete(doc.name);
+      this.keep(doc.name, doc, loaded);
     }
     this.rebuild();
     for (const listener of this.listeners) listener();

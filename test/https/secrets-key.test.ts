@@ -3,7 +3,7 @@
 // site over HTTP, logs why it serves no certificate, and /healthz says "degraded".
 
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,9 @@ import { parseCommandLine } from '../../src/cli/args.js';
 import { certCommand, CERT_OPTIONS, secretsCommand, SECRETS_OPTIONS } from '../../src/cli/cert-commands.js';
 import { resolveConfig } from '../../src/node/config.js';
 import { startNode, type RunningNode } from '../../src/node/node.js';
+import { KEY_FILE_RECHECK_MS } from '../../src/secrets/cluster-secrets.js';
 import { newKey, readKeyFile, writeKeyFile } from '../../src/secrets/key-file.js';
+import { within } from '../helpers/couch-node.js';
 import { http } from '../helpers/http.js';
 import { run } from '../helpers/pebble.js';
 import { freePort } from '../helpers/ports.js';
@@ -29,7 +31,7 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-secrets-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 const certFile = path.join(dir, 'cert.pem');
 const keyFile = path.join(dir, 'key.pem');
-execFileSync(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${SITE}`, '-addext', `subjectAltName=DNS:${SITE}`], { stdio: 'ignore' });
+execFileSync(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30', '-subj', `/CN=${SITE}`, '-addext', `subjectAltName=DNS:${SITE}`], { stdio: 'ignore' });
 const certPem = await readFile(certFile, 'utf8');
 
 const dataDir = path.join(dir, 'data');
@@ -96,6 +98,7 @@ t.test('secrets rotate seals the key again under a new cluster key, and the cert
 
 t.test('restarted with the wrong secrets key, the node serves HTTP, says why, and /healthz says degraded', async (t) => {
   await node.close();
+  const rightKeys = await readFile(config.secretsKeyFile, 'utf8');
   await writeKeyFile(config.secretsKeyFile, [newKey()]);
   logs = '';
   node = await startNode(config, pino({ level: 'info' }, logStream));
@@ -116,4 +119,9 @@ t.test('restarted with the wrong secrets key, the node serves HTTP, says why, an
   const rotate = await http(node.api.port, 'POST', '/v1/secrets/rotate', { key: adminKey });
   t.equal(rotate.status, 409);
   t.equal(rotate.body.error.code, 'secrets_unavailable', 'nothing is sealed with a key the cluster does not use');
+
+  await writeFile(config.secretsKeyFile, rightKeys, { mode: 0o600 });
+  const took = await within(KEY_FILE_RECHECK_MS + 5000, async () => (await httpsGet('/')).body === 'hello');
+  t.ok(took >= 0, `with the right key file copied in, the certificate is served again after ${took} ms, no restart`);
+  t.equal((await http(node.api.port, 'GET', '/healthz')).body.status, 'ok');
 });
