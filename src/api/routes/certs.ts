@@ -26,11 +26,12 @@ export interface CertRoutesOptions extends TlsServices {
   nodeId: string;
 }
 
-/** A hostname, or a wildcard one label deep ("*.example.com"). */
+/** A hostname, or a wildcard one label deep over at least two labels ("*.example.com"). */
 export function certName(raw: string, field = 'name'): string {
   const name = normalizeHost(raw);
-  const host = name.startsWith('*.') ? name.slice(2) : name;
-  if (!isValidHost(host) || !host.includes('.')) throw new ApiError('bad_request', `"${raw}" is not a hostname or *.hostname`, field);
+  const wildcard = name.startsWith('*.');
+  const host = wildcard ? name.slice(2) : name;
+  if (!isValidHost(host) || (wildcard && !host.includes('.'))) throw new ApiError('bad_request', `"${raw}" is not a hostname or *.hostname`, field);
   return name;
 }
 
