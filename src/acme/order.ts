@@ -2,7 +2,7 @@
 // written like any RRset (so it replicates), and the CA is asked to validate only once every nameserver of the zone
 // answers it authoritatively; the values are removed whatever happens.
 
-import { resolveCname } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import * as acme from 'acme-client';
 import type { Store } from '../store/store.js';
@@ -21,12 +21,18 @@ export interface ChallengeTarget {
 
 export type CnameResolver = (name: string) => Promise<string[]>;
 
+/** The system's resolvers, asked once with a short timeout: a background check must not hold up shutdown. */
+function systemCnameResolver(): CnameResolver {
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  return (name) => resolver.resolveCname(name);
+}
+
 /**
  * Where the DNS-01 value for `name` is written: in the served zone that holds `_acme-challenge.<name>`, or, for a
  * name edgedns does not serve, where that name's `_acme-challenge` CNAME points when that lies in a served zone (the
  * delegation acme-dns popularised). NotOrderableError otherwise.
  */
-export async function challengeTarget(name: string, zoneNames: string[], resolve: CnameResolver = resolveCname): Promise<ChallengeTarget> {
+export async function challengeTarget(name: string, zoneNames: string[], resolve: CnameResolver = systemCnameResolver()): Promise<ChallengeTarget> {
   const fqdn = challengeName(name);
   const zone = zoneFor(zoneNames, fqdn);
   if (zone) return { zone, fqdn };
