@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import * as acme from 'acme-client';
+import type * as acme from 'acme-client';
 import type { ClusterSecrets } from '../secrets/cluster-secrets.js';
 import type { SealedValue } from '../secrets/aead.js';
 import { isSealedValue } from '../secrets/aead.js';
@@ -30,16 +30,22 @@ const BACKOFF = { backoffAttempts: 12, backoffMin: 500, backoffMax: 10_000 };
 let trustedCaFile: string | undefined;
 
 /**
- * Trusts `caFile` besides the system roots for the CA's directory (a private CA, or pebble in tests). acme-client
- * sends every request through one axios instance per process, so this is process-wide.
+ * The ACME library, loaded on the first order: it (with axios and node-forge) takes seconds to load on a busy
+ * machine, and a node that orders nothing should not start slower for it.
  */
-export function trustCaFile(caFile: string | undefined): void {
-  if (caFile === undefined || caFile === trustedCaFile) return;
-  acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, readFileSync(caFile, 'utf8')], keepAlive: true });
-  trustedCaFile = caFile;
+export async function loadAcme(caFile: string | undefined): Promise<typeof acme> {
+  const library = await import('acme-client');
+  // Trusts `caFile` besides the system roots for the CA's directory (a private CA, or pebble in tests). acme-client
+  // sends every request through one axios instance per process, so this is process-wide.
+  if (caFile !== undefined && caFile !== trustedCaFile) {
+    library.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, readFileSync(caFile, 'utf8')], keepAlive: true });
+    trustedCaFile = caFile;
+  }
+  return library;
 }
 
 export interface AccountOptions {
+  caFile?: string;
   store: Store;
   secrets: ClusterSecrets;
   directoryUrl: string;
@@ -50,6 +56,7 @@ export interface AccountOptions {
 /** A client for the cluster's account, registering it (terms of service agreed) the first time. */
 export async function accountClient(options: AccountOptions): Promise<acme.Client> {
   const { store, secrets, directoryUrl } = options;
+  const acme = await loadAcme(options.caFile);
   const id = accountId(directoryUrl);
   const existing = await store.get(id);
   if (existing && isSealedValue(existing.secret) && typeof existing.accountUrl === 'string') {

@@ -11,7 +11,7 @@ import { covers, type CertDoc } from '../tls/cert-docs.js';
 import { writeCertificate } from '../tls/cert-writer.js';
 import type { CertIndex } from '../tls/cert-index.js';
 import type { ZoneSync } from '../zone/zone-sync.js';
-import { accountClient, trustCaFile } from './account.js';
+import { accountClient, loadAcme } from './account.js';
 import type { AcmeConfig } from './acme-config.js';
 import { takeLease, DEFAULT_SETTLE_MS, type LeaseOutcome } from './lease.js';
 import { NotOrderableError, orderCertificate, orderableTarget, type ChallengeTarget, type CnameResolver } from './order.js';
@@ -58,7 +58,6 @@ export class CertManager {
     this.orders = new Counter({ name: 'edgedns_acme_orders_total', help: 'ACME orders this node placed, by result (ok, failed)', labelNames: ['result'], registers: [options.registry] });
     this.orders.labels('ok');
     this.orders.labels('failed');
-    trustCaFile(options.config.caFile);
   }
 
   get enabled(): boolean {
@@ -138,9 +137,10 @@ export class CertManager {
     }
     const started = Date.now();
     try {
-      const client = await accountClient({ store, secrets, directoryUrl: config.directoryUrl, email: config.email, nodeId });
+      const acme = await loadAcme(config.caFile);
+      const client = await accountClient({ store, secrets, directoryUrl: config.directoryUrl, email: config.email, nodeId, caFile: config.caFile });
       const issued = await orderCertificate(
-        { store, sync: this.options.sync, client, challenges: this.options.challenges, nsPort: config.nsPort, nsTimeoutMs: NS_TIMEOUT_MS, logger },
+        { acme, store, sync: this.options.sync, client, challenges: this.options.challenges, nsPort: config.nsPort, nsTimeoutMs: NS_TIMEOUT_MS, logger },
         name,
         target,
       );

@@ -4,7 +4,7 @@
 
 import { Resolver } from 'node:dns/promises';
 import type { Logger } from 'pino';
-import * as acme from 'acme-client';
+import type * as acme from 'acme-client';
 import type { Store } from '../store/store.js';
 import type { ZoneSync } from '../zone/zone-sync.js';
 import { addChallenge, challengeName, removeChallenge, zoneFor, type ChallengeSettings } from './challenges.js';
@@ -51,6 +51,8 @@ export async function challengeTarget(name: string, zoneNames: string[], resolve
 }
 
 export interface OrderContext {
+  /** The loaded library (account.ts loadAcme). */
+  acme: typeof acme;
   store: Store;
   sync: ZoneSync;
   client: acme.Client;
@@ -79,7 +81,7 @@ export async function orderableTarget(sync: ZoneSync, name: string, nsPort: numb
 }
 
 export async function orderCertificate(ctx: OrderContext, name: string, target: ChallengeTarget): Promise<Issued> {
-  const { store, sync, client, logger } = ctx;
+  const { store, sync, client, logger, acme } = ctx;
   const nameservers = zoneNameservers(sync, target.zone);
 
   const order = await client.createOrder({ identifiers: [{ type: 'dns', value: name }] });
