@@ -71,7 +71,7 @@ export async function accountClient(options: AccountOptions): Promise<acme.Clien
     type: 'acme-account',
     directoryUrl,
     accountUrl: client.getAccountUrl(),
-    secret: secrets.seal(accountKey.toString(), id),
+    secret: await secrets.seal(accountKey.toString(), id),
     createdAt: new Date().toISOString(),
     by: options.nodeId,
   };

@@ -78,8 +78,9 @@ export class ClusterSecrets {
     }
     const secrets = new ClusterSecrets(store, file, keyring, logger);
     secrets.problemText = problem;
+    // The marker is written with the first sealed value, not here: nodes started side by side before they were meshed
+    // (each with a key of its own) then conflict only if they both seal something, and the losers say so.
     if (isKeyMarker(marker)) secrets.applyMarker(marker);
-    else if (keyring && storeReadable) await secrets.writeMarker(keyring.current.kid);
     else if (!keyring && problem === undefined) secrets.problemText = `no secrets key file at ${file}; copy it from a node of the cluster`;
     if (secrets.problemText) secrets.logProblem();
     const gauge: Gauge = new Gauge({
@@ -106,8 +107,10 @@ export class ClusterSecrets {
     return this.problemText === undefined ? this.keyring?.current.kid : undefined;
   }
 
-  seal(plaintext: string, documentId: string): SealedValue {
+  /** Seals a value for the store; the first one also names this key in the marker document. */
+  async seal(plaintext: string, documentId: string): Promise<SealedValue> {
     if (this.problemText !== undefined || !this.keyring) throw new SecretsUnavailableError(this.problemText ?? 'no secrets key');
+    if (this.markedKid !== this.keyring.current.kid) await this.writeMarker(this.keyring.current.kid);
     return this.keyring.seal(plaintext, documentId);
   }
 
@@ -160,10 +163,16 @@ export class ClusterSecrets {
     this.logger.error({ file: this.file, reason: this.problemText }, `SECRETS KEY PROBLEM: this node serves HTTP but no certificate and orders none: ${this.problemText}`);
   }
 
-  private async writeMarker(kid: string): Promise<void> {
+  private async writeMarker(kid: string, replace = false): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.store.get(KEY_MARKER_ID);
       if (isKeyMarker(current) && current.kid === kid) return this.applyMarker(current);
+      if (isKeyMarker(current) && !replace) {
+        // Another node sealed first, with another key: this one is not the cluster's.
+        this.applyMarker(current);
+        await this.check();
+        throw new SecretsUnavailableError(this.problemText ?? `the cluster seals its secrets with key ${current.kid}`);
+      }
       try {
         const doc: KeyMarkerDoc = { _id: KEY_MARKER_ID, ...(current?._rev ? { _rev: current._rev } : {}), type: 'secrets-key', kid, updatedAt: new Date().toISOString() };
         await this.store.put(doc);
@@ -203,7 +212,7 @@ export class ClusterSecrets {
         }
       }
     }
-    await this.writeMarker(key.kid);
+    await this.writeMarker(key.kid, true);
     this.logger.info({ kid: key.kid, previous, resealed }, 'secrets key rotated; copy the new key file to every other node');
     for (const listener of this.listeners) listener();
     return { kid: key.kid, previous, resealed };

@@ -22,7 +22,7 @@ export async function writeCertificate(
       ...facts,
       source: cert.source,
       chainPem: cert.chainPem,
-      secret: secrets.seal(cert.keyPem, id),
+      secret: await secrets.seal(cert.keyPem, id),
       // An imported certificate is the operator's to replace; only ordered ones are renewed.
       ...(cert.source === 'acme' ? { renewAt: renewalTime(facts) } : {}),
       by: cert.by,
