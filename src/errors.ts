@@ -40,6 +40,11 @@ export const ErrorCodes = {
   missing_blobs: 409,
   too_many_files: 422,
   invalid_rules: 422,
+  invalid_certificate: 422,
+  not_orderable: 422,
+  lease_held: 409,
+  secrets_unavailable: 409,
+  order_failed: 500,
   internal: 500,
 } as const;
 
@@ -255,5 +260,19 @@ export class PagesError extends CodedError {
 
   override toJSON(): ErrorBody & { missing?: string[] } {
     return { ...super.toJSON(), ...(this.missing ? { missing: this.missing } : {}) };
+  }
+}
+
+/** A certificate or key that cannot be served for the name it is given for (src/tls/cert-docs.ts). */
+export class CertificateError extends CodedError {
+  constructor(message: string, field: string) {
+    super('invalid_certificate', message, field);
+  }
+}
+
+/** This node cannot seal or open secrets: no key file, or not the cluster's key (src/secrets/cluster-secrets.ts). */
+export class SecretsUnavailableError extends CodedError {
+  constructor(message: string) {
+    super('secrets_unavailable', message);
   }
 }

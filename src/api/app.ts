@@ -29,6 +29,7 @@ import { openapiRoutes } from './openapi.js';
 import { acmeMetrics, startSweeper } from '../acme/sweeper.js';
 import { servedByCatalog, type ServedZones } from './wait-served.js';
 import { packageVersion } from './package-version.js';
+import { certRoutes, type TlsServices } from './routes/certs.js';
 
 export interface ApiOptions {
   store: Store;
@@ -52,6 +53,8 @@ export interface ApiOptions {
   served?: ServedZones;
   /** The metrics text, when it has to be gathered from more than this process's registry (--workers). */
   metricsText?: () => Promise<string>;
+  /** Certificates, the secrets key and ordering (src/tls, src/secrets, src/acme); without it no /v1/certs. */
+  tls?: TlsServices;
 }
 
 /** Zone files can be large; 10 MiB holds some hundred thousand records. */
@@ -69,9 +72,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addContentTypeParser(['text/plain', 'text/dns'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.get('/healthz', async () => ({
-    // Degraded, not down: DNS keeps answering from memory; monitors alert on the data's age.
-    status: options.health?.status().state === 'stale' ? 'degraded' : 'ok',
+    // Degraded, not down: DNS keeps answering from memory; monitors alert on the data's age. A node that cannot open
+    // the cluster's secrets still serves HTTP, and certificates close to their end still serve: degraded too.
+    status: options.health?.status().state === 'stale' || tlsProblem(options.tls) ? 'degraded' : 'ok',
     ...(options.health ? { data: options.health.status() } : {}),
+    ...(options.tls ? { tls: tlsHealth(options.tls) } : {}),
     node: options.nodeId,
     version: packageVersion(),
     zones: options.catalog.size,
@@ -101,9 +106,20 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await app.register(poolRoutes, { store: options.store, geo: options.geo, catalog: options.catalog });
   }
   await app.register(conflictRoutes, { store: options.store });
+  if (options.tls) await app.register(certRoutes, { store: options.store, nodeId: options.nodeId, ...options.tls });
   if (options.pages) {
     await app.register(deployRoutes, { store: options.store, pages: options.pages });
     await app.register(siteRoutes, { store: options.store, pages: options.pages });
   }
   return app;
+}
+
+function tlsHealth(tls: TlsServices): { secrets: string; certificates: number; expiringSoon: string[]; notOpened: number } {
+  return { secrets: tls.secrets.problem() ?? 'ok', certificates: tls.certs.servedCount, expiringSoon: tls.certs.expiringSoon(), notOpened: tls.certs.failures.size };
+}
+
+function tlsProblem(tls: TlsServices | undefined): boolean {
+  if (!tls) return false;
+  const health = tlsHealth(tls);
+  return health.secrets !== 'ok' || health.expiringSoon.length > 0 || health.notOpened > 0;
 }

@@ -3,6 +3,7 @@
 
 import { acmeCommand, ACME_HELP, ACME_OPTIONS } from './acme-commands.js';
 import type { CommandOptions, ParsedArgs } from './args.js';
+import { certCommand, CERT_HELP, CERT_OPTIONS, secretsCommand, SECRETS_HELP, SECRETS_OPTIONS } from './cert-commands.js';
 import { clusterCommand, CLUSTER_HELP, CLUSTER_OPTIONS } from './cluster-commands.js';
 import { deployCommand, DEPLOY_HELP, DEPLOY_OPTIONS } from './deploy-command.js';
 import { edgeCommand, EDGE_HELP, EDGE_OPTIONS, routeCommand, ROUTE_HELP, ROUTE_OPTIONS } from './edge-commands.js';
@@ -31,6 +32,8 @@ export const COMMANDS: Record<string, Command> = {
   acme: { options: ACME_OPTIONS, positionals: true, help: ACME_HELP, run: acmeCommand },
   deploy: { options: DEPLOY_OPTIONS, positionals: true, help: DEPLOY_HELP, run: deployCommand },
   site: { options: SITE_OPTIONS, positionals: true, help: SITE_HELP, run: siteCommand },
+  cert: { options: CERT_OPTIONS, positionals: true, help: CERT_HELP, run: certCommand },
+  secrets: { options: SECRETS_OPTIONS, positionals: true, help: SECRETS_HELP, run: secretsCommand },
 };
 
 export const HELP = `edgedns: authoritative GeoDNS and edge platform node
@@ -48,6 +51,8 @@ Usage:
   edgedns acme certbot-auth|certbot-cleanup|lego-exec|add|remove   ACME DNS-01 hooks
   edgedns deploy DIR --site HOST [--preview] [--message TEXT]   upload a static site, atomically
   edgedns site list|deployments|rollback|promote|gc   sites served by the asset server
+  edgedns cert list|renew|import HTTPS certificates the cluster orders (or you bring); see docs/https.md
+  edgedns secrets rotate         a new cluster secrets key for the private keys in the store
   edgedns version                print the version (also edgedns --version)
   edgedns COMMAND --help         help for one command (also edgedns help COMMAND)
 `;

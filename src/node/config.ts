@@ -2,7 +2,8 @@
 // one node on a bare machine (loopback, unprivileged ports, ./data). The options themselves are declared in
 // serve-options.ts; this file shapes their values into what the node's parts take.
 
-import type { AcmeConfig } from '../acme/acme-config.js';
+import path from 'node:path';
+import { directoryUrl, type AcmeConfig } from '../acme/acme-config.js';
 import type { PagesSettings } from '../pages/pages.js';
 import { ConfigError, type Address } from './option-values.js';
 import { readServeOptions, type Flags } from './serve-options.js';
@@ -47,6 +48,8 @@ export interface NodeConfig {
   pages: PagesSettings;
   /** DNS worker processes sharing the DNS sockets (1: answer in this process). */
   workers: number;
+  /** The cluster secrets key file (src/secrets). */
+  secretsKeyFile: string;
 }
 
 export interface RrlConfig {
@@ -70,6 +73,9 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
   if (o.replicateFrom !== undefined && o.couchdb !== undefined) {
     throw new ConfigError('--replicate-from is for the embedded store; with --couchdb, join the cluster instead (edgedns cluster join)');
   }
+  if (o.acmeStaging && o.acmeDirectory !== 'letsencrypt') {
+    throw new ConfigError("--acme-staging means Let's Encrypt's staging CA; with another --acme-directory, give that CA's staging URL instead");
+  }
   return {
     couchdb: o.couchdb === undefined ? undefined : { url: o.couchdb, user: o.couchdbUser, password: o.couchdbPassword },
     dbPrefix: o.dbPrefix,
@@ -89,14 +95,24 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     geoipPaths: o.geoip,
     probeIntervalMs: o.probeInterval,
     probeTimeoutMs: o.probeTimeout,
-    acme: { ttl: o.acmeTtl, lifetimeMs: o.acmeLifetime * 1000, dnsDomain: o.acmeDnsDomain },
+    acme: {
+      ttl: o.acmeTtl,
+      lifetimeMs: o.acmeLifetime * 1000,
+      dnsDomain: o.acmeDnsDomain,
+      directoryUrl: directoryUrl(o.acmeDirectory, o.acmeStaging),
+      email: o.acmeEmail,
+      caFile: o.acmeCaFile,
+      nsPort: o.acmeNsPort,
+    },
     pages: {
       http: o.http,
+      https: o.https,
       previewDomain: o.previewDomain,
       cacheBytes: o.pagesCacheMb * 1024 * 1024,
       maxFiles: o.pagesMaxFiles,
       immutableMaxAge: o.pagesImmutableMaxAge,
     },
     workers: o.workers,
+    secretsKeyFile: o.secretsKeyFile ?? path.join(o.data, 'secrets.key'),
   };
 }

@@ -107,3 +107,14 @@ export const networkList: ValueParser<string[]> = (value, name) => {
   }
   return networks;
 };
+
+/** An ACME directory: an https URL, `none`, or the name of a well-known CA (src/acme/acme-config.ts). */
+export const acmeDirectory: ValueParser<string> = (value, name) => {
+  if (value === 'none' || value === 'letsencrypt' || value === 'letsencrypt-staging' || /^https?:\/\/[^/]/.test(value)) return value;
+  throw new ConfigError(`${name} "${value}" is not an ACME directory URL, letsencrypt, letsencrypt-staging or none`);
+};
+
+export const email: ValueParser<string> = (value, name) => {
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new ConfigError(`${name} "${value}" is not an e-mail address`);
+  return value;
+};

@@ -5,14 +5,17 @@
 
 import os from 'node:os';
 import {
+  acmeDirectory,
   ConfigError,
   couchPrefix,
   domainName,
+  email,
   geoipPaths,
   httpUrl,
   logLevel,
   networkList,
   nodeId,
+  onOff,
   parseAddress,
   secondsAsMs,
   text,
@@ -152,6 +155,34 @@ export const SERVE_OPTIONS = {
   http: {
     flag: 'http', env: 'EDGEDNS_HTTP', value: 'HOST:PORT', default: '127.0.0.1:8080', example: '0.0.0.0:80', parse: address,
     help: 'the asset server for deployed sites; port 80 in production',
+  },
+  https: {
+    flag: 'https', env: 'EDGEDNS_HTTPS', value: 'HOST:PORT', default: '127.0.0.1:8443', example: '0.0.0.0:443', parse: address,
+    help: 'the asset server over HTTPS (HTTP/2 and HTTP/1.1, the certificate chosen by SNI); port 443 in production',
+  },
+  secretsKeyFile: {
+    flag: 'secrets-key-file', env: 'EDGEDNS_SECRETS_KEY_FILE', value: 'FILE', defaultText: '`secrets.key` in `--data`', example: '/etc/edgedns/secrets.key', parse: text,
+    help: 'the cluster key that seals private keys in the store: created (mode 0600) by the first node, copied to every other (docs/https.md)',
+  },
+  acmeDirectory: {
+    flag: 'acme-directory', env: 'EDGEDNS_ACME_DIRECTORY', value: 'URL', default: 'letsencrypt', example: 'https://acme.example.net/directory', parse: acmeDirectory,
+    help: 'the ACME CA sites get certificates from: a directory URL, `letsencrypt`, `letsencrypt-staging`, or `none` (order nothing); ordering agrees to its terms',
+  },
+  acmeStaging: {
+    flag: 'acme-staging', env: 'EDGEDNS_ACME_STAGING', type: 'boolean', value: '', default: 'false', example: 'true', parse: onOff,
+    help: "Let's Encrypt's staging CA instead of production: certificates no browser trusts, limits for trying things out",
+  },
+  acmeEmail: {
+    flag: 'acme-email', env: 'EDGEDNS_ACME_EMAIL', value: 'ADDRESS', defaultText: 'none', example: 'ops@example.com', parse: email,
+    help: "contact address of the cluster's ACME account",
+  },
+  acmeCaFile: {
+    flag: 'acme-ca-file', env: 'EDGEDNS_ACME_CA_FILE', value: 'FILE', defaultText: 'none (the system roots)', example: '/etc/ssl/private-ca.pem', parse: text,
+    help: "PEM certificates trusted for the ACME directory's HTTPS besides the system roots (a private CA)",
+  },
+  acmeNsPort: {
+    flag: 'acme-ns-port', env: 'EDGEDNS_ACME_NS_PORT', value: 'PORT', default: '53', example: '5300', parse: wholeNumber(1, 65535),
+    help: "DNS port of the zones' nameservers, which must all answer a challenge before the CA is asked to validate it",
   },
   previewDomain: {
     flag: 'preview-domain', env: 'EDGEDNS_PREVIEW_DOMAIN', value: 'NAME', default: 'preview.localhost', example: 'preview.example.net', parse: domainName,

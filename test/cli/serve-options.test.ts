@@ -57,9 +57,10 @@ t.test('defaults are what a bare machine needs, as before the declarations', asy
     geoipPaths: undefined,
     probeIntervalMs: 10_000,
     probeTimeoutMs: 2_000,
-    acme: { ttl: 60, lifetimeMs: 3_600_000, dnsDomain: undefined },
-    pages: { http: { host: '127.0.0.1', port: 8080 }, previewDomain: 'preview.localhost', cacheBytes: 64 * 1024 * 1024, maxFiles: 20_000, immutableMaxAge: 31_536_000 },
+    acme: { ttl: 60, lifetimeMs: 3_600_000, dnsDomain: undefined, directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', email: undefined, caFile: undefined, nsPort: 53 },
+    pages: { http: { host: '127.0.0.1', port: 8080 }, https: { host: '127.0.0.1', port: 8443 }, previewDomain: 'preview.localhost', cacheBytes: 64 * 1024 * 1024, maxFiles: 20_000, immutableMaxAge: 31_536_000 },
     workers: 1,
+    secretsKeyFile: 'data/secrets.key',
   });
 });
 
@@ -91,6 +92,8 @@ t.test('a bad value names where it came from; an undeclared flag is refused', as
   t.throws(() => resolveConfig({ 'no-such-flag': 'x' }, {}), /unknown option --no-such-flag/);
   t.throws(() => resolveConfig({ dns: true }, {}), /--dns needs a value/);
   t.throws(() => resolveConfig({ couchdb: 'http://127.0.0.1:5984', 'replicate-from': 'http://127.0.0.1:5985' }, {}), /--replicate-from is for the embedded store/);
+  t.throws(() => resolveConfig({ 'acme-staging': true, 'acme-directory': 'https://ca.example/dir' }, {}), /--acme-staging means Let's Encrypt's staging CA/);
+  t.throws(() => resolveConfig({ 'acme-directory': 'ftp://x' }, {}), /--acme-directory "ftp:\/\/x" is not an ACME directory URL/);
 });
 
 t.test('a switch declared once is read from its flag or its variable', async (t) => {

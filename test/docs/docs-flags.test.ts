@@ -13,6 +13,9 @@ const OTHER_PROGRAMS: Record<string, string> = {
   '--dns.disable-cp': 'lego',
   '--dns.resolvers': 'lego',
   '--yes': 'npx',
+  '--seed': 'npm run fuzz',
+  '--target': 'npm run fuzz',
+  '--seconds': 'npm run fuzz',
 };
 
 const FLAG = /(?:^|[\s[])(--[a-z][a-z0-9.-]*)/g;

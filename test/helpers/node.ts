@@ -21,6 +21,12 @@ export interface TestNodeOptions {
   /** Files written into the zones directory by name: zone files, edges.json. */
   zoneTexts?: Record<string, string>;
   nodeId?: string;
+  /** The address DNS and HTTPS listen on (a node of a test cluster on 127.0.0.2, say); default 127.0.0.1. */
+  host?: string;
+  /** The DNS port, when several nodes must share one (a CA asks every nameserver on one port); default any. */
+  dnsPort?: number;
+  /** Files copied into the data directory before the first start, by name: { 'secrets.key': FILE }. */
+  dataFiles?: Record<string, string>;
   /** Any other `edgedns serve` setting by its flag name: { geoip: FILE, 'probe-interval': '0.2', couchdb: URL }. */
   flags?: Flags;
   /** pino level of the node's log, kept for logs(); default EDGEDNS_TEST_LOG or silent. */
@@ -83,6 +89,8 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
   await mkdir(zonesDir);
   for (const file of options.zoneFiles ?? []) await copyFile(file, path.join(zonesDir, path.basename(file)));
   for (const [name, text] of Object.entries(options.zoneTexts ?? {})) await writeFile(path.join(zonesDir, name), text);
+  await mkdir(dataDir);
+  for (const [name, file] of Object.entries(options.dataFiles ?? {})) await copyFile(file, path.join(dataDir, name));
 
   let logText = '';
   const sink = new Writable({
@@ -93,12 +101,14 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     },
   });
   const logger = pino({ level: options.logLevel ?? process.env.EDGEDNS_TEST_LOG ?? 'silent' }, sink);
-  const configAt = (ports: { dns: number; api: number; http: number }): NodeConfig =>
+  const host = options.host ?? '127.0.0.1';
+  const configAt = (ports: { dns: number; api: number; http: number; https: number }): NodeConfig =>
     resolveConfig(
       {
-        dns: `127.0.0.1:${ports.dns}`,
+        dns: `${host}:${ports.dns}`,
         api: `127.0.0.1:${ports.api}`,
         http: `127.0.0.1:${ports.http}`,
+        https: `${host}:${ports.https}`,
         data: dataDir,
         zones: options.zonesDir ?? zonesDir,
         'node-id': options.nodeId ?? 'test-node',
@@ -110,7 +120,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
   let node: RunningNode | undefined;
   for (let attempt = 1; node === undefined; attempt++) {
     try {
-      node = await startNode(configAt({ dns: 0, api: 0, http: 0 }), logger);
+      node = await startNode(configAt({ dns: options.dnsPort ?? 0, api: 0, http: 0, https: 0 }), logger);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= START_ATTEMPTS) {
         await rm(root, { recursive: true, force: true });
@@ -118,7 +128,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
       }
     }
   }
-  const ports = { dns: node.dnsUdp.port, api: node.api.port, http: node.pages.port };
+  const ports = { dns: node.dnsUdp.port, api: node.api.port, http: node.pages.port, https: node.pages.https?.port ?? 0 };
   const adminKey = (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
 
   const running = (): RunningNode => {

@@ -4,6 +4,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ACME_FIELD, activeChallenges, addChallenge, challengeName, checkValue, removeChallenge, toFqdn, zoneFor, type ChallengeSettings } from '../../acme/challenges.js';
+import { zoneNameservers } from '../../acme/nameservers.js';
 import type { AcmeMetrics } from '../../acme/sweeper.js';
 import type { Principal } from '../../keys/api-keys.js';
 import { allowsChallenge, scopeOf } from '../../keys/scopes.js';
@@ -48,7 +49,7 @@ export function challengeService(options: AcmeRoutesOptions): ChallengeService {
         const served = await waitServed(servedZones, zone, result.serial);
         metrics.writes.labels('add', 'ok').inc();
         audit(request, 'acme.add', { zone, name: fqdn, value });
-        return { zone, name: fqdn, value, ttl: settings.ttl, expiresAt: new Date(Date.now() + settings.lifetimeMs).toISOString(), served, nameservers: nameservers(sync, zone) };
+        return { zone, name: fqdn, value, ttl: settings.ttl, expiresAt: new Date(Date.now() + settings.lifetimeMs).toISOString(), served, nameservers: zoneNameservers(sync, zone) };
       } catch (err) {
         metrics.writes.labels('add', 'failed').inc();
         throw err;
@@ -68,16 +69,6 @@ export function challengeService(options: AcmeRoutesOptions): ChallengeService {
       }
     },
   };
-}
-
-/** The zone's NS names with the addresses the zone itself gives them (glue), for hooks that wait on every one. */
-export function nameservers(sync: ZoneSync, zone: string): { name: string; addresses: string[] }[] {
-  const docs = sync.rrsetDocs(zone);
-  const ns = docs.find((d) => d.name === zone && d.rrtype === 'NS')?.records ?? [];
-  return ns.map((name) => ({
-    name,
-    addresses: docs.filter((d) => d.name === name.toLowerCase() && (d.rrtype === 'A' || d.rrtype === 'AAAA')).flatMap((d) => d.records),
-  }));
 }
 
 const challengeBody = {

@@ -26,6 +26,7 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
       host: site.host,
       aliases: site.aliases,
       previews: site.previews,
+      https: site.https ?? { redirect: false, hstsMaxAge: 0 },
       production: site.production,
       previous: site.previous,
       serving: production?.id ?? null,
@@ -50,13 +51,18 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
     return view(site);
   });
 
-  app.put<{ Params: { host: string }; Body: { aliases?: string[]; previews?: boolean } }>(
+  app.put<{ Params: { host: string }; Body: { aliases?: string[]; previews?: boolean; httpsRedirect?: boolean; hstsMaxAge?: number } }>(
     '/v1/sites/:host',
     {
       schema: {
         body: {
           type: 'object',
-          properties: { aliases: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 253 } }, previews: { type: 'boolean' } },
+          properties: {
+            aliases: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 253 } },
+            previews: { type: 'boolean' },
+            httpsRedirect: { type: 'boolean' },
+            hstsMaxAge: { type: 'integer', minimum: 0, maximum: 63_072_000 },
+          },
           additionalProperties: false,
         },
       },
@@ -74,7 +80,15 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
       });
       for (let attempt = 0; attempt < 5; attempt++) {
         const existing = await service.ensureSite(host, { aliases, previews: request.body.previews });
-        const next: SiteDoc = { ...existing, ...(aliases ? { aliases } : {}), ...(request.body.previews !== undefined ? { previews: request.body.previews } : {}), updatedAt: new Date().toISOString() };
+        const { httpsRedirect, hstsMaxAge } = request.body;
+        const https = httpsRedirect === undefined && hstsMaxAge === undefined ? existing.https : { redirect: httpsRedirect ?? existing.https?.redirect ?? false, hstsMaxAge: hstsMaxAge ?? existing.https?.hstsMaxAge ?? 0 };
+        const next: SiteDoc = {
+          ...existing,
+          ...(aliases ? { aliases } : {}),
+          ...(request.body.previews !== undefined ? { previews: request.body.previews } : {}),
+          ...(https ? { https } : {}),
+          updatedAt: new Date().toISOString(),
+        };
         try {
           await store.put(next);
         } catch (err) {
