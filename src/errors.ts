@@ -11,6 +11,7 @@
 
 export const ErrorCodes = {
   bad_request: 400,
+  key_in_query: 400,
   invalid_zone_file: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -27,6 +28,7 @@ export const ErrorCodes = {
   edge_in_use: 409,
   conflict: 409,
   revision_mismatch: 409,
+  length_required: 411,
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_zone: 422,
@@ -37,6 +39,7 @@ export const ErrorCodes = {
   deployment_not_found: 404,
   invalid_path: 400,
   hash_mismatch: 422,
+  size_mismatch: 422,
   missing_blobs: 409,
   too_many_files: 422,
   invalid_rules: 422,
