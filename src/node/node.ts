@@ -89,7 +89,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     }
     const pages = await startPages(store, registry, logger, config.pages);
     closers.push(pages.close);
-    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText });
+    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText, timeouts: config.apiTimeouts });
     await api.listen({ host: config.api.host, port: config.api.port });
     closers.push(() => api.close());
     const apiAddress = api.server.address();

@@ -13,7 +13,6 @@ import { SHA256_RE } from '../../pages/model.js';
 import type { Pages } from '../../pages/pages.js';
 import type { LiveDeployment } from '../../pages/pages-index.js';
 import type { Store } from '../../store/store.js';
-import { requireAnyKey } from '../auth.js';
 import { ApiError } from '../../errors.js';
 import { allowAnySite, allowSite, siteParam } from './pages-access.js';
 
@@ -49,7 +48,6 @@ export function deploymentSummary(pages: Pages, d: LiveDeployment | DeploymentDo
 export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOptions): Promise<void> {
   const { store, pages } = options;
   const { service, index } = pages;
-  app.addHook('preHandler', requireAnyKey(store));
   // Blob bodies are read as a stream by the route itself, which counts and hashes them as they arrive.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 
