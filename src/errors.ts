@@ -11,6 +11,7 @@
 
 export const ErrorCodes = {
   bad_request: 400,
+  key_in_query: 400,
   invalid_zone_file: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -27,6 +28,8 @@ export const ErrorCodes = {
   edge_in_use: 409,
   conflict: 409,
   revision_mismatch: 409,
+  too_many_values: 409,
+  length_required: 411,
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_zone: 422,
@@ -37,6 +40,7 @@ export const ErrorCodes = {
   deployment_not_found: 404,
   invalid_path: 400,
   hash_mismatch: 422,
+  size_mismatch: 422,
   missing_blobs: 409,
   too_many_files: 422,
   invalid_rules: 422,
@@ -189,6 +193,22 @@ export class KeyNotFoundError extends CodedError {
 export class ChallengeInputError extends CodedError {
   constructor(message: string, field: string) {
     super('invalid_challenge', message, field);
+  }
+}
+
+/** A name that holds as many challenge values as it may: the client removes one, or waits for one to expire. */
+export class ChallengeLimitError extends CodedError {
+  constructor(
+    readonly owner: string,
+    readonly limit: number,
+    /** When the first of the values there expires (ISO time), when one has an expiry. */
+    readonly soonest?: string,
+  ) {
+    super(
+      'too_many_values',
+      `${owner} already holds ${limit} challenge values, the most one name may hold; remove one that is done with${soonest ? `, or retry after ${soonest} when the oldest expires` : ''}`,
+      'value',
+    );
   }
 }
 

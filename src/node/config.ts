@@ -15,6 +15,8 @@ export { parseAddress } from './option-values.js';
 export interface NodeConfig {
   dns: Address;
   api: Address;
+  /** Deadlines for an API client's headers and whole request (slow clients). */
+  apiTimeouts: { headersMs: number; requestMs: number };
   dataDir: string;
   zonesDir?: string;
   nodeId: string;
@@ -82,6 +84,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     replicateFrom: o.replicateFrom,
     dns: o.dns,
     api: o.api,
+    apiTimeouts: { headersMs: o.apiHeadersTimeout, requestMs: o.apiRequestTimeout },
     dataDir: o.data,
     zonesDir: o.zones,
     nodeId: o.nodeId,

@@ -119,7 +119,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       await manager.stop();
     });
     const tls = { certs, secrets, manager };
-    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText, tls });
+    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText, tls, timeouts: config.apiTimeouts });
     await api.listen({ host: config.api.host, port: config.api.port });
     closers.push(() => api.close());
     const apiAddress = api.server.address();

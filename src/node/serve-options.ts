@@ -56,6 +56,14 @@ export const SERVE_OPTIONS = {
     flag: 'api', env: 'EDGEDNS_API', value: 'HOST:PORT', default: '127.0.0.1:8053', example: '[::1]:8053', parse: address,
     help: 'HTTP API address',
   },
+  apiHeadersTimeout: {
+    flag: 'api-headers-timeout', env: 'EDGEDNS_API_HEADERS_TIMEOUT', value: 'S', default: '10', example: '5', parse: secondsAsMs,
+    help: 'an API client that has not sent its request headers within S seconds is disconnected',
+  },
+  apiRequestTimeout: {
+    flag: 'api-request-timeout', env: 'EDGEDNS_API_REQUEST_TIMEOUT', value: 'S', default: '120', example: '300', parse: secondsAsMs,
+    help: 'an API request whose body has not all arrived within S seconds is answered 408 (a 25 MiB site file at 1.7 Mbit/s takes 120 s)',
+  },
   data: {
     flag: 'data', env: 'EDGEDNS_DATA', value: 'DIR', default: './data', example: '/var/lib/edgedns', parse: text,
     help: 'data directory: the embedded database (`db/`) and `admin.key`',

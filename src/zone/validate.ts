@@ -10,6 +10,7 @@ import { MAX_TTL, POOL_NAME, type RRset, type Zone } from './model.js';
 import { isInZone, lowerAscii, NameError, nameKey, normalizeName, parentKey } from '../proto/names.js';
 import { parseRdataText, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from '../proto/rdata.js';
 import { RRsetError, ZoneValidationError, type ZoneProblem } from '../errors.js';
+import { rrsetSizeProblem } from './rrset-size.js';
 
 export { RRsetError, ZoneValidationError, type ZoneProblem };
 
@@ -199,6 +200,7 @@ export function normalizeRRset(input: RRsetInput, zone: string, fields: RRsetFie
   }
   if (input.records.length === 0) throw new RRsetError(`${name} ${type} has no records`, fields('records'));
   const records: string[] = [];
+  const kept: ParsedRdata[] = [];
   const seen = new Set<string>();
   input.records.forEach((text, i) => {
     try {
@@ -207,6 +209,7 @@ export function normalizeRRset(input: RRsetInput, zone: string, fields: RRsetFie
       if (seen.has(key)) return;
       seen.add(key);
       records.push(parsed.text);
+      kept.push(parsed);
     } catch (err) {
       if (err instanceof RdataError) throw new RRsetError(`record ${i + 1} "${text}" of ${name} ${type}: ${err.message}`, fields('records', i));
       throw err;
@@ -215,5 +218,8 @@ export function normalizeRRset(input: RRsetInput, zone: string, fields: RRsetFie
   if ((type === 'CNAME' || type === 'SOA') && records.length > 1) {
     throw new RRsetError(`${name} ${type} must have exactly one record, not ${records.length} (RFC 2181 §10.1)`, fields('records'));
   }
-  return { name, type, ttl: input.ttl, records };
+  const rrset = { name, type, ttl: input.ttl, records };
+  const tooLarge = rrsetSizeProblem(rrset, kept);
+  if (tooLarge) throw new RRsetError(`${name} ${type}: ${tooLarge}`, fields('records'));
+  return rrset;
 }

@@ -5,7 +5,9 @@ import { ConflictError, type Store, type StoredDoc } from '../store/store.js';
 import type { RRset, Zone } from './model.js';
 import { assertValidZone, type ZoneSource } from './validate.js';
 import { docsToZone, docToRRset, isRRsetDoc, rrsetDocPrefix, rrsetToDoc, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
-import { RevisionMismatchError, ZoneExistsError, ZoneNotFoundError, ZoneValidationError } from '../errors.js';
+import { RevisionMismatchError, ZoneExistsError, ZoneNotFoundError, ZoneValidationError, type ZoneProblem } from '../errors.js';
+import type { ParsedRdata } from '../proto/rdata.js';
+import { rrsetSizeProblem } from './rrset-size.js';
 
 export interface SaveResult {
   zone: string;
@@ -39,9 +41,21 @@ export function withSerial(rrset: RRset, serial: number): RRset {
 
 const MAX_ATTEMPTS = 3;
 
+/** Refuses RRsets that no DNS message could carry (rrset-size.ts), naming the limit. */
+function assertRRsetsFit(zone: string, rrsets: readonly (readonly [RRset, ParsedRdata[] | undefined])[], source: ZoneSource = {}): void {
+  const problems: ZoneProblem[] = [];
+  for (const [rrset, parsed] of rrsets) {
+    const problem = rrsetSizeProblem(rrset, parsed);
+    if (problem) problems.push({ name: rrset.name, type: rrset.type, message: problem });
+  }
+  if (problems.length > 0) throw new ZoneValidationError(zone, problems, source.field, source.file);
+}
+
 /** `source` names the input in a validation error (the API's body and the file name it was sent as). */
 export async function saveZone(store: Store, zone: Zone, options: { replace: boolean; source?: ZoneSource }): Promise<SaveResult> {
-  assertValidZone(zone, undefined, options.source);
+  const parsed = new Map<RRset, ParsedRdata[]>();
+  assertValidZone(zone, parsed, options.source);
+  assertRRsetsFit(zone.name, zone.rrsets.map((rrset) => [rrset, parsed.get(rrset)]), options.source);
   for (let attempt = 1; ; attempt++) {
     try {
       return await trySave(store, zone, options);
@@ -194,6 +208,8 @@ async function tryUpdate(store: Store, zone: string, plan: (current: ReadonlyMap
   next.set(soaKey, bumped);
   touched.set(soaKey, bumped);
   assertValidZone(docsToZone(zone, next.values()), undefined, { field });
+  // Only the RRsets written: a zone stored before the limit keeps accepting writes beside an oversized RRset.
+  assertRRsetsFit(zone, writes.flatMap((w) => (w.rrset ? [[w.rrset, undefined] as const] : [])), { field });
 
   const docs: StoredDoc[] = [];
   const keys: string[] = [];

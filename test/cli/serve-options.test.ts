@@ -44,6 +44,7 @@ t.test('defaults are what a bare machine needs, as before the declarations', asy
     replicateFrom: undefined,
     dns: { host: '127.0.0.1', port: 5300 },
     api: { host: '127.0.0.1', port: 8053 },
+    apiTimeouts: { headersMs: 10_000, requestMs: 120_000 },
     dataDir: './data',
     zonesDir: undefined,
     nodeId: os.hostname(),

@@ -12,7 +12,7 @@ import type { Store } from '../../store/store.js';
 import type { Catalog } from '../../zone/catalog.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { audit } from '../audit.js';
-import { forbidden, requireAnyKey } from '../auth.js';
+import { forbidden } from '../auth.js';
 import { ApiError } from '../../errors.js';
 import { waitServed, type ServedZones } from '../wait-served.js';
 
@@ -85,7 +85,6 @@ const httpreqBody = {
 export async function acmeRoutes(app: FastifyInstance, options: AcmeRoutesOptions): Promise<void> {
   const { store, sync } = options;
   const service = challengeService(options);
-  app.addHook('preHandler', requireAnyKey(store));
 
   app.get('/v1/acme/challenges', async (request) => {
     const scope = scopeOf((request.principal as Principal).scope);

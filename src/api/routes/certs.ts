@@ -11,7 +11,6 @@ import type { Store } from '../../store/store.js';
 import { CERT_PREFIX, checkPair, covers, type CertDoc } from '../../tls/cert-docs.js';
 import type { CertIndex } from '../../tls/cert-index.js';
 import { writeCertificate } from '../../tls/cert-writer.js';
-import { requireAnyKey } from '../auth.js';
 import { ApiError } from '../../errors.js';
 import { allowAdmin } from './pages-access.js';
 
@@ -39,7 +38,6 @@ const PEM_LIMIT = 64 * 1024;
 
 export async function certRoutes(app: FastifyInstance, options: CertRoutesOptions): Promise<void> {
   const { store, certs, secrets, manager, nodeId } = options;
-  app.addHook('preHandler', requireAnyKey(store));
 
   const view = async (doc: CertDoc) => {
     const lease = await store.get(leaseId(doc.name));

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { listConflicts, resolveConflict } from '../../cluster/conflicts.js';
 import { CouchStore } from '../../store/couch-store.js';
 import type { Store } from '../../store/store.js';
-import { requireKey } from '../auth.js';
+import { requireAdmin } from '../auth.js';
 import { ApiError } from '../../errors.js';
 
 export interface ConflictRoutesOptions {
@@ -13,7 +13,7 @@ export interface ConflictRoutesOptions {
 
 export async function conflictRoutes(app: FastifyInstance, options: ConflictRoutesOptions): Promise<void> {
   const { store } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   app.get('/v1/conflicts', async () => {
     // The embedded store has no peers writing to it, so nothing can conflict there.

@@ -1,6 +1,7 @@
 // The deploy protocol under /v1:
 //   POST /v1/blobs/missing {hashes}        → {missing}: which files the client must upload
-//   PUT  /v1/blobs/:sha256 (raw bytes)     → stored once, hash verified as it arrives, 25 MiB limit (413)
+//   PUT  /v1/blobs/:sha256 (raw bytes)     → stored once, hash verified as it arrives, 25 MiB limit (413),
+//                                            Content-Length required (411)
 //   POST /v1/sites/:host/deployments {files: {path: {sha256, size}}, message?, preview?}
 //                                          → 201 {id, ...}; 409 missing_blobs with the list when any is absent
 //   GET  /v1/sites/:host/deployments[/:id], POST /v1/sites/:host/promote {deployment}, POST /v1/sites/:host/rollback
@@ -12,7 +13,6 @@ import { SHA256_RE } from '../../pages/model.js';
 import type { Pages } from '../../pages/pages.js';
 import type { LiveDeployment } from '../../pages/pages-index.js';
 import type { Store } from '../../store/store.js';
-import { requireAnyKey } from '../auth.js';
 import { ApiError } from '../../errors.js';
 import { allowAnySite, allowSite, siteParam } from './pages-access.js';
 
@@ -48,7 +48,6 @@ export function deploymentSummary(pages: Pages, d: LiveDeployment | DeploymentDo
 export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOptions): Promise<void> {
   const { store, pages } = options;
   const { service, index } = pages;
-  app.addHook('preHandler', requireAnyKey(store));
   // Blob bodies are read as a stream by the route itself, which counts and hashes them as they arrive.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 
@@ -74,15 +73,19 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
     allowAnySite(request);
     const { sha256 } = request.params;
     if (!SHA256_RE.test(sha256)) throw new ApiError('bad_request', `"${sha256}" is not a sha256 (64 lower-case hex digits)`, 'sha256');
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > service.maxFileBytes) {
+    // The length is known before a byte is read: over the limit is refused at once, and the file is read into one
+    // buffer of that size (a chunked body of unknown length could only be collected and copied again).
+    const header = request.headers['content-length'];
+    if (header === undefined) throw new ApiError('length_required', 'send the file with a Content-Length header (not chunked)', 'content-length');
+    const declared = Number(header);
+    if (declared > service.maxFileBytes) {
       throw new ApiError('payload_too_large', `the file is ${declared} bytes, over the limit of ${service.maxFileBytes} bytes per file`, 'body');
     }
     const body = request.body as Readable | undefined;
     if (!body || typeof (body as Partial<Readable>)[Symbol.asyncIterator] !== 'function') {
       throw new ApiError('unsupported_media_type', 'send the file as the request body with Content-Type: application/octet-stream', 'body');
     }
-    const result = await service.storeBlob(sha256, body);
+    const result = await service.storeBlob(sha256, body, declared);
     return reply.status(result.stored ? 201 : 200).send({ sha256, size: result.size, stored: result.stored });
   });
 

@@ -6,7 +6,7 @@ import { EDGE_KEYS, rejectUnknown, edgeDocId, EDGE_NAME, edgeFields, isEdgeDoc, 
 import type { GeoRuntime } from '../../geo/geo-runtime.js';
 import type { EdgeView } from '../../geo/snapshot.js';
 import type { Store } from '../../store/store.js';
-import { requireKey } from '../auth.js';
+import { requireAdmin } from '../auth.js';
 import { ApiError } from '../../errors.js';
 import { waitApplied } from '../../store/wait-applied.js';
 
@@ -51,7 +51,7 @@ export function edgeJson(fields: EdgeFields, view: EdgeView | undefined): Record
 
 export async function edgeRoutes(app: FastifyInstance, options: GeoRoutesOptions): Promise<void> {
   const { store, geo } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   const same = (name: string, fields: EdgeFields): (() => boolean) => () => stableJson(geo.state.edges.get(name)) === stableJson(fields);
 

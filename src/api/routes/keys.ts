@@ -4,11 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { createKey, listKeys, revokeKey } from '../../keys/key-store.js';
 import type { Store } from '../../store/store.js';
 import { audit } from '../audit.js';
-import { requireKey } from '../auth.js';
+import { requireAdmin } from '../auth.js';
 
 export async function keyRoutes(app: FastifyInstance, options: { store: Store }): Promise<void> {
   const { store } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   app.get('/v1/keys', async () => ({ keys: await listKeys(store) }));
 

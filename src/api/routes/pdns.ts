@@ -4,9 +4,10 @@
 // that field (lego treats any body with a non-empty "error" as a failure), plus our code and field beside it.
 // A missing or existing zone is worded as PowerDNS words it ("Could not find domain '…'", which octoDNS matches).
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../keys/api-keys.js';
-import { allowsChallenge, allowsZone, scopeOf } from '../../keys/scopes.js';
+import { allowsChallenge, allowsZone, allowsZoneWrite, scopeOf } from '../../keys/scopes.js';
+import { zoneFor } from '../../acme/challenges.js';
 import type { Store } from '../../store/store.js';
 import type { Catalog } from '../../zone/catalog.js';
 import type { RRset, Zone } from '../../zone/model.js';
@@ -18,7 +19,8 @@ import { docToRRset, isRRsetDoc, rrsetDocPrefix, zoneDocId, type RRsetDoc } from
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { deleteZone, saveZone, updateRRsets, type RRsetWrite } from '../../zone/zone-writer.js';
 import { audit } from '../audit.js';
-import { forbidden, identify } from '../auth.js';
+import { forbidden } from '../auth.js';
+import { ZONE_BODY_LIMIT } from '../body-limits.js';
 import { ApiError, RRsetError } from '../../errors.js';
 import { codedError } from '../error-handler.js';
 import { nameParam } from '../name-param.js';
@@ -86,10 +88,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     const e = codedError(err, request);
     void reply.status(e.status).send({ error: e.message, code: e.code, ...(e.field ? { field: e.field } : {}) });
   });
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.routeOptions.url === '/api') return; // version discovery, as PowerDNS (still needs no zone data)
-    await identify(store, request, reply);
-  });
+  // Keys are checked by the API's onRequest hook (auth.ts) before a body is read; GET /api is open, as in PowerDNS.
 
   const principalOf = (request: FastifyRequest): Principal => request.principal as Principal;
   const requireAdmin = (request: FastifyRequest): void => {
@@ -127,7 +126,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     return out;
   });
 
-  app.post<{ Body: { name?: unknown; nameservers?: unknown; rrsets?: unknown; kind?: unknown } }>(`${BASE}/zones`, async (request, reply) => {
+  app.post<{ Body: { name?: unknown; nameservers?: unknown; rrsets?: unknown; kind?: unknown } }>(`${BASE}/zones`, { bodyLimit: ZONE_BODY_LIMIT }, async (request, reply) => {
     requireAdmin(request);
     const body = request.body ?? {};
     if (typeof body.name !== 'string' || !body.name.endsWith('.')) throw invalid('name must be the absolute zone name, with its trailing dot', 'name');
@@ -165,7 +164,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     return { ...zoneSummary(zone, soaSerialOf(docs)), rrsets: rrsets.map(pdnsRRset) };
   });
 
-  app.patch<{ Params: { id: string }; Body: { rrsets?: unknown } }>(`${BASE}/zones/:id`, async (request, reply) => {
+  app.patch<{ Params: { id: string }; Body: { rrsets?: unknown } }>(`${BASE}/zones/:id`, { bodyLimit: ZONE_BODY_LIMIT }, async (request, reply) => {
     const zone = zoneFromId(request.params.id);
     const p = principalOf(request);
     const scope = scopeOf(p.scope);
@@ -173,7 +172,9 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     if (typeof body !== 'object' || body === null || !Array.isArray(body.rrsets)) throw invalid('send {"rrsets": [...]}', 'rrsets');
     const changes = parseChanges(body.rrsets, zone);
     for (const c of changes) {
-      const allowed = allowsZone(scope, zone) || (c.type === 'TXT' && allowsChallenge(scope, c.name, zone));
+      // Not at or below a child zone served on its own, unless admin; a challenge is judged in the zone that serves it.
+      const served = sync.zoneNames();
+      const allowed = allowsZoneWrite(scope, zone, c.name, served) || (c.type === 'TXT' && allowsChallenge(scope, c.name, zoneFor(served, c.name)));
       if (!allowed) throw forbidden(request, p, `${c.name} ${c.type}`);
     }
     await requireZone(zone);

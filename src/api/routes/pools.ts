@@ -7,7 +7,7 @@ import { POOL_KEYS, rejectUnknown, EDGE_NAME, isPoolDoc, normalizePool, poolDocI
 import { clientSubnetFromText, explain } from '../../geo/explain.js';
 import { lookup } from '../../zone/lookup.js';
 import { nameKey } from '../../proto/names.js';
-import { requireKey } from '../auth.js';
+import { requireAdmin } from '../auth.js';
 import { nameParam } from '../name-param.js';
 import { ApiError } from '../../errors.js';
 import type { Catalog } from '../../zone/catalog.js';
@@ -31,7 +31,7 @@ function typeParam(text: string | undefined): number {
 
 export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions & { catalog: Catalog }): Promise<void> {
   const { store, geo, catalog } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   function checkMembers(fields: PoolFields): void {
     fields.members.forEach((m, i) => {

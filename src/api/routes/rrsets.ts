@@ -3,7 +3,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../keys/api-keys.js';
-import { allowsZone, scopeOf } from '../../keys/scopes.js';
+import { allowsZone, allowsZoneWrite, childZoneAt, scopeOf } from '../../keys/scopes.js';
 import type { Store } from '../../store/store.js';
 import type { Catalog } from '../../zone/catalog.js';
 import { lowerAscii, nameKey, normalizeName } from '../../proto/names.js';
@@ -15,7 +15,7 @@ import type { ZoneSync } from '../../zone/zone-sync.js';
 import { updateRRsets } from '../../zone/zone-writer.js';
 import { audit } from '../audit.js';
 import { nameParam } from '../name-param.js';
-import { forbidden, requireAnyKey } from '../auth.js';
+import { forbidden } from '../auth.js';
 import { ApiError } from '../../errors.js';
 import { waitServed, type ServedZones } from '../wait-served.js';
 
@@ -47,6 +47,14 @@ export function checkZoneScope(request: FastifyRequest, principal: Principal, zo
   if (!allowsZone(scopeOf(principal.scope), zone)) throw forbidden(request, principal, `zone ${zone}`);
 }
 
+/** A write at `name`: the zone's scope, and for a zone: key, not at or below a child zone served on its own. */
+export function checkZoneWrite(request: FastifyRequest, principal: Principal, zone: string, name: string, served: Iterable<string>): void {
+  checkZoneScope(request, principal, zone);
+  if (!allowsZoneWrite(scopeOf(principal.scope), zone, name, served)) {
+    throw forbidden(request, principal, `writing ${name}, which is in zone ${childZoneAt(name, zone, served)} (served on its own; it needs admin)`);
+  }
+}
+
 export function rrsetView(doc: RRsetDoc): Record<string, unknown> {
   return { ...docToRRset(doc), revision: doc._rev ?? null };
 }
@@ -71,7 +79,6 @@ const putBody = {
 
 export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOptions): Promise<void> {
   const { store, sync, catalog, served: servedZones } = options;
-  app.addHook('preHandler', requireAnyKey(store));
 
   const readZone = async (request: FastifyRequest, rawZone: string): Promise<{ zone: string; docs: RRsetDoc[] }> => {
     const zone = zoneKey(rawZone);
@@ -105,6 +112,7 @@ export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOpti
       // The type is part of the URL, as for GET and DELETE: an unknown one is a bad request (400), not a bad RRset.
       const type = typeKey(request.params.type);
       const rrset = normalizeRRset({ name: request.params.name, type, ttl: body.ttl, records: body.records ?? [], pool: body.pool }, zone);
+      checkZoneWrite(request, request.principal as Principal, zone, rrset.name, sync.zoneNames());
       let created = false;
       const result = await updateRRsets(store, zone, (current) => {
         created = !current.has(`${rrset.name}/${rrset.type}`);
@@ -123,6 +131,7 @@ export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOpti
       const zone = zoneKey(request.params.zone);
       checkZoneScope(request, request.principal as Principal, zone);
       const name = ownerKey(request.params.name, zone);
+      checkZoneWrite(request, request.principal as Principal, zone, name, sync.zoneNames());
       const type = typeKey(request.params.type);
       const result = await updateRRsets(store, zone, (current) => {
         if (!current.has(`${name}/${type}`)) throw new ApiError('rrset_not_found', `${name} ${type} does not exist in zone ${zone}`, 'name');

@@ -5,7 +5,6 @@ import { collectGarbage, DEFAULT_GRACE_MS, DEFAULT_KEEP } from '../../pages/gc.j
 import { isValidHost, normalizeHost, type SiteDoc } from '../../pages/model.js';
 import type { Pages } from '../../pages/pages.js';
 import { ConflictError, type Store } from '../../store/store.js';
-import { requireAnyKey } from '../auth.js';
 import { ApiError } from '../../errors.js';
 import { deploymentSummary, siteUrls } from './deploys.js';
 import { allowAdmin, allowSite, siteParam } from './pages-access.js';
@@ -18,7 +17,6 @@ export interface SiteRoutesOptions {
 export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOptions): Promise<void> {
   const { store, pages } = options;
   const { index, service } = pages;
-  app.addHook('preHandler', requireAnyKey(store));
 
   const view = (site: SiteDoc) => {
     const production = index.production(site);

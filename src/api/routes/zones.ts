@@ -8,7 +8,8 @@ import type { ZoneSync } from '../../zone/zone-sync.js';
 import { deleteZone, saveZone } from '../../zone/zone-writer.js';
 import { parseZoneFile } from '../../zone/zonefile-parse.js';
 import { writeZoneFile } from '../../zone/zonefile-write.js';
-import { requireKey } from '../auth.js';
+import { requireAdmin } from '../auth.js';
+import { ZONE_BODY_LIMIT } from '../body-limits.js';
 import { ApiError } from '../../errors.js';
 import { waitServed, type ServedZones } from '../wait-served.js';
 import type { Catalog } from '../../zone/catalog.js';
@@ -24,7 +25,7 @@ export interface ZoneRoutesOptions {
 
 export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOptions): Promise<void> {
   const { store, sync, catalog, served: servedZones } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   const currentZone = (name: string): Zone => {
     if (!sync.hasZone(name)) throw new ApiError('zone_not_found', `zone ${name} does not exist`, 'zone');
@@ -43,6 +44,7 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
   app.post<{ Querystring: { replace?: string; origin?: string; file?: string } }>(
     '/v1/zones',
     {
+      bodyLimit: ZONE_BODY_LIMIT,
       schema: {
         querystring: {
           type: 'object',
