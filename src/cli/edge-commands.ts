@@ -130,14 +130,33 @@ export async function routeCommand(args: ParsedArgs, out: NodeJS.WritableStream)
     ttl: number;
     answer: string[];
     client: { source: string; network?: string; location?: { country?: string; city?: string; latitude: number; longitude: number }; scopePrefix: number };
-    decision: { failOpen: boolean; pin?: string; candidates: { edge: string; up: boolean; distanceKm?: number; measuredRttMs?: number; scoreMs: number | null; chosen: boolean; excluded?: string }[] };
+    decision: {
+      failOpen: boolean;
+      pin?: string;
+      margin: { percent: number; ms: number; rounds: number };
+      steering: { anchor: string; best: string; gainMs: number; neededMs: number; chosen: string }[];
+      candidates: { edge: string; up: boolean; distanceKm?: number; penaltyMs?: number; geoScoreMs: number | null; scoreMs: number | null; chosen: boolean; excluded?: string; votes: { node: string; fresh: boolean; penaltyMs?: number }[] }[];
+    };
   };
   const where = result.client.location ? `${result.client.location.city ?? ''} ${result.client.location.country ?? ''} (${result.client.location.latitude.toFixed(2)},${result.client.location.longitude.toFixed(2)})`.trim() : 'unknown location';
   out.write(`client ${result.client.network ?? '-'} (${result.client.source}): ${where}; ECS scope /${result.client.scopePrefix}\n`);
   out.write(`pool ${result.pool}${result.decision.pin ? `, pin ${result.decision.pin}` : ''}${result.decision.failOpen ? ', FAIL OPEN (every member down)' : ''}\n`);
   for (const c of result.decision.candidates) {
-    const facts = [c.up ? 'up' : 'down', c.distanceKm !== undefined ? `${c.distanceKm} km` : undefined, c.measuredRttMs !== undefined ? `rtt ${c.measuredRttMs.toFixed(1)} ms` : undefined, c.scoreMs !== null ? `score ${c.scoreMs} ms` : undefined, c.excluded].filter(Boolean);
+    const observers = c.votes.filter((v) => v.fresh && v.penaltyMs !== undefined).map((v) => `${v.node} ${v.penaltyMs}`).join(', ');
+    const facts = [
+      c.up ? 'up' : 'down',
+      c.distanceKm !== undefined ? `${c.distanceKm} km` : undefined,
+      c.geoScoreMs !== null ? `geography ${c.geoScoreMs} ms` : undefined,
+      c.penaltyMs !== undefined ? `+ route ${c.penaltyMs} ms (median of ${observers || 'no observer'})` : undefined,
+      c.scoreMs !== null ? `= ${c.scoreMs} ms` : undefined,
+      c.excluded,
+    ].filter(Boolean);
     out.write(`  ${c.chosen ? '*' : ' '} ${c.edge.padEnd(12)} ${facts.join(', ')}\n`);
+  }
+  const { margin } = result.decision;
+  for (const step of result.decision.steering) {
+    const why = step.anchor === step.best ? 'nearest is also fastest' : step.chosen === step.best ? `${step.best} saves ${step.gainMs} ms > ${step.neededMs} ms needed` : `${step.best} would save ${step.gainMs} ms, not more than the ${step.neededMs} ms needed`;
+    out.write(`steering: nearest ${step.anchor}, fastest ${step.best}: ${why} (margin ${margin.percent} % and ${margin.ms} ms) → ${step.chosen}\n`);
   }
   out.write(`answer (TTL ${result.ttl}): ${result.answer.length > 0 ? result.answer.join(' ') : 'none (NODATA)'}\n`);
 }

@@ -27,6 +27,8 @@ Options (each also from an environment variable):
                          DB-IP City Lite package; "none" for no GeoIP)
   --probe-interval S     probe every edge a pool uses every S seconds (EDGEDNS_PROBE_INTERVAL, default 10)
   --probe-timeout S      a probe fails after S seconds (EDGEDNS_PROBE_TIMEOUT, default 2)
+  --location LAT,LON     where this node is, e.g. 50.11,8.68 (EDGEDNS_LOCATION): its probe RTTs are then corrected
+                         for its own distance to each edge (latency steering, docs/geo.md); unset: a quarter counts
   --couchdb URL          use CouchDB as the store (EDGEDNS_COUCHDB; credentials in the URL or
                          EDGEDNS_COUCHDB_USER / EDGEDNS_COUCHDB_PASSWORD); default: embedded store in --data
   --db-prefix P          CouchDB database name prefix (EDGEDNS_DB_PREFIX, default edgedns_)

@@ -1,5 +1,6 @@
 // Every node probes every edge some pool uses (HTTP status or TCP connect), keeps an EWMA of the round-trip time
-// and an up/down state with hysteresis (down after `downAfter` failures in a row, up after `upAfter` successes;
+// and beside it a steady RTT that follows the EWMA only on a sustained change (steady-rtt.ts), and an up/down state
+// with hysteresis (down after `downAfter` failures in a row, up after `upAfter` successes;
 // an edge never probed counts as up; while an edge is in doubt the next probe comes after half an interval), and writes what it sees to its own health document. Writes are rate-limited
 // to one per interval, or sooner (at most one a second) when a state changes: 50 nodes × 50 edges at a 10 s
 // interval is 5 small writes a second, whatever the number of edges.
@@ -9,8 +10,9 @@ import type { Logger } from 'pino';
 import { ConflictError, type Store } from '../store/store.js';
 import type { EdgeFields } from './edge-docs.js';
 import type { GeoState } from './geo-state.js';
-import { healthDocId, type EdgeObservation, type HealthDoc } from './health-docs.js';
+import { healthDocId, isHealthDoc, type EdgeObservation, type HealthDoc } from './health-docs.js';
 import type { GeoMetrics } from './metrics.js';
+import { advanceSteady, type SteadyRtt } from './steady-rtt.js';
 
 export interface ProbeOptions {
   intervalMs: number;
@@ -25,7 +27,7 @@ export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 10_000, timeout
 const EWMA_ALPHA = 0.3;
 const MIN_WRITE_GAP_MS = 1_000;
 
-interface EdgeProbeState extends EdgeObservation {
+interface EdgeProbeState extends EdgeObservation, SteadyRtt {
   failures: number;
   successes: number;
 }
@@ -36,12 +38,14 @@ export interface ProbeResult {
   error?: string;
 }
 
-export async function probeEdge(edge: EdgeFields, timeoutMs: number): Promise<ProbeResult> {
+/** `observer`: this node's id, sent in the User-Agent so an edge's logs say which node probes it. */
+export async function probeEdge(edge: EdgeFields, timeoutMs: number, observer?: string): Promise<ProbeResult> {
   const started = performance.now();
   const check = edge.check;
   if (check.type === 'http') {
     try {
-      const response = await fetch(check.url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual', headers: { 'user-agent': 'edgedns-probe' } });
+      const userAgent = observer ? `edgedns-probe (node ${observer})` : 'edgedns-probe';
+      const response = await fetch(check.url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual', headers: { 'user-agent': userAgent } });
       await response.body?.cancel().catch(() => undefined);
       const rttMs = performance.now() - started;
       return response.status === check.expectStatus ? { ok: true, rttMs } : { ok: false, rttMs, error: `status ${response.status}` };
@@ -74,6 +78,8 @@ export class Prober {
   private rev: string | undefined;
   private lastWrite = 0;
   private dirty = false;
+  /** Steady RTTs and averages this node published before it (re)started: see resume(). */
+  private resumed: Promise<void> | undefined;
 
   constructor(
     private readonly options: {
@@ -90,7 +96,8 @@ export class Prober {
     const tick = (): void => {
       if (this.stopped) return;
       const began = Date.now();
-      this.running = this.round()
+      this.running = this.resume()
+        .then(() => this.round())
         .catch((err: unknown) => this.options.logger.error({ err }, 'probe round failed'))
         .finally(() => {
           this.running = undefined;
@@ -118,6 +125,30 @@ export class Prober {
     await this.running;
   }
 
+  /**
+   * Picks up the steady RTTs and averages of this node's own health document, once: a node that restarts goes on
+   * publishing what it published, instead of new first measurements that would move every node's view.
+   */
+  resume(): Promise<void> {
+    this.resumed ??= (async () => {
+      const { store, nodeId, logger } = this.options;
+      try {
+        const doc = await store.get(healthDocId(nodeId));
+        if (!doc || !isHealthDoc(doc)) return;
+        this.rev = doc._rev;
+        for (const [name, seen] of Object.entries(doc.edges)) {
+          if (this.states.has(name) || typeof seen?.up !== 'boolean') continue;
+          const steady = typeof seen.steadyRttMs === 'number' ? seen.steadyRttMs : seen.rttMs;
+          if (typeof steady !== 'number' || !Number.isFinite(steady)) continue;
+          this.states.set(name, { up: true, checkedAt: 0, failures: 0, successes: 0, streak: 0, steadyRttMs: steady, ...(typeof seen.rttMs === 'number' ? { rttMs: seen.rttMs } : {}) });
+        }
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'cannot read this node\'s health document; steady RTTs start from new measurements');
+      }
+    })();
+    return this.resumed;
+  }
+
   /** One probe of every edge in use; then the new view goes to the snapshot and, rate-limited, to the store. */
   async round(): Promise<void> {
     const { state, probe, metrics, logger, nodeId } = this.options;
@@ -127,11 +158,11 @@ export class Prober {
     let changed = false;
     await Promise.all(
       edges.map(async (edge) => {
-        const result = await probeEdge(edge, probe.timeoutMs);
+        const result = await probeEdge(edge, probe.timeoutMs, nodeId);
         if (this.stopped) return;
         let s = this.states.get(edge.name);
         if (!s) {
-          s = { up: true, checkedAt: 0, failures: 0, successes: 0 };
+          s = { up: true, checkedAt: 0, failures: 0, successes: 0, streak: 0 };
           this.states.set(edge.name, s);
         }
         s.checkedAt = Date.now();
@@ -141,6 +172,8 @@ export class Prober {
           s.successes++;
           s.failures = 0;
           s.rttMs = s.rttMs === undefined ? result.rttMs : EWMA_ALPHA * result.rttMs + (1 - EWMA_ALPHA) * s.rttMs;
+          // a steady RTT that moves is a change others should see soon, as a health change is
+          if (advanceSteady(s, s.rttMs, state.marginFor(edge.name))) changed = true;
           if (!s.up && s.successes >= probe.upAfter) {
             s.up = true;
             transitioned = true;
@@ -167,7 +200,7 @@ export class Prober {
       const seen = state.ownObservation(name);
       if (seen && seen.up !== s.up) logger.info({ edge: name, up: s.up, observer: nodeId }, s.up ? 'edge is up again' : 'edge is down');
     }
-    state.setOwnObservations(new Map([...this.states].map(([name, s]) => [name, { up: s.up, rttMs: s.rttMs, checkedAt: s.checkedAt }])));
+    state.setOwnObservations(new Map([...this.states].map(([name, s]) => [name, observation(s)])));
     this.dirty = true;
     const now = Date.now();
     if (now - this.lastWrite >= probe.intervalMs || (changed && now - this.lastWrite >= MIN_WRITE_GAP_MS)) await this.write();
@@ -186,8 +219,9 @@ export class Prober {
     this.dirty = false;
     this.lastWrite = Date.now();
     const edges: Record<string, EdgeObservation> = {};
-    for (const [name, s] of this.states) edges[name] = { up: s.up, checkedAt: s.checkedAt, ...(s.rttMs !== undefined ? { rttMs: Math.round(s.rttMs * 1000) / 1000 } : {}) };
-    const doc: HealthDoc = { _id: healthDocId(nodeId), type: 'health', node: nodeId, updatedAt: this.lastWrite, intervalMs: probe.intervalMs, edges };
+    for (const [name, s] of this.states) if (s.checkedAt > 0) edges[name] = observation(s);
+    const location = this.options.state.location;
+    const doc: HealthDoc = { _id: healthDocId(nodeId), type: 'health', node: nodeId, updatedAt: this.lastWrite, intervalMs: probe.intervalMs, ...(location ? { location } : {}), edges };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         if (this.rev === undefined) this.rev = (await store.get(doc._id))?._rev;
@@ -204,4 +238,17 @@ export class Prober {
       }
     }
   }
+}
+
+/**
+ * What this node says of an edge, in memory and in its document alike (the same rounding), so that its own vote and
+ * the vote others read from its document are the same numbers.
+ */
+function observation(s: EdgeProbeState): EdgeObservation {
+  return {
+    up: s.up,
+    checkedAt: s.checkedAt,
+    ...(s.rttMs !== undefined ? { rttMs: Math.round(s.rttMs * 1000) / 1000 } : {}),
+    ...(s.steadyRttMs !== undefined ? { steadyRttMs: Math.round(s.steadyRttMs * 1000) / 1000 } : {}),
+  };
 }

@@ -28,6 +28,8 @@ export interface NodeConfig {
   /** Edge probes: interval and timeout (--probe-interval, --probe-timeout, seconds). */
   probeIntervalMs: number;
   probeTimeoutMs: number;
+  /** Where this node is (--location LAT,LON): other nodes take its distance out of the RTTs it measures. */
+  location?: { latitude: number; longitude: number };
   /** CouchDB as the store (--couchdb / EDGEDNS_COUCHDB); the embedded store when unset. */
   couchdb?: CouchConfig;
   /** Prefix of every edgedns database name in CouchDB (--db-prefix / EDGEDNS_DB_PREFIX). */
@@ -137,6 +139,16 @@ function geoipPaths(text: string | undefined): string[] | undefined {
   return paths;
 }
 
+/** `--location LAT,LON` in decimal degrees, e.g. 50.11,8.68. */
+function location(text: string | undefined): NodeConfig['location'] {
+  if (text === undefined) return undefined;
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
+  const latitude = Number(m?.[1]);
+  const longitude = Number(m?.[2]);
+  if (!m || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) throw new ConfigError(`--location "${text}" is not LATITUDE,LONGITUDE in degrees (e.g. 50.11,8.68)`);
+  return { latitude, longitude };
+}
+
 /** `--workers N` (1-64) or `auto`: one per CPU this process may use. */
 function workerCount(text: string | undefined): number {
   if (text === undefined) return 1;
@@ -185,6 +197,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     geoipPaths: geoipPaths(pick(flags, 'geoip', env, 'EDGEDNS_GEOIP')),
     probeIntervalMs: seconds(pick(flags, 'probe-interval', env, 'EDGEDNS_PROBE_INTERVAL') ?? '10', '--probe-interval') * 1000,
     probeTimeoutMs: seconds(pick(flags, 'probe-timeout', env, 'EDGEDNS_PROBE_TIMEOUT') ?? '2', '--probe-timeout') * 1000,
+    location: location(pick(flags, 'location', env, 'EDGEDNS_LOCATION')),
     acme: acmeConfig(flags, env),
     pages: pagesConfig(flags, env),
     workers: workerCount(pick(flags, 'workers', env, 'EDGEDNS_WORKERS')),
