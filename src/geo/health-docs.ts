@@ -13,9 +13,9 @@ export interface EdgeObservation {
   /** EWMA of the probe round-trip time, when a probe ever succeeded. */
   rttMs?: number;
   /**
-   * The RTT this observer stands by for steering: it follows the average only once that has stayed outside the
-   * stabilization margin for some rounds (steady-rtt.ts), so jitter never reaches the shared view. Older documents
-   * lack it: rttMs then stands in.
+   * The RTT this observer stands by for steering: it moves only once probe samples have stayed outside the
+   * stabilization margin for some rounds in a row (steady-rtt.ts), so jitter never reaches the shared view. Older
+   * documents lack it: rttMs then stands in.
    */
   steadyRttMs?: number;
   /** When the last probe finished (ms since the epoch). */

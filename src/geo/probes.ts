@@ -1,5 +1,5 @@
 // Every node probes every edge some pool uses (HTTP status or TCP connect), keeps an EWMA of the round-trip time
-// and beside it a steady RTT that follows the EWMA only on a sustained change (steady-rtt.ts), and an up/down state
+// and beside it a steady RTT that moves only on a sustained change (steady-rtt.ts), and an up/down state
 // with hysteresis (down after `downAfter` failures in a row, up after `upAfter` successes;
 // an edge never probed counts as up; while an edge is in doubt the next probe comes after half an interval), and writes what it sees to its own health document. Writes are rate-limited
 // to one per interval, or sooner (at most one a second) when a state changes: 50 nodes × 50 edges at a 10 s
@@ -140,7 +140,7 @@ export class Prober {
           if (this.states.has(name) || typeof seen?.up !== 'boolean') continue;
           const steady = typeof seen.steadyRttMs === 'number' ? seen.steadyRttMs : seen.rttMs;
           if (typeof steady !== 'number' || !Number.isFinite(steady)) continue;
-          this.states.set(name, { up: true, checkedAt: 0, failures: 0, successes: 0, streak: 0, steadyRttMs: steady, ...(typeof seen.rttMs === 'number' ? { rttMs: seen.rttMs } : {}) });
+          this.states.set(name, { up: true, checkedAt: 0, failures: 0, successes: 0, steadyRttMs: steady, ...(typeof seen.rttMs === 'number' ? { rttMs: seen.rttMs } : {}) });
         }
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'cannot read this node\'s health document; steady RTTs start from new measurements');
@@ -162,7 +162,7 @@ export class Prober {
         if (this.stopped) return;
         let s = this.states.get(edge.name);
         if (!s) {
-          s = { up: true, checkedAt: 0, failures: 0, successes: 0, streak: 0 };
+          s = { up: true, checkedAt: 0, failures: 0, successes: 0 };
           this.states.set(edge.name, s);
         }
         s.checkedAt = Date.now();
@@ -173,7 +173,7 @@ export class Prober {
           s.failures = 0;
           s.rttMs = s.rttMs === undefined ? result.rttMs : EWMA_ALPHA * result.rttMs + (1 - EWMA_ALPHA) * s.rttMs;
           // a steady RTT that moves is a change others should see soon, as a health change is
-          if (advanceSteady(s, s.rttMs, state.marginFor(edge.name))) changed = true;
+          if (advanceSteady(s, result.rttMs, state.marginFor(edge.name))) changed = true;
           if (!s.up && s.successes >= probe.upAfter) {
             s.up = true;
             transitioned = true;
