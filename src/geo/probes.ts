@@ -1,9 +1,10 @@
-// Every node probes every edge some pool uses (HTTP status or TCP connect), keeps an EWMA of the round-trip time
-// and beside it a steady RTT that moves only on a sustained change (steady-rtt.ts), and an up/down state
-// with hysteresis (down after `downAfter` failures in a row, up after `upAfter` successes;
-// an edge never probed counts as up; while an edge is in doubt the next probe comes after half an interval), and writes what it sees to its own health document. Writes are rate-limited
-// to one per interval, or sooner (at most one a second) when a state changes: 50 nodes × 50 edges at a 10 s
-// interval is 5 small writes a second, whatever the number of edges.
+// Every node probes every edge some pool uses (HTTP status or TCP connect), keeps an EWMA of the round-trip time and
+// beside it a steady RTT that moves only on a sustained change (steady-rtt.ts), and an up/down state with hysteresis
+// (down after `downAfter` failures in a row, up after `upAfter` successes; an edge never probed counts as up; while an
+// edge is in doubt the next probe comes after half an interval), and writes what it sees to its own health document.
+// Writes are rate-limited to one per interval, or sooner when a state or a steady RTT changes (at most one a second,
+// or one per half interval if that is shorter): 50 nodes × 50 edges at a 10 s interval is 5 small writes a second,
+// whatever the number of edges.
 
 import net from 'node:net';
 import type { Logger } from 'pino';
@@ -25,7 +26,8 @@ export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 10_000, timeout
 
 /** Weight of the newest sample in the RTT average. */
 const EWMA_ALPHA = 0.3;
-const MIN_WRITE_GAP_MS = 1_000;
+/** At most one write a second for changes, or two per interval when probes come more often than every 2 s. */
+const MAX_WRITE_GAP_MS = 1_000;
 
 interface EdgeProbeState extends EdgeObservation, SteadyRtt {
   failures: number;
@@ -203,12 +205,13 @@ export class Prober {
     state.setOwnObservations(new Map([...this.states].map(([name, s]) => [name, observation(s)])));
     this.dirty = true;
     const now = Date.now();
-    if (now - this.lastWrite >= probe.intervalMs || (changed && now - this.lastWrite >= MIN_WRITE_GAP_MS)) await this.write();
+    const gap = Math.min(MAX_WRITE_GAP_MS, probe.intervalMs / 2);
+    if (now - this.lastWrite >= probe.intervalMs || (changed && now - this.lastWrite >= gap)) await this.write();
     else if (changed && !this.writeTimer) {
       this.writeTimer = setTimeout(() => {
         this.writeTimer = undefined;
         void this.write();
-      }, MIN_WRITE_GAP_MS - (now - this.lastWrite));
+      }, gap - (now - this.lastWrite));
       this.writeTimer.unref();
     }
   }

@@ -1,0 +1,80 @@
+// A short run of the simulated world (bench/world): three nodes on 127.0.0.2-4 sharing one CouchDB-protocol server,
+// eight edges on 127.0.1.x whose health endpoints answer after the model's delay for the node that asks, and client
+// networks on five continents asked with ECS at every node. The acceptance points of latency steering: every node
+// gives every client network the same edge; where the model's fastest edge is not the nearest, the fastest is
+// answered; an edge most nodes cannot reach is answered by none, and a node that cannot reach an edge ranks it
+// no nearer than the others do; a dead edge leaves every node's answers within 3 probe intervals.
+
+import t from 'tap';
+import { fastestEdge, nearestEdge } from '../../bench/world/model.js';
+import { agreeing, answerTable, settle, settledAt, watch } from '../../bench/world/observe.js';
+import { World } from '../../bench/world/world.js';
+
+const INTERVAL_S = 0.5;
+const MARGIN = { percent: 20, ms: 10 };
+
+const world = await World.start({ probeIntervalS: INTERVAL_S, probeTimeoutS: 0.5, store: 'shared' });
+t.teardown(() => world.close());
+
+const steady = await settle(world, 20_000);
+
+t.test('steady state: every node gives every client network the same edge', async (t) => {
+  t.ok(steady, 'the answers settled within 20 s');
+  if (!steady) return;
+  t.comment(`\n${answerTable(world, steady.answers, MARGIN)}`);
+  t.ok(agreeing(steady.answers), 'all three nodes agree for every network');
+  const continents = new Set(world.clients.map((c) => c.continent));
+  t.ok(continents.size >= 5, `client networks on ${continents.size} continents`);
+  for (const row of steady.answers.values()) t.equal(row.size, world.clients.length, 'every network answered');
+});
+
+t.test('where the fastest edge is not the nearest, the fastest is answered', async (t) => {
+  if (!steady) return t.fail('no steady state');
+  const differing = world.clients.filter((c) => fastestEdge(c, world.faults).name !== nearestEdge(c, world.faults).name);
+  t.ok(differing.length >= 2, `the model has such clients (${differing.map((c) => c.city).join(', ')})`);
+  for (const c of differing) {
+    for (const n of world.nodes) t.equal(steady.answers.get(n.node.id)?.get(c.network), fastestEdge(c, world.faults).name, `${c.city} at ${n.node.id}: ${fastestEdge(c, world.faults).name}, not the nearer ${nearestEdge(c, world.faults).name}`);
+  }
+  for (const c of world.clients.filter((x) => !differing.includes(x))) {
+    t.equal(steady.answers.get('node-eu')?.get(c.network), nearestEdge(c, world.faults).name, `${c.city}: the nearest, which is also the fastest`);
+  }
+  const london = world.clients.find((c) => c.city === 'London');
+  if (!london) return t.fail('no London client');
+  const route = await world.route(world.nodes[1], london);
+  const lon = route.decision.candidates.find((c) => c.edge === 'lon');
+  t.match(route.decision.steering, [{ anchor: 'lon', best: 'fra', chosen: 'fra' }], '/v1/route: nearest lon, fastest fra, and fra taken');
+  t.same(lon?.votes.map((v) => v.node), ['node-ap', 'node-eu', 'node-us'], 'lon\'s penalty comes from all three observers');
+  t.ok((lon?.penaltyMs ?? 0) > 50, `and shows its detour (${lon?.penaltyMs} ms)`);
+  t.same(route.decision.margin, { percent: 20, ms: 10, rounds: 3 }, 'with the margin it was held to');
+});
+
+t.test('an edge that most nodes cannot reach is answered by none; a node that cannot reach an edge does not favour it', async (t) => {
+  if (!steady) return t.fail('no steady state');
+  for (const [node, row] of steady.answers) t.notOk([...row.values()].includes('ams'), `${node} answers nobody with ams (reachable from node-eu only)`);
+  const falkenstein = world.clients.find((c) => c.city === 'Falkenstein');
+  if (!falkenstein) return t.fail('no Falkenstein client');
+  const penalties: number[] = [];
+  for (const n of world.nodes) {
+    const route = await world.route(n, falkenstein);
+    const ams = route.decision.candidates.find((c) => c.edge === 'ams');
+    t.equal(ams?.up, false, `${n.node.id}: ams is down by the majority`);
+    t.ok(ams?.votes.filter((v) => v.node !== 'node-eu').every((v) => v.up === false && v.penaltyMs === 1000), `${n.node.id}: the nodes without a route count it as far`);
+    const iad = route.decision.candidates.find((c) => c.edge === 'iad');
+    penalties.push(iad?.penaltyMs ?? NaN);
+  }
+  t.equal(new Set(penalties).size, 1, `every node computes the same penalty for iad (${penalties.join(', ')} ms)`);
+});
+
+t.test('a dead edge leaves every node\'s answers within 3 probe intervals', async (t) => {
+  if (!steady) return t.fail('no steady state');
+  await world.killEdge('fra');
+  const polls = await watch(world, 8 * INTERVAL_S * 1000, 100, (poll) => [...poll.answers.values()].every((row) => ![...row.values()].includes('fra')));
+  // half a second more for a loaded machine: at this short interval timers running late weigh as much as a round
+  const bound = 3 * INTERVAL_S * 1000 + 500;
+  for (const n of world.nodes) {
+    const at = settledAt(polls, n.node.id, (row) => ![...row.values()].includes('fra'));
+    t.ok(at !== undefined && at <= bound, `${n.node.id}: fra out after ${at === undefined ? 'never' : (at / 1000 / INTERVAL_S).toFixed(1)} intervals`);
+  }
+  const after = await settle(world, 10_000);
+  t.ok(after && agreeing(after.answers), 'then all nodes agree again');
+});
