@@ -39,16 +39,25 @@ export async function watch(world: World, maxMs: number, everyMs: number, done: 
   return polls;
 }
 
-/** Waits until all nodes agree and their answers have not changed for `stablePolls` polls; the last answers, or undefined. */
-export async function settle(world: World, maxMs: number, stablePolls = 4): Promise<{ answers: Answers; afterMs: number } | undefined> {
+/**
+ * Waits until all nodes agree and their answers have not changed for `stableMs` (default 6 probe intervals: longer
+ * than a change takes to pass the margin's rounds); the last answers and when they began, or undefined.
+ */
+export async function settle(world: World, maxMs: number, stableMs = 6 * world.intervalMs): Promise<{ answers: Answers; afterMs: number } | undefined> {
+  const stableSince = (all: Poll[]): number | undefined => {
+    const last = all[all.length - 1];
+    let since: number | undefined;
+    for (let i = all.length - 1; i >= 0 && agreeing(all[i].answers) && sameAnswers(all[i].answers, last.answers); i--) since = all[i].atMs;
+    return since;
+  };
   const polls = await watch(world, maxMs, world.intervalMs / 2, (poll, all) => {
-    const recent = all.slice(-stablePolls);
-    return recent.length === stablePolls && recent.every((p) => agreeing(p.answers) && sameAnswers(p.answers, poll.answers));
+    const since = stableSince(all);
+    return since !== undefined && poll.atMs - since >= stableMs;
   });
   const last = polls[polls.length - 1];
-  const recent = polls.slice(-stablePolls);
-  if (!last || recent.length < stablePolls || !recent.every((p) => agreeing(p.answers) && sameAnswers(p.answers, last.answers))) return undefined;
-  return { answers: last.answers, afterMs: recent[0].atMs };
+  const since = stableSince(polls);
+  if (!last || since === undefined || last.atMs - since < stableMs) return undefined;
+  return { answers: last.answers, afterMs: since };
 }
 
 /**
