@@ -4,8 +4,9 @@
 // one node's view, with the time every node takes to converge and whether they agree at every poll; then counts the
 // decision changes per client network over a run with jittery RTTs (target: none).
 //
-// Environment: WORLD_PROBE_INTERVAL (s, default 1), WORLD_JITTER_SECONDS (default 300), WORLD_STORE (mesh | shared,
-// default mesh: one CouchDB-protocol server per node, replicating both ways).
+// Environment: WORLD_PROBE_INTERVAL (s, default 1), WORLD_JITTER_SECONDS (default 300), WORLD_STORE (shared: one
+// CouchDB-protocol server for the three nodes, the default; mesh: one per node, replicating both ways, which adds
+// replication lag and three busy processes).
 
 import { fastestEdge, type WorldClient } from './model.js';
 import { agreeing, answerTable, delayTable, settle, settledAt, watch, type Poll } from './observe.js';
@@ -13,7 +14,8 @@ import { World, type Answers, type RouteExplanation } from './world.js';
 
 const INTERVAL_S = Number(process.env.WORLD_PROBE_INTERVAL ?? 1);
 const JITTER_S = Number(process.env.WORLD_JITTER_SECONDS ?? 300);
-const STORE = process.env.WORLD_STORE === 'shared' ? 'shared' : 'mesh';
+const STORE = process.env.WORLD_STORE === 'mesh' ? 'mesh' : 'shared';
+const SETTLE_INTERVALS = 40;
 const MARGIN = { percent: 20, ms: 10 };
 const out = (text: string): void => void process.stdout.write(text);
 
@@ -38,12 +40,29 @@ function disagreement(polls: Poll[]): string {
   return count === 0 ? `all nodes agreed at all ${polls.length} polls` : `nodes disagreed at ${count} of ${polls.length} polls (longest stretch ${(longest / 1000).toFixed(2)} s)`;
 }
 
-/** Waits for the answers to settle and prints them; the answers. */
+/**
+ * Waits for the answers to settle and prints them; the answers. When they do not settle (a client near the margin,
+ * on a loaded machine), says which answers kept changing and goes on with the last ones.
+ */
 async function steady(world: World, what: string): Promise<Answers> {
-  const settled = await settle(world, 40 * INTERVAL_S * 1000);
-  if (!settled) throw new Error(`${what}: the answers did not settle within ${40 * INTERVAL_S} s`);
-  out(`${what}: answers unchanged and agreed from ${(settled.afterMs / 1000).toFixed(1)} s on\n${answerTable(world, settled.answers, MARGIN)}\n`);
-  return settled.answers;
+  const settled = await settle(world, SETTLE_INTERVALS * INTERVAL_S * 1000);
+  if (settled) {
+    out(`${what}: answers unchanged and agreed from ${(settled.afterMs / 1000).toFixed(1)} s on\n${answerTable(world, settled.answers, MARGIN)}\n`);
+    return settled.answers;
+  }
+  const polls = await watch(world, 20 * INTERVAL_S * 1000, INTERVAL_S * 500);
+  const flips = new Map<string, Set<string>>();
+  for (let i = 1; i < polls.length; i++) {
+    for (const [node, row] of polls[i].answers) {
+      for (const [network, edge] of row) {
+        const was = polls[i - 1].answers.get(node)?.get(network);
+        if (was !== edge) flips.set(`${network} at ${node}`, new Set([...(flips.get(`${network} at ${node}`) ?? []), `${was}→${edge}`]));
+      }
+    }
+  }
+  const last = polls[polls.length - 1].answers;
+  out(`${what}: NOT SETTLED within ${SETTLE_INTERVALS} intervals; over the next ${20 * INTERVAL_S} s these answers changed: ${[...flips].map(([k, v]) => `${k} (${[...v].join(', ')})`).join('; ') || 'none'}; ${disagreement(polls)}\n${answerTable(world, last, MARGIN)}\n`);
+  return last;
 }
 
 /** Watches until every node answers `client` with `edge`; prints how long each node took. */
@@ -70,7 +89,8 @@ function workedExample(route: RouteExplanation): string {
 async function main(): Promise<void> {
   const started = Date.now();
   out(`world: probe interval ${INTERVAL_S} s, store ${STORE === 'mesh' ? 'three CouchDB-protocol servers meshed by cluster join' : 'one shared CouchDB-protocol server'}\n`);
-  const world = await World.start({ probeIntervalS: INTERVAL_S, probeTimeoutS: Math.min(2, INTERVAL_S), store: STORE, seed: 16 });
+  // the default 2 s timeout: a loaded machine can hold a probe's answer back for a second
+  const world = await World.start({ probeIntervalS: INTERVAL_S, probeTimeoutS: 2, store: STORE, seed: 16 });
   try {
     out(`\nround trips the edges serve, by the node that asks (model):\n${delayTable(world)}\n`);
     let current = await steady(world, 'steady state');
@@ -130,14 +150,21 @@ async function main(): Promise<void> {
     out(`jitter: every probe's delay ×(1 ± ${jitter.ratio}), ×1.5 for ${jitter.spikeRate * 100} % of probes, for ${JITTER_S} s\n`);
     world.jitter = jitter;
     const changes = new Map<string, number>();
+    const why: string[] = [];
     let previous = current;
     polls = await watch(world, JITTER_S * 1000, 2000, (p) => {
       for (const n of world.nodes) {
         for (const c of world.clients) {
-          if (p.answers.get(n.node.id)?.get(c.network) !== previous.get(n.node.id)?.get(c.network)) {
-            const key = `${c.network} at ${n.node.id}`;
-            changes.set(key, (changes.get(key) ?? 0) + 1);
-          }
+          const was = previous.get(n.node.id)?.get(c.network);
+          const now = p.answers.get(n.node.id)?.get(c.network);
+          if (now === was) continue;
+          const key = `${c.network} at ${n.node.id}`;
+          changes.set(key, (changes.get(key) ?? 0) + 1);
+          // why, as that node explains it now (after the fact: the inputs may have moved on again)
+          void world.route(n, c).then(
+            (r) => why.push(`    ${(p.atMs / 1000).toFixed(0)} s ${key}: ${was} → ${now}; now ${r.decision.candidates.filter((x) => x.edge === was || x.edge === now).map((x) => `${x.edge} ${x.up ? 'up' : 'down'} penalty ${x.penaltyMs} expected ${x.scoreMs}`).join(', ')}; ${JSON.stringify(r.decision.steering)}`),
+            (err: Error) => why.push(`    ${key}: ${err.message}`),
+          );
         }
       }
       previous = p.answers;
@@ -147,6 +174,7 @@ async function main(): Promise<void> {
     const total = [...changes.values()].reduce((a, b) => a + b, 0);
     out(`  ${polls.length} polls of ${world.clients.length} networks at ${world.nodes.length} nodes: ${total} decision changes${total === 0 ? ' (0 for every client network at every node)' : ''}\n`);
     for (const [key, count] of changes) out(`    ${key}: ${count}\n`);
+    if (why.length > 0) out(`  each change, with the inputs as the node showed them just after:\n${why.join('\n')}\n`);
     out(`  ${disagreement(polls)}\n`);
     out(`\nworld bench done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   } finally {

@@ -66,6 +66,7 @@ interface EdgeRow {
   weight: number;
   up: boolean;
   ownRttMs: number | null;
+  penaltyMs: number | null;
   location: { latitude: number; longitude: number; country?: string; source: string } | null;
   check: { type: string; url?: string; port?: number };
   votes: { node: string; up: boolean; fresh: boolean }[];
@@ -106,10 +107,11 @@ export async function edgeCommand(args: ParsedArgs, out: NodeJS.WritableStream):
       e.check.type === 'none' ? 'unchecked' : e.up ? 'up' : 'down',
       `${e.votes.filter((v) => v.fresh && v.up).length}/${e.votes.filter((v) => v.fresh).length}`,
       e.ownRttMs === null ? '-' : `${e.ownRttMs.toFixed(1)}ms`,
+      e.penaltyMs === null || e.penaltyMs === undefined ? '-' : `${e.penaltyMs.toFixed(1)}ms`,
       e.location ? `${e.location.latitude.toFixed(2)},${e.location.longitude.toFixed(2)}${e.location.source === 'geoip' ? ' (geoip)' : ''}` : '-',
       [...e.ipv4, ...e.ipv6].join(' '),
     ]);
-    const head = ['EDGE', 'STATE', 'HEALTH', 'VOTES', 'RTT', 'LOCATION', 'ADDRESSES'];
+    const head = ['EDGE', 'STATE', 'HEALTH', 'VOTES', 'RTT', 'PENALTY', 'LOCATION', 'ADDRESSES'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const row of [head, ...rows]) out.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
   } else throw new UsageError(`unknown edge command "${sub}"\n\n${EDGE_HELP}`);

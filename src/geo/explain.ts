@@ -24,6 +24,7 @@ export interface Explanation {
     noData: boolean;
     pin?: string;
     ttl: number;
+    from: string;
     margin: { percent: number; ms: number; rounds: number };
     steering: unknown[];
     candidates: unknown[];
@@ -64,6 +65,7 @@ export function explain(answerer: PoolAnswerer, pool: string, qtype: number, lon
       noData: decision.noData,
       ...(decision.pin ? { pin: decision.pin } : {}),
       ttl: decision.ttl,
+      from: decision.from,
       margin: decision.margin,
       steering: decision.steering,
       candidates: decision.candidates.map((c) => ({

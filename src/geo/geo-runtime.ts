@@ -51,6 +51,7 @@ export class GeoRuntime {
   readonly probeOptions: ProbeOptions;
   private readonly lazyGeoip: boolean;
   private lazyLoad: Promise<void> | undefined;
+  private lastEpoch = -1;
 
   private constructor(
     private readonly options: { store: Store; registry: Registry; logger: Logger; nodeId: string; config: GeoConfig },
@@ -83,8 +84,12 @@ export class GeoRuntime {
   }
 
   private onSnapshot(snapshot: GeoSnapshot): void {
+    this.metrics.snapshots.labels(snapshot.epoch === this.lastEpoch ? 'same' : 'new').inc();
+    this.lastEpoch = snapshot.epoch;
     for (const edge of snapshot.edges.values()) {
       this.metrics.edgeUp.labels(edge.name).set(edge.up ? 1 : 0);
+      if (edge.penaltyMs !== undefined) this.metrics.penalty.labels(edge.name).set(edge.penaltyMs / 1000);
+      else this.metrics.penalty.remove(edge.name);
       for (const vote of edge.votes) {
         if (vote.node === this.options.nodeId) continue;
         if (!vote.fresh) {

@@ -112,7 +112,7 @@ export class GeoState {
       pools.set(fields.name, previous?.fields === fields ? previous : compilePool(fields));
     }
     const epoch = sameDecisions(this.current, edges, pools) ? this.epoch : ++this.epoch;
-    this.current = { epoch, edges, pools };
+    this.current = { epoch, edges, pools, ...(this.options.location ? { origin: this.options.location } : {}) };
     for (const listener of this.listeners) listener(this.current);
     return this.current;
   }

@@ -175,7 +175,11 @@ export class Prober {
           s.failures = 0;
           s.rttMs = s.rttMs === undefined ? result.rttMs : EWMA_ALPHA * result.rttMs + (1 - EWMA_ALPHA) * s.rttMs;
           // a steady RTT that moves is a change others should see soon, as a health change is
-          if (advanceSteady(s, result.rttMs, state.marginFor(edge.name))) changed = true;
+          const before = s.steadyRttMs;
+          if (advanceSteady(s, result.rttMs, state.marginFor(edge.name))) {
+            changed = true;
+            if (before !== undefined) metrics.steadyMoves.labels(edge.name, (s.steadyRttMs as number) > before ? 'up' : 'down').inc();
+          }
           if (!s.up && s.successes >= probe.upAfter) {
             s.up = true;
             transitioned = true;

@@ -8,7 +8,8 @@
 //                                            light in fibre at ~2/3 c, there and back, plus the last mile
 //        expected   = geography + penalty    penalty: the milliseconds the edge's route adds, the median over the
 //                                            fresh observers (shared-latency.ts), the same on every node
-//     With no client location, geography is the bias alone.
+//     A client of unknown place is taken to be where this node is (snapshot.origin, --location): the node a resolver
+//     asks is usually its nearest; with neither, geography is the bias alone.
 //   → take `count` edges, one at a time: the *anchor* is the best remaining edge by geography, the *best* the best
 //     remaining by expected latency (each: among edges within max(2 ms, 5 %) of the top, choose by weight with
 //     rendezvous hashing of the client's network, so one network keeps its edge while near-equal edges share the
@@ -75,6 +76,8 @@ export interface Decision {
   candidates: Candidate[];
   /** How each answered edge was taken, in answer order (empty on fail-open and NODATA). */
   steering: SteeringStep[];
+  /** Where distances were measured from: the client's place, this node's (the client's is unknown), or neither. */
+  from: 'client' | 'node' | 'nowhere';
   /** The pool's stabilization margin (steering steps compare with it; observers hold RTT changes for `rounds`). */
   margin: { percent: number; ms: number; rounds: number };
   ttl: number;
@@ -128,7 +131,9 @@ function addressesOf(edge: EdgeView, family: 4 | 6): Buffer[] {
 export function selectEdges(snapshot: GeoSnapshot, poolName: string, family: 4 | 6, client: ClientContext): Decision {
   const pool = snapshot.pools.get(poolName);
   const margin = { percent: pool?.fields.marginPercent ?? 0, ms: pool?.fields.marginMs ?? 0, rounds: pool?.fields.marginRounds ?? 0 };
-  const decision: Decision = { pool: poolName, family, chosen: [], addresses: [], failOpen: false, noData: true, candidates: [], steering: [], margin, ttl: pool?.fields.ttl ?? 30 };
+  const place = client.location ?? snapshot.origin;
+  const from = client.location ? 'client' : snapshot.origin ? 'node' : 'nowhere';
+  const decision: Decision = { pool: poolName, family, chosen: [], addresses: [], failOpen: false, noData: true, candidates: [], steering: [], from, margin, ttl: pool?.fields.ttl ?? 30 };
   if (!pool) return decision;
 
   const eligible: Candidate[] = [];
@@ -178,8 +183,8 @@ export function selectEdges(snapshot: GeoSnapshot, poolName: string, family: 4 |
     const edge = views.get(c.edge) as EdgeView;
     c.measuredRttMs = edge.ownRttMs;
     c.penaltyMs = edge.penaltyMs;
-    if (client.location && edge.location) {
-      c.distanceKm = greatCircleKm(client.location, edge.location);
+    if (place && edge.location) {
+      c.distanceKm = greatCircleKm(place, edge.location);
       c.estimateMs = estimateMs(c.distanceKm);
       c.geoScoreMs = c.estimateMs + c.biasMs;
     } else c.geoScoreMs = c.biasMs;

@@ -40,6 +40,11 @@ export interface GeoSnapshot {
   epoch: number;
   edges: ReadonlyMap<string, EdgeView>;
   pools: ReadonlyMap<string, PoolView>;
+  /**
+   * Where this node is (--location). A client of unknown place is taken to be here: resolvers favour the nameserver
+   * that answers them fastest, so the node a query reaches is usually near the client.
+   */
+  origin?: { latitude: number; longitude: number };
 }
 
 export const EMPTY_SNAPSHOT: GeoSnapshot = { epoch: 0, edges: new Map(), pools: new Map() };

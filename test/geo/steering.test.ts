@@ -206,3 +206,17 @@ t.test('steady RTT: jitter inside the margin never moves it; a change that lasts
   t.equal(s.steadyRttMs, 90);
   t.notOk(advanceSteady(s, 99, margin), 'within 10 ms (more than 20 % of 90): never counts');
 });
+
+t.test('a client of unknown place is taken to be where the answering node is', async (t) => {
+  const pool = normalizePool({ name: 'web', members: ['fra', 'iad'] });
+  const edges = [fra, iad];
+  const nowhere: ClientContext = { networkKey: 'unknown' };
+  for (const [node, nearest] of [['eu', 'fra'], ['us', 'iad']]) {
+    const d = selectEdges(nodeState(node, edges, [pool], observations(edges)).snapshot, 'web', 4, nowhere);
+    t.same(d.chosen, [nearest], `asked at node ${node}: ${nearest}`);
+    t.equal(d.from, 'node', 'distances from the node');
+  }
+  const placed = selectEdges(nodeState('us', edges, [pool], observations(edges)).snapshot, 'web', 4, london);
+  t.equal(placed.from, 'client', 'a placed client is ranked from where it is');
+  t.same(placed.chosen, ['fra']);
+});
