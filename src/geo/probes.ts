@@ -6,6 +6,8 @@
 // or one per half interval if that is shorter): 50 nodes × 50 edges at a 10 s interval is 5 small writes a second,
 // whatever the number of edges.
 
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { ConflictError, type Store } from '../store/store.js';
@@ -40,21 +42,16 @@ export interface ProbeResult {
   error?: string;
 }
 
-/** `observer`: this node's id, sent in the User-Agent so an edge's logs say which node probes it. */
+/**
+ * One probe. An HTTP check's RTT runs from the moment the connection is ready (TCP, and TLS for https) to the
+ * response: one round trip plus the server's time, whether the connection is new or reused, so RTTs mean the same
+ * at any probe interval and from any observer (a new connection would otherwise count its handshake: twice the path).
+ * `observer`: this node's id, sent in the User-Agent so an edge's logs say which node probes it.
+ */
 export async function probeEdge(edge: EdgeFields, timeoutMs: number, observer?: string): Promise<ProbeResult> {
   const started = performance.now();
   const check = edge.check;
-  if (check.type === 'http') {
-    try {
-      const userAgent = observer ? `edgedns-probe (node ${observer})` : 'edgedns-probe';
-      const response = await fetch(check.url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual', headers: { 'user-agent': userAgent } });
-      await response.body?.cancel().catch(() => undefined);
-      const rttMs = performance.now() - started;
-      return response.status === check.expectStatus ? { ok: true, rttMs } : { ok: false, rttMs, error: `status ${response.status}` };
-    } catch (err) {
-      return { ok: false, rttMs: performance.now() - started, error: (err as Error).name === 'TimeoutError' ? 'timeout' : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message) };
-    }
-  }
+  if (check.type === 'http') return httpProbe(new URL(check.url), check.expectStatus, timeoutMs, observer ? `edgedns-probe (node ${observer})` : 'edgedns-probe');
   if (check.type === 'tcp') {
     const host = check.host ?? edge.ipv4[0] ?? edge.ipv6[0];
     return new Promise((resolve) => {
@@ -69,6 +66,37 @@ export async function probeEdge(edge: EdgeFields, timeoutMs: number, observer?: 
     });
   }
   return { ok: true, rttMs: 0 };
+}
+
+function httpProbe(url: URL, expectStatus: number, timeoutMs: number, userAgent: string): Promise<ProbeResult> {
+  const started = performance.now();
+  let ready = started;
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const request = (url.protocol === 'https:' ? https : http).request(url, { method: 'GET', headers: { 'user-agent': userAgent } });
+    const timer = setTimeout(() => {
+      done({ ok: false, rttMs: performance.now() - started, error: 'timeout' });
+      request.destroy();
+    }, timeoutMs);
+    request.once('socket', (socket) => {
+      // a new connection is ready once connected (and, for https, once TLS is set up); a reused one at once
+      if (socket.connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => (ready = performance.now()));
+      else ready = performance.now();
+    });
+    request.once('response', (response) => {
+      const rttMs = performance.now() - ready;
+      response.resume();
+      done(response.statusCode === expectStatus ? { ok: true, rttMs } : { ok: false, rttMs, error: `status ${response.statusCode}` });
+    });
+    request.once('error', (err: NodeJS.ErrnoException) => done({ ok: false, rttMs: performance.now() - started, error: err.code ?? err.message }));
+    request.end();
+  });
 }
 
 export class Prober {
