@@ -4,7 +4,7 @@
 // one node's view, with the time every node takes to converge and whether they agree at every poll; then counts the
 // decision changes per client network over a run with jittery RTTs (target: none).
 //
-// Environment: WORLD_PROBE_INTERVAL (s, default 1), WORLD_JITTER_SECONDS (default 300), WORLD_STORE (shared: one
+// Environment: WORLD_PROBE_INTERVAL (s, default 2), WORLD_JITTER_SECONDS (default 300), WORLD_STORE (shared: one
 // CouchDB-protocol server for the three nodes, the default; mesh: one per node, replicating both ways, which adds
 // replication lag and three busy processes).
 
@@ -12,7 +12,7 @@ import { fastestEdge, type WorldClient } from './model.js';
 import { agreeing, answerTable, delayTable, settle, settledAt, watch, type Poll } from './observe.js';
 import { World, type Answers, type RouteExplanation } from './world.js';
 
-const INTERVAL_S = Number(process.env.WORLD_PROBE_INTERVAL ?? 1);
+const INTERVAL_S = Number(process.env.WORLD_PROBE_INTERVAL ?? 2);
 const JITTER_S = Number(process.env.WORLD_JITTER_SECONDS ?? 300);
 const STORE = process.env.WORLD_STORE === 'mesh' ? 'mesh' : 'shared';
 const SETTLE_INTERVALS = 40;

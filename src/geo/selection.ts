@@ -191,17 +191,20 @@ export function selectEdges(snapshot: GeoSnapshot, poolName: string, family: 4 |
     c.scoreMs = c.geoScoreMs + (edge.penaltyMs ?? 0);
   }
 
-  const byGeography = [...pool_].sort((a, b) => a.geoScoreMs - b.geoScoreMs || a.edge.localeCompare(b.edge));
-  const byLatency = [...pool_].sort((a, b) => a.scoreMs - b.scoreMs || a.edge.localeCompare(b.edge));
-  const count = Math.min(pool.fields.count, pool_.length);
+  // count is small: a linear scan per answered edge, no sorting; each edge's rendezvous value computed once
+  const remaining = pool_;
+  const hrw: number[] = [];
+  const count = Math.min(pool.fields.count, remaining.length);
   for (let n = 0; n < count; n++) {
-    const anchor = pickAmongNearEqual(byGeography, (c) => c.geoScoreMs, client.networkKey);
-    const best = pickAmongNearEqual(byLatency, (c) => c.scoreMs, client.networkKey);
+    const anchor = remaining[pickAmongNearEqual(remaining, true, client.networkKey, hrw)];
+    const bestAt = pickAmongNearEqual(remaining, false, client.networkKey, hrw);
+    const best = remaining[bestAt];
     const gainMs = anchor.scoreMs - best.scoreMs;
     const neededMs = Math.max((margin.percent / 100) * anchor.scoreMs, margin.ms);
     const chosen = best !== anchor && gainMs > neededMs ? best : anchor;
-    byGeography.splice(byGeography.indexOf(chosen), 1);
-    byLatency.splice(byLatency.indexOf(chosen), 1);
+    const at = remaining.indexOf(chosen);
+    remaining.splice(at, 1);
+    hrw.splice(at, 1);
     chosen.chosen = true;
     decision.steering.push({ anchor: anchor.edge, best: best.edge, gainMs: round(gainMs), neededMs: round(neededMs), chosen: chosen.edge });
     decision.chosen.push(chosen.edge);
@@ -211,17 +214,28 @@ export function selectEdges(snapshot: GeoSnapshot, poolName: string, family: 4 |
   return decision;
 }
 
-/** Among the edges within max(2 ms, 5 %) of the first (the list is sorted by `score`), the rendezvous winner. */
-function pickAmongNearEqual(sorted: Candidate[], score: (c: Candidate) => number, networkKey: string): Candidate {
-  const top = score(sorted[0]);
+/**
+ * The index of the edge to take among those within max(2 ms, 5 %) of the lowest score (by geography, or by expected
+ * latency): the rendezvous winner, so a network keeps its edge among near-equal ones. `hrw` caches the rendezvous
+ * values by index.
+ */
+function pickAmongNearEqual(list: Candidate[], byGeography: boolean, networkKey: string, hrw: number[]): number {
+  let top = Infinity;
+  for (const c of list) {
+    const score = byGeography ? c.geoScoreMs : c.scoreMs;
+    if (score < top) top = score;
+  }
   const limit = top + Math.max(BAND_MS, Math.abs(top) * BAND_RATIO);
-  let pick = sorted[0];
+  let pick = 0;
   let pickValue = -Infinity;
-  for (let i = 0; i < sorted.length && score(sorted[i]) <= limit; i++) {
-    const value = rendezvous(networkKey, sorted[i].edge, sorted[i].weight);
-    if (value > pickValue) {
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if ((byGeography ? c.geoScoreMs : c.scoreMs) > limit) continue;
+    let value = hrw[i];
+    if (value === undefined) value = hrw[i] = rendezvous(networkKey, c.edge, c.weight);
+    if (value > pickValue || (value === pickValue && c.edge < list[pick].edge)) {
       pickValue = value;
-      pick = sorted[i];
+      pick = i;
     }
   }
   return pick;
