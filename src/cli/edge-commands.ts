@@ -135,6 +135,7 @@ export async function routeCommand(args: ParsedArgs, out: NodeJS.WritableStream)
     decision: {
       failOpen: boolean;
       pin?: string;
+      from: 'client' | 'node' | 'nowhere';
       margin: { percent: number; ms: number; rounds: number };
       steering: { anchor: string; best: string; gainMs: number; neededMs: number; chosen: string }[];
       candidates: { edge: string; up: boolean; distanceKm?: number; penaltyMs?: number; geoScoreMs: number | null; scoreMs: number | null; chosen: boolean; excluded?: string; votes: { node: string; fresh: boolean; penaltyMs?: number }[] }[];
@@ -142,6 +143,7 @@ export async function routeCommand(args: ParsedArgs, out: NodeJS.WritableStream)
   };
   const where = result.client.location ? `${result.client.location.city ?? ''} ${result.client.location.country ?? ''} (${result.client.location.latitude.toFixed(2)},${result.client.location.longitude.toFixed(2)})`.trim() : 'unknown location';
   out.write(`client ${result.client.network ?? '-'} (${result.client.source}): ${where}; ECS scope /${result.client.scopePrefix}\n`);
+  if (result.decision.from === 'node') out.write('  (a client of unknown place: distances measured from this node, where its resolver asked)\n');
   out.write(`pool ${result.pool}${result.decision.pin ? `, pin ${result.decision.pin}` : ''}${result.decision.failOpen ? ', FAIL OPEN (every member down)' : ''}\n`);
   for (const c of result.decision.candidates) {
     const observers = c.votes.filter((v) => v.fresh && v.penaltyMs !== undefined).map((v) => `${v.node} ${v.penaltyMs}`).join(', ');

@@ -91,7 +91,8 @@ function httpProbe(url: URL, expectStatus: number, timeoutMs: number, userAgent:
     });
     request.once('response', (response) => {
       const rttMs = performance.now() - ready;
-      response.resume();
+      // the status is the answer; a health URL that serves a whole page is not read each round
+      response.destroy();
       done(response.statusCode === expectStatus ? { ok: true, rttMs } : { ok: false, rttMs, error: `status ${response.statusCode}` });
     });
     request.once('error', (err: NodeJS.ErrnoException) => done({ ok: false, rttMs: performance.now() - started, error: err.code ?? err.message }));
