@@ -3,14 +3,16 @@
 // networks on five continents asked with ECS at every node. The acceptance points of latency steering: every node
 // gives every client network the same edge; where the model's fastest edge is not the nearest, the fastest is
 // answered; an edge most nodes cannot reach is answered by none, and a node that cannot reach an edge ranks it
-// no nearer than the others do; a dead edge leaves every node's answers within 3 probe intervals.
+// no nearer than the others do; a dead edge leaves every node's answers within 3 probe intervals, and its clients
+// move, on every node alike, to the fastest edge left or one within the margin of it.
 
 import t from 'tap';
 import { fastestEdge, nearestEdge } from '../../bench/world/model.js';
-import { agreeing, answerTable, settle, settledAt, watch } from '../../bench/world/observe.js';
+import { agreeing, answerTable, settle, settledAt, verdict, watch } from '../../bench/world/observe.js';
 import { World } from '../../bench/world/world.js';
 
-const INTERVAL_S = 0.5;
+// 1 s: short enough for a quick test, long enough that a loaded machine does not make fresh documents look stale
+const INTERVAL_S = 1;
 const MARGIN = { percent: 20, ms: 10 };
 
 /** Polls `check` every 100 ms for at most 3 s; its first defined value. */
@@ -23,13 +25,14 @@ async function eventually<T>(check: () => Promise<T | undefined>): Promise<T | u
   return undefined;
 }
 
-const world = await World.start({ probeIntervalS: INTERVAL_S, probeTimeoutS: 0.5, store: 'shared' });
+// the default 2 s timeout: on a loaded machine a probe's answer can be held back for a second
+const world = await World.start({ probeIntervalS: INTERVAL_S, probeTimeoutS: 2, store: 'shared' });
 t.teardown(() => world.close());
 
-const steady = await settle(world, 20_000);
+const steady = await settle(world, 30_000);
 
 t.test('steady state: every node gives every client network the same edge', async (t) => {
-  t.ok(steady, 'the answers settled within 20 s');
+  t.ok(steady, 'the answers settled within 30 s');
   if (!steady) return;
   t.comment(`\n${answerTable(world, steady.answers, MARGIN)}`);
   t.ok(agreeing(steady.answers), 'all three nodes agree for every network');
@@ -85,16 +88,26 @@ t.test('an edge that most nodes cannot reach is answered by none; a node that ca
   t.ok(iad, `every node computes the same penalty for iad (${iad?.join(', ')} ms)`);
 });
 
-t.test('a dead edge leaves every node\'s answers within 3 probe intervals', async (t) => {
+t.test('a dead edge leaves every node\'s answers within 3 probe intervals, and the nodes agree on what replaces it', async (t) => {
   if (!steady) return t.fail('no steady state');
-  await world.killEdge('fra');
-  const polls = await watch(world, 8 * INTERVAL_S * 1000, 100, (poll) => [...poll.answers.values()].every((row) => ![...row.values()].includes('fra')));
-  // half a second more for a loaded machine: at this short interval timers running late weigh as much as a round
+  // iad: New York and Mountain View move to edges clearly ahead of the rest (fra and sfo), no near tie
+  await world.killEdge('iad');
+  const gone = (row: Map<string, string>): boolean => ![...row.values()].includes('iad');
+  const polls = await watch(world, 8 * INTERVAL_S * 1000, 100, (poll) => [...poll.answers.values()].every(gone));
+  // half a second more for a loaded machine, where timers run late
   const bound = 3 * INTERVAL_S * 1000 + 500;
   for (const n of world.nodes) {
-    const at = settledAt(polls, n.node.id, (row) => ![...row.values()].includes('fra'));
-    t.ok(at !== undefined && at <= bound, `${n.node.id}: fra out after ${at === undefined ? 'never' : (at / 1000 / INTERVAL_S).toFixed(1)} intervals`);
+    const at = settledAt(polls, n.node.id, gone);
+    t.ok(at !== undefined && at <= bound, `${n.node.id}: iad out after ${at === undefined ? 'never' : (at / 1000 / INTERVAL_S).toFixed(1)} intervals`);
   }
-  const after = await settle(world, 10_000);
-  t.ok(after && agreeing(after.answers), 'then all nodes agree again');
+  const after = await eventually(async () => {
+    const answers = await world.answers();
+    return agreeing(answers) ? answers : undefined;
+  });
+  t.ok(after, 'all nodes agree again');
+  for (const c of world.clients.filter((x) => steady.answers.get('node-eu')?.get(x.network) === 'iad')) {
+    const got = after?.get('node-eu')?.get(c.network) ?? '?';
+    // New York: lon would be 7 ms faster than fra for North American clients only, which no observer's median can see
+    t.not(verdict(c, got, world.faults, MARGIN), 'NO', `${c.city} moves to ${got}: the fastest left, or within the margin of it (${fastestEdge(c, world.faults).name})`);
+  }
 });
