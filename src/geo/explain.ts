@@ -1,5 +1,7 @@
 // A selection decision in words and numbers for people: where the client is and why, every candidate with its
-// distance, measured RTT, health and votes, and the answer. Used by the API (/v1/route, /v1/pools/:pool/explain).
+// distance, health, every observer's vote with the RTT it stands by and the penalty it makes of it, the edge's shared
+// penalty and both scores, how each answered edge was taken (anchor, best, the margin and what the best would
+// save), and the answer. Used by the API (/v1/route, /v1/pools/:pool/explain).
 
 import { Type } from '../proto/constants.js';
 import type { ClientSubnet } from '../proto/query-reader.js';
@@ -23,6 +25,9 @@ export interface Explanation {
     noData: boolean;
     pin?: string;
     ttl: number;
+    from: string;
+    margin: { percent: number; ms: number; rounds: number };
+    steering: unknown[];
     candidates: unknown[];
   };
   answer: string[];
@@ -59,13 +64,24 @@ export function explain(answerer: PoolAnswerer, pool: string, qtype: number, lon
       noData: decision.noData,
       ...(decision.pin ? { pin: decision.pin } : {}),
       ttl: decision.ttl,
+      from: decision.from,
+      margin: decision.margin,
+      steering: decision.steering,
       candidates: decision.candidates.map((c) => ({
         ...c,
-        scoreMs: Number.isFinite(c.scoreMs) ? Math.round(c.scoreMs * 100) / 100 : null,
+        geoScoreMs: hundredths(c.geoScoreMs),
+        scoreMs: hundredths(c.scoreMs),
         distanceKm: c.distanceKm === undefined ? undefined : Math.round(c.distanceKm),
-        estimateMs: c.estimateMs === undefined ? undefined : Math.round(c.estimateMs * 100) / 100,
+        estimateMs: c.estimateMs === undefined ? undefined : hundredths(c.estimateMs),
+        measuredRttMs: c.measuredRttMs === undefined ? undefined : hundredths(c.measuredRttMs),
+        votes: c.votes.map((v) => ({ ...v, ageMs: Math.round(v.ageMs) })),
       })),
     },
     answer: decision.addresses.map((a) => formatIp(a.length === 4 ? 4 : 6, a)),
   };
+}
+
+/** A score for people: hundredths of a millisecond, null when the edge was not ranked. */
+function hundredths(ms: number): number | null {
+  return Number.isFinite(ms) ? Math.round(ms * 100) / 100 : null;
 }

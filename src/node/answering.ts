@@ -50,7 +50,7 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
       registry,
       logger,
       nodeId: config.nodeId,
-      config: { geoipPaths: config.geoipPaths, probe: { intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs }, probes: options.probes },
+      config: { geoipPaths: config.geoipPaths, probe: { intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs }, probes: options.probes, location: config.location },
     });
   } catch (err) {
     await sync.stop();

@@ -38,6 +38,8 @@ export interface NodeConfig {
   /** Edge probes: interval and timeout. */
   probeIntervalMs: number;
   probeTimeoutMs: number;
+  /** Where this node is (--location): other nodes take its distance out of the RTTs it measures. */
+  location?: { latitude: number; longitude: number };
   /** CouchDB as the store; the embedded store when unset. */
   couchdb?: CouchConfig;
   /** Prefix of every edgedns database name in CouchDB. */
@@ -98,6 +100,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     geoipPaths: o.geoip,
     probeIntervalMs: o.probeInterval,
     probeTimeoutMs: o.probeTimeout,
+    location: o.location,
     acme: {
       ttl: o.acmeTtl,
       lifetimeMs: o.acmeLifetime * 1000,

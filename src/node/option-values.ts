@@ -118,3 +118,12 @@ export const email: ValueParser<string> = (value, name) => {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new ConfigError(`${name} "${value}" is not an e-mail address`);
   return value;
 };
+
+/** `LAT,LON` in decimal degrees, e.g. 50.11,8.68. */
+export const latLon: ValueParser<{ latitude: number; longitude: number }> = (value, name) => {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(value);
+  const latitude = Number(m?.[1]);
+  const longitude = Number(m?.[2]);
+  if (!m || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) throw new ConfigError(`${name} "${value}" is not LATITUDE,LONGITUDE in degrees (e.g. 50.11,8.68)`);
+  return { latitude, longitude };
+};

@@ -12,6 +12,7 @@ import {
   email,
   geoipPaths,
   httpUrl,
+  latLon,
   logLevel,
   networkList,
   nodeId,
@@ -127,6 +128,10 @@ export const SERVE_OPTIONS = {
   probeTimeout: {
     flag: 'probe-timeout', env: 'EDGEDNS_PROBE_TIMEOUT', value: 'S', default: '2', example: '1', parse: secondsAsMs,
     help: 'a probe that takes longer fails',
+  },
+  location: {
+    flag: 'location', env: 'EDGEDNS_LOCATION', value: 'LAT,LON', defaultText: 'none (a quarter of each RTT counts)', example: '50.11,8.68', parse: latLon,
+    help: "where this node is, in decimal degrees: its probe RTTs are then corrected for its own distance to each edge (latency steering, see [geo](geo.md#latency-steering))",
   },
   couchdb: {
     flag: 'couchdb', env: 'EDGEDNS_COUCHDB', value: 'URL', defaultText: 'none: the embedded store in `--data`', example: 'http://127.0.0.1:5984', parse: httpUrl,

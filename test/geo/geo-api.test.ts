@@ -38,6 +38,10 @@ t.test('edges and pools API', async (t) => {
     ['POST', '/v1/pools', { name: 'p', members: [], pins: [{ match: 'planet:mars', edges: ['a'] }] }, 'pins.0.match'],
     ['POST', '/v1/pools', { name: 'p', members: [], pins: [{ match: 'country:JP', edges: ['a'] }] }, 'pins.0.edges.0'],
     ['POST', '/v1/pools', { name: 'p', members: [], failOpen: 'yes' }, 'failOpen'],
+    ['POST', '/v1/pools', { name: 'p', members: [], marginPercent: 120 }, 'marginPercent'],
+    ['POST', '/v1/pools', { name: 'p', members: [], marginMs: -1 }, 'marginMs'],
+    ['POST', '/v1/pools', { name: 'p', members: [], marginRounds: 2.5 }, 'marginRounds'],
+    ['POST', '/v1/pools', { name: 'p', members: [], marginMs: '10' }, 'marginMs'],
   ];
   for (const [method, url, body, field] of bad) {
     const r = await api(method, url, body);
@@ -60,6 +64,8 @@ t.test('edges and pools API', async (t) => {
   t.equal((await api('GET', '/v1/edges/nope')).body.error.code, 'edge_not_found');
   t.equal((await api('GET', '/v1/pools/nope/explain?client=8.8.8.8')).body.error.code, 'pool_not_found');
   t.equal((await api('POST', '/v1/pools', { name: 'p', members: ['fra'] })).status, 201);
+  t.match((await api('GET', '/v1/pools/p')).body, { marginPercent: 20, marginMs: 10, marginRounds: 3 }, 'the default stabilization margin');
+  t.match((await api('PATCH', '/v1/pools/p', { marginPercent: 10, marginRounds: 5 })).body, { marginPercent: 10, marginMs: 10, marginRounds: 5 }, 'changed field by field');
   t.equal((await api('DELETE', '/v1/edges/fra')).body.error.code, 'edge_in_use');
   t.equal((await api('DELETE', '/v1/pools/p')).status, 204);
   t.equal((await api('DELETE', '/v1/edges/fra')).status, 204);

@@ -51,7 +51,11 @@ t.test('edge, pool and route commands', async (t) => {
   t.equal(spawned.code, 0, spawned.stderr);
   r = await cli('pool', 'add', 'ghost', '--members', 'nope');
   t.match(r.error?.message, /no edge named nope/);
-  t.match((await cli('pool', 'list')).stdout, /edges: fra, nyc; count 1, ttl 15, fail-open yes; pins country:US=nyc/);
+  t.match((await cli('pool', 'list')).stdout, /edges: fra, nyc; count 1, ttl 15, fail-open yes, margin 20 % and 10 ms for 3 rounds; pins country:US=nyc/);
+  t.equal((await cli('pool', 'set', 'edges', '--margin-percent', '15', '--margin-ms', '5', '--margin-rounds', '4')).error, undefined, 'the stabilization margin is set per pool');
+  t.match((await cli('pool', 'list')).stdout, /margin 15 % and 5 ms for 4 rounds/);
+  r = await cli('pool', 'set', 'edges', '--margin-rounds', '0');
+  t.match(r.error?.message, /marginRounds must be an integer from 1 to 100/, 'a bad margin is named');
 
   const list = await cli('edge', 'list');
   t.match(list.stdout, /EDGE\s+STATE\s+HEALTH/);
@@ -64,7 +68,8 @@ t.test('edge, pool and route commands', async (t) => {
   const route = await runCli(['route', 'www.cli.test', '--client', '81.2.69.0/24'], env);
   t.equal(route.code, 0, route.stderr);
   t.match(route.stdout, /London GB/);
-  t.match(route.stdout, /\* fra\s+up, \d+ km/);
+  t.match(route.stdout, /\* fra\s+up, \d+ km, geography [\d.]+ ms, \+ route [\d.]+ ms \(median of node-a [\d.]+\), = [\d.]+ ms/);
+  t.match(route.stdout, /steering: nearest fra, fastest fra: nearest is also fastest \(margin 15 % and 5 ms\) → fra/);
   t.match(route.stdout, /answer \(TTL 15\): 198\.51\.100\.1/);
   t.match((await cli('route', 'www.cli.test', '--client', '8.8.8.0/24')).stdout, /pool edges, pin country:US/);
 

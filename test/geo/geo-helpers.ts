@@ -31,6 +31,8 @@ export function geoNodeOptions(options: { zoneName: string; zone: string; geoip:
 export class HealthServer {
   private server: http.Server | undefined;
   hits = 0;
+  /** The User-Agent of the last request. */
+  lastUserAgent: string | undefined;
   private constructor(readonly port: number) {}
 
   static async start(): Promise<HealthServer> {
@@ -45,8 +47,9 @@ export class HealthServer {
 
   up(): Promise<void> {
     if (this.server) return Promise.resolve();
-    const server = http.createServer((_req, res) => {
+    const server = http.createServer((req, res) => {
       this.hits++;
+      this.lastUserAgent = req.headers['user-agent'];
       res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
       res.end('ok\n');
     });

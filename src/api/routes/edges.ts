@@ -45,6 +45,7 @@ export function edgeJson(fields: EdgeFields, view: EdgeView | undefined): Record
     location: view?.location ?? null,
     up: view?.up ?? true,
     ownRttMs: view?.ownRttMs ?? null,
+    penaltyMs: view?.penaltyMs ?? null,
     votes: view?.votes ?? [],
   };
 }
