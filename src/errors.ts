@@ -40,6 +40,7 @@ export const ErrorCodes = {
   missing_blobs: 409,
   too_many_files: 422,
   invalid_rules: 422,
+  not_supported: 422,
   internal: 500,
 } as const;
 

@@ -93,7 +93,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const acmeOptions = { store: options.store, sync: options.sync, catalog: options.catalog, served, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };
   await app.register(acmeRoutes, acmeOptions);
   await app.register(acmeDnsRoutes, { ...acmeOptions, domain: options.acme?.dnsDomain });
-  await app.register(pdnsRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
+  const metricsText = (): Promise<string> => options.metricsText?.() ?? options.registry.metrics();
+  await app.register(pdnsRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served, metricsText, startedAt: options.startedAt });
   const stopSweeper = startSweeper({ ...acmeOptions, logger: options.logger });
   app.addHook('onClose', async () => stopSweeper());
   if (options.geo) {
