@@ -5,7 +5,10 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeConfig } from './config.js';
-import { createHandler, type DnsHandler } from '../dns/handler.js';
+import { createHandler } from '../dns/handler.js';
+import { withUpdates, type DnsResponder } from '../dns/update-dispatch.js';
+import { createUpdater } from '../dns/updater.js';
+import { servedByCatalog, waitServed } from '../api/wait-served.js';
 import { DnsMetrics } from '../dns/metrics.js';
 import { GeoRuntime } from '../geo/geo-runtime.js';
 import type { SnapshotStore } from '../store/snapshot.js';
@@ -29,8 +32,8 @@ export interface Answering {
   catalog: Catalog;
   sync: ZoneSync;
   geo: GeoRuntime;
-  /** Builds the query handler; its DNS counters register only in a process that answers queries. */
-  handler(): DnsHandler;
+  /** Builds the query handler (and the UPDATE handler beside it); its DNS counters register only in a process that answers queries. */
+  handler(): DnsResponder;
   close(): Promise<void>;
 }
 
@@ -57,14 +60,19 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
     catalog,
     sync,
     geo,
-    handler: () =>
-      createHandler({
+    handler: () => {
+      const query = createHandler({
         catalog,
         chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: () => health.text() },
         metrics: new DnsMetrics(registry),
         logger,
         geo: geo.answerer,
-      }),
+      });
+      // RFC 2136 updates, answered once this process serves them (with --workers: the worker that took the update)
+      const served = servedByCatalog(sync, catalog);
+      const update = createUpdater({ store, catalog, logger, registry, waitServed: (zone, serial) => waitServed(served, zone, serial) });
+      return withUpdates(query, update);
+    },
     close: async () => {
       await geo.close();
       await sync.stop();
