@@ -21,9 +21,16 @@ export function listenUdp(host: string, port: number, handle: DnsResponder, logg
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER });
   socket.on('message', (message, remote) => {
     const response = handle(message, 'udp', remote.address);
-    // an UPDATE is answered later (it awaits the store); queries go on meanwhile
-    if (response instanceof Promise) void response.then((r) => r && socket.send(r, remote.port, remote.address));
-    else if (response) socket.send(response, remote.port, remote.address);
+    if (response instanceof Promise) {
+      // an UPDATE is answered later (it awaits the store); queries go on meanwhile. The socket may be closed by then.
+      void response.then((r) => {
+        try {
+          if (r) socket.send(r, remote.port, remote.address);
+        } catch (err) {
+          logger.debug({ err }, 'UDP answer to an UPDATE not sent');
+        }
+      });
+    } else if (response) socket.send(response, remote.port, remote.address);
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
