@@ -21,6 +21,7 @@ export const ErrorCodes = {
   key_not_found: 404,
   challenge_not_found: 404,
   zone_exists: 409,
+  tsig_key_exists: 409,
   edge_not_found: 404,
   pool_not_found: 404,
   edge_exists: 409,
@@ -49,6 +50,7 @@ export const ErrorCodes = {
   lease_held: 409,
   secrets_unavailable: 409,
   order_failed: 500,
+  not_supported: 422,
   internal: 500,
 } as const;
 
@@ -179,6 +181,12 @@ export class ScopeError extends CodedError {
 export class KeyInputError extends CodedError {
   constructor(message: string, field: string) {
     super('bad_request', message, field);
+  }
+}
+
+export class TsigKeyExistsError extends CodedError {
+  constructor(readonly keyName: string) {
+    super('tsig_key_exists', `a TSIG key named ${keyName} exists; revoked keys keep their name`, 'name');
   }
 }
 

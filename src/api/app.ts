@@ -24,6 +24,7 @@ import { JSON_BODY_LIMIT } from './body-limits.js';
 import { DEFAULT_FAILURE_LIMIT, type FailureLimitOptions } from './rate-limit.js';
 import { rrsetRoutes } from './routes/rrsets.js';
 import { keyRoutes } from './routes/keys.js';
+import { tsigKeyRoutes } from './routes/tsig-keys.js';
 import { acmeRoutes } from './routes/acme.js';
 import { acmeDnsRoutes } from './routes/acme-dns.js';
 import { pdnsRoutes } from './routes/pdns.js';
@@ -114,11 +115,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(zoneRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
   await app.register(rrsetRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
   await app.register(keyRoutes, { store: options.store });
+  await app.register(tsigKeyRoutes, { store: options.store });
   const acme = { ttl: options.acme?.ttl ?? 60, lifetimeMs: options.acme?.lifetimeMs ?? 3600_000 };
   const acmeOptions = { store: options.store, sync: options.sync, catalog: options.catalog, served, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };
   await app.register(acmeRoutes, acmeOptions);
   await app.register(acmeDnsRoutes, { ...acmeOptions, domain: options.acme?.dnsDomain });
-  await app.register(pdnsRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
+  const metricsText = (): Promise<string> => options.metricsText?.() ?? options.registry.metrics();
+  await app.register(pdnsRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served, metricsText, startedAt: options.startedAt });
   const stopSweeper = startSweeper({ ...acmeOptions, logger: options.logger });
   app.addHook('onClose', async () => stopSweeper());
   if (options.geo) {

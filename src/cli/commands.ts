@@ -8,6 +8,7 @@ import { clusterCommand, CLUSTER_HELP, CLUSTER_OPTIONS } from './cluster-command
 import { deployCommand, DEPLOY_HELP, DEPLOY_OPTIONS } from './deploy-command.js';
 import { edgeCommand, EDGE_HELP, EDGE_OPTIONS, routeCommand, ROUTE_HELP, ROUTE_OPTIONS } from './edge-commands.js';
 import { keyCommand, KEY_HELP, KEY_OPTIONS } from './key-commands.js';
+import { tsigCommand, TSIG_HELP, TSIG_OPTIONS } from './tsig-commands.js';
 import { poolCommand, POOL_HELP, POOL_OPTIONS } from './pool-commands.js';
 import { serveCommand, SERVE_COMMAND_OPTIONS, SERVE_HELP } from './serve-command.js';
 import { siteCommand, SITE_HELP, SITE_OPTIONS } from './site-commands.js';
@@ -29,6 +30,7 @@ export const COMMANDS: Record<string, Command> = {
   route: { options: ROUTE_OPTIONS, positionals: true, help: ROUTE_HELP, run: routeCommand },
   cluster: { options: CLUSTER_OPTIONS, positionals: true, help: CLUSTER_HELP, run: clusterCommand },
   key: { options: KEY_OPTIONS, positionals: true, help: KEY_HELP, run: keyCommand },
+  tsig: { options: TSIG_OPTIONS, positionals: true, help: TSIG_HELP, run: tsigCommand },
   acme: { options: ACME_OPTIONS, positionals: true, help: ACME_HELP, run: acmeCommand },
   deploy: { options: DEPLOY_OPTIONS, positionals: true, help: DEPLOY_HELP, run: deployCommand },
   site: { options: SITE_OPTIONS, positionals: true, help: SITE_HELP, run: siteCommand },
@@ -48,6 +50,7 @@ Usage:
   edgedns route NAME --client IP which edge a client gets for NAME, and why
   edgedns cluster join|leave|status|conflicts   CouchDB replication mesh; see edgedns cluster --help
   edgedns key create|list|revoke API keys: admin, zone:NAME, acme:NAME or site:HOST scope
+  edgedns tsig create|list|revoke TSIG keys for RFC 2136 updates (nsupdate, lego rfc2136, certbot)
   edgedns acme certbot-auth|certbot-cleanup|lego-exec|add|remove   ACME DNS-01 hooks
   edgedns deploy DIR --site HOST [--preview] [--message TEXT]   upload a static site, atomically
   edgedns site list|deployments|rollback|promote|gc   sites served by the asset server

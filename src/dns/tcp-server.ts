@@ -13,7 +13,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { ClientAddress, endSiteKey } from './client-address.js';
-import type { DnsHandler } from './handler.js';
+import type { DnsResponder } from './update-dispatch.js';
 import type { TcpCloseReason, TcpMetrics } from './tcp-metrics.js';
 import type { Listening } from './udp-server.js';
 
@@ -57,7 +57,7 @@ function sweepInterval(options: TcpOptions): number {
   return Math.max(25, Math.min(250, Math.floor(Math.min(options.idleTimeoutMs, options.messageTimeoutMs) / 4)));
 }
 
-export function listenTcp(host: string, port: number, handle: DnsHandler, logger: Logger, options: TcpOptions = DEFAULT_TCP_OPTIONS): Promise<Listening> {
+export function listenTcp(host: string, port: number, handle: DnsResponder, logger: Logger, options: TcpOptions = DEFAULT_TCP_OPTIONS): Promise<Listening> {
   const { metrics } = options;
   const connections = new Set<Connection>();
   const perClient = new Map<string, Set<Connection>>();
@@ -125,6 +125,17 @@ export function listenTcp(host: string, port: number, handle: DnsHandler, logger
     return conn;
   }
 
+  function send(socket: net.Socket, response: Buffer): void {
+    const framed = Buffer.allocUnsafe(2 + response.length);
+    framed.writeUInt16BE(response.length, 0);
+    response.copy(framed, 2);
+    // A client that pipelines queries but does not read its answers must not make us buffer without bound.
+    if (!socket.write(framed) && socket.writableLength > MAX_UNREAD_BYTES) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
+  }
+
   function serve(conn: Connection): void {
     const { socket } = conn;
     let pending = Buffer.alloc(0);
@@ -142,21 +153,21 @@ export function listenTcp(host: string, port: number, handle: DnsHandler, logger
         const message = pending.subarray(2, 2 + length);
         pending = pending.subarray(2 + length);
         const response = handle(message, 'tcp', socket.remoteAddress);
+        answered = true;
+        conn.answered = true;
+        if (response instanceof Promise) {
+          // an UPDATE's answer comes later; RFC 7766 §7 lets answers on one connection come out of order
+          void response.then((r) => {
+            if (r && !conn.closed) send(socket, r);
+          });
+          continue;
+        }
         if (!response) {
           // RFC 7766 §6.2.4-ish: nothing sensible to say to garbage; close rather than keep reading it
           close(conn, 'malformed');
           return;
         }
-        answered = true;
-        conn.answered = true;
-        const framed = Buffer.allocUnsafe(2 + response.length);
-        framed.writeUInt16BE(response.length, 0);
-        response.copy(framed, 2);
-        // A client that pipelines queries but does not read its answers must not make us buffer without bound.
-        if (!socket.write(framed) && socket.writableLength > MAX_UNREAD_BYTES) {
-          socket.pause();
-          socket.once('drain', () => socket.resume());
-        }
+        send(socket, response);
       }
       const now = performance.now();
       if (pending.length === 0) {

@@ -5,7 +5,10 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeConfig } from './config.js';
-import { createHandler, type DnsHandler } from '../dns/handler.js';
+import { createHandler } from '../dns/handler.js';
+import { withUpdates, type DnsResponder } from '../dns/update-dispatch.js';
+import { createUpdater } from '../dns/updater.js';
+import { servedByCatalog, waitServed } from '../api/wait-served.js';
 import { DnsMetrics } from '../dns/metrics.js';
 import { ResponseRateLimiter } from '../dns/rrl.js';
 import { TcpMetrics } from '../dns/tcp-metrics.js';
@@ -32,8 +35,8 @@ export interface Answering {
   catalog: Catalog;
   sync: ZoneSync;
   geo: GeoRuntime;
-  /** Builds the query handler; its DNS counters register only in a process that answers queries. */
-  handler(): DnsHandler;
+  /** Builds the query handler (and the UPDATE handler beside it); its DNS counters register only in a process that answers queries. */
+  handler(): DnsResponder;
   close(): Promise<void>;
 }
 
@@ -60,8 +63,8 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
     catalog,
     sync,
     geo,
-    handler: () =>
-      createHandler({
+    handler: () => {
+      const query = createHandler({
         catalog,
         chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: () => health.text() },
         metrics: new DnsMetrics(registry),
@@ -69,7 +72,12 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
         geo: geo.answerer,
         // one limiter per answering process: with --workers N, each worker limits its own share of the traffic
         rrl: config.rrl.rate > 0 ? new ResponseRateLimiter({ ...config.rrl, registry, logger }) : undefined,
-      }),
+      });
+      // RFC 2136 updates, answered once this process serves them (with --workers: the worker that took the update)
+      const served = servedByCatalog(sync, catalog);
+      const update = createUpdater({ store, catalog, logger, registry, waitServed: (zone, serial) => waitServed(served, zone, serial) });
+      return withUpdates(query, update);
+    },
     close: async () => {
       await geo.close();
       await sync.stop();

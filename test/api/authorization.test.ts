@@ -60,6 +60,10 @@ const TABLE: [route: string, request: () => Request, expected: Statuses][] = [
   ['GET /v1/keys',                                   () => ({ url: '/v1/keys' }),                                [401, 401, 403, 403, 403, 403, 200]],
   ['POST /v1/keys',                                  () => ({ url: '/v1/keys', body: {} }),                      [401, 401, 403, 403, 403, 403, 400]],
   ['DELETE /v1/keys/:id',                            () => ({ url: '/v1/keys/absent' }),                         [401, 401, 403, 403, 403, 403, 404]],
+  // TSIG keys (RFC 2136): admin only, like API keys
+  ['GET /v1/tsig-keys',                              () => ({ url: '/v1/tsig-keys' }),                           [401, 401, 403, 403, 403, 403, 200]],
+  ['POST /v1/tsig-keys',                             () => ({ url: '/v1/tsig-keys', body: {} }),                 [401, 401, 403, 403, 403, 403, 400]],
+  ['DELETE /v1/tsig-keys/:name',                     () => ({ url: '/v1/tsig-keys/absent.' }),                   [401, 401, 403, 403, 403, 403, 404]],
   // ACME: any key lists what its scope covers; writes by admin, the zone's key, or acme: of the name
   ['GET /v1/acme/challenges',                        () => ({ url: '/v1/acme/challenges' }),                     [401, 401, 200, 200, 200, 200, 200]],
   ['POST /v1/acme/challenges',                       () => ({ url: '/v1/acme/challenges', body: { domain: 'www.example.test', value: VALUE } }), [401, 401, 403, 201, 403, 201, 201]],
@@ -106,6 +110,20 @@ const TABLE: [route: string, request: () => Request, expected: Statuses][] = [
   [`PATCH ${PDNS}/zones/:id`,                        () => ({ url: `${PDNS}/zones/example.test.`, body: { rrsets: [{ name: '_acme-challenge.example.test.', type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [{ content: `"${VALUE}"`, disabled: false }] }] } }), [401, 401, 403, 204, 403, 204, 204]],
   [`DELETE ${PDNS}/zones/:id`,                       () => ({ url: `${PDNS}/zones/absent.test.` }),              [401, 401, 403, 403, 403, 403, 404]],
   [`PUT ${PDNS}/zones/:id/notify`,                   () => ({ url: `${PDNS}/zones/example.test./notify` }),      [401, 401, 403, 200, 403, 200, 200]],
+  // server-wide reads any key may make (search results are cut to the key's scope)
+  [`GET ${PDNS}/statistics`,                         () => ({ url: `${PDNS}/statistics` }),                      [401, 401, 200, 200, 200, 200, 200]],
+  [`GET ${PDNS}/search-data`,                        () => ({ url: `${PDNS}/search-data?q=*` }),                 [401, 401, 200, 200, 200, 200, 200]],
+  // a whole zone's text: the zone's own key and admin, not an acme: key (it sees only its challenge names)
+  [`GET ${PDNS}/zones/:id/export`,                   () => ({ url: `${PDNS}/zones/example.test./export` }),      [401, 401, 403, 403, 403, 200, 200]],
+  // no DNSSEC and no metadata yet: readers of the zone get empty lists, writers are told it is not supported
+  [`GET ${PDNS}/zones/:id/cryptokeys`,               () => ({ url: `${PDNS}/zones/example.test./cryptokeys` }),  [401, 401, 403, 403, 403, 200, 200]],
+  [`POST ${PDNS}/zones/:id/cryptokeys`,              () => ({ url: `${PDNS}/zones/example.test./cryptokeys`, body: {} }), [401, 401, 403, 403, 403, 422, 422]],
+  [`GET ${PDNS}/zones/:id/cryptokeys/:key`,          () => ({ url: `${PDNS}/zones/example.test./cryptokeys/1` }), [401, 401, 403, 403, 403, 404, 404]],
+  [`GET ${PDNS}/zones/:id/metadata`,                 () => ({ url: `${PDNS}/zones/example.test./metadata` }),    [401, 401, 403, 403, 403, 200, 200]],
+  [`POST ${PDNS}/zones/:id/metadata`,                () => ({ url: `${PDNS}/zones/example.test./metadata`, body: {} }), [401, 401, 403, 403, 403, 422, 422]],
+  [`GET ${PDNS}/zones/:id/metadata/:kind`,           () => ({ url: `${PDNS}/zones/example.test./metadata/ALLOW-AXFR-FROM` }), [401, 401, 403, 403, 403, 200, 200]],
+  [`PUT ${PDNS}/zones/:id/metadata/:kind`,           () => ({ url: `${PDNS}/zones/example.test./metadata/ALLOW-AXFR-FROM`, body: {} }), [401, 401, 403, 403, 403, 422, 422]],
+  [`DELETE ${PDNS}/zones/:id/metadata/:kind`,        () => ({ url: `${PDNS}/zones/example.test./metadata/ALLOW-AXFR-FROM` }), [401, 401, 403, 403, 403, 422, 422]],
 ];
 
 /** "METHOD /path" of every route fastify has, read from its route tree (HEAD, which mirrors GET, left out). */

@@ -121,7 +121,7 @@ t.test('PowerDNS: the same errors, in PowerDNS shape, naming the rrset and its p
     // record 1 as sent: the disabled record 0 is not counted out of the index
     ['a bad record after a disabled one', change({ name: 'x.example.test.', type: 'A', records: [{ content: '192.0.2.1', disabled: true }, { content: '999.0.0.1' }] }), 'rrsets.1.records.1.content'],
     ['two CNAME targets', change({ name: 'x.example.test.', type: 'CNAME', records: [{ content: 'a.example.test.' }, { content: 'b.example.test.' }] }), 'rrsets.1.records'],
-    ['a CNAME beside data', change({ name: 'www.example.test.', type: 'CNAME', records: [{ content: 'alias.example.test.' }] }), 'records'],
+    ['a CNAME beside data', change({ name: 'www.example.test.', type: 'CNAME', records: [{ content: 'alias.example.test.' }] }), 'rrsets'], // the zone the PATCH's rrsets would make
   ];
   for (const [what, body, field] of cases) {
     const r = await api.call('PATCH', `${PDNS}/zones/example.test.`, body);

@@ -67,7 +67,7 @@ t.test('PowerDNS API subset', async (t) => {
     ['bad address', [{ name: 'ok.example.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: '192.0.2.1' }] }, { name: 'b.example.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: '999.0.0.1' }] }], 'rrsets.1.records.0.content'],
     ['unknown changetype', [{ name: 'ok.example.test.', type: 'A', changetype: 'EXTEND', records: [] }], 'rrsets.0.changetype'],
     ['twice in one request', [{ name: 'ok.example.test.', type: 'A', changetype: 'DELETE' }, { name: 'ok.example.test.', type: 'A', changetype: 'DELETE' }], 'rrsets.1'],
-    ['CNAME beside data', [{ name: 'www.example.test.', type: 'CNAME', ttl: 60, changetype: 'REPLACE', records: [{ content: 'alias.example.test.' }] }], 'records'],
+    ['CNAME beside data', [{ name: 'www.example.test.', type: 'CNAME', ttl: 60, changetype: 'REPLACE', records: [{ content: 'alias.example.test.' }] }], 'rrsets'],
     ['outside the zone', [{ name: 'www.example.org.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: '192.0.2.1' }] }], 'rrsets.0.name'],
   ] as const) {
     const r = await api('PATCH', `${BASE}/zones/example.test.`, { rrsets });
