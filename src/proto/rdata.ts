@@ -4,6 +4,7 @@
 import { typeCode, typeName } from './constants.js';
 import { lowerAscii } from './names.js';
 import { RdataError, TokenReader, WireReader } from './rdata-fields.js';
+import type { RdataCodec } from './rdata-codec.js';
 import { CODECS, EXTRA_MNEMONICS } from './rdata-types.js';
 import { TokenizeError, tokenizeLine, type Token } from './zonefile-tokenizer.js';
 
@@ -15,7 +16,7 @@ export interface ParsedRdata {
   wire: Buffer;
   /** Canonical presentation form, names absolute; parsing it again gives the same wire. */
   text: string;
-  /** Lower-case key of the name to chase (CNAME, NS, MX, SRV, PTR); undefined for the root ("." means "none"). */
+  /** Lower-case key of the name to chase (CNAME, NS, MX, SRV, PTR, SVCB, HTTPS); undefined for the root ("." means "none"). */
   target?: string;
 }
 
@@ -108,5 +109,10 @@ export function parseRdataText(type: string, text: string, origin = '.'): Parsed
 
 /** Two records of one RRset are the same record when their keys are equal (RFC 2181 §5, RFC 4034 §6.2). */
 export function rdataKey(parsed: ParsedRdata): string {
-  return CODECS.get(parsed.type)?.names ? lowerAscii(parsed.text) : parsed.text;
+  const names = CODECS.get(parsed.type)?.names;
+  if (names === undefined) return parsed.text;
+  if (names === true) return lowerAscii(parsed.text);
+  const codec = CODECS.get(parsed.type) as RdataCodec;
+  const fields = codec.decode(new WireReader(parsed.wire, rrTypeMnemonic(parsed.type)));
+  return fields.map((field, i) => (names.includes(i) ? lowerAscii(field) : field)).join(' ');
 }

@@ -133,7 +133,7 @@ const invalid: Invalid[] = [
   { behaviour: 'generic form of a known type must decode as that type', type: 'A', input: '\\# 3 010203', error: /^A rdata is too short$/ },
   { behaviour: 'generic form of a known type rejects left-over octets', type: 'A', input: '\\# 5 0102030405', error: /^A rdata has 1 octets left over$/ },
   { behaviour: 'an unknown type needs the generic form', type: 'TYPE65280', input: 'abc', error: /must be written in the RFC 3597 generic form/ },
-  { behaviour: 'a known type without a codec needs the generic form', type: 'NSEC', input: 'a. A', error: /^NSEC rdata must be written in the RFC 3597 generic form/ },
+  { behaviour: 'a known type without a codec needs the generic form', type: 'NSEC3', input: '1 0 0 - A', error: /^NSEC3 rdata must be written in the RFC 3597 generic form/ },
   { behaviour: 'an unknown mnemonic is rejected', type: 'FOO', input: '1', error: /^unknown record type "FOO"/ },
   { behaviour: 'DNAME is refused', type: 'DNAME', input: 'target.', error: /^DNAME records are not supported/ },
   { behaviour: 'DNAME is refused in TYPEnnn form too', type: 'TYPE39', input: '\\# 1 00', error: /^DNAME records are not supported/ },
