@@ -22,6 +22,7 @@ const accepted: { behaviour: string; zone: Zone }[] = [
   { behaviour: 'glue A and AAAA below a delegation are allowed', zone: zone([rr('sub.example.com.', 'NS', 'ns1.sub.example.com.'), rr('ns1.sub.example.com.', 'A', '192.0.2.1'), rr('ns1.sub.example.com.', 'AAAA', '2001:db8::1')]) },
   { behaviour: 'glue A at the delegation point itself is allowed', zone: zone([rr('sub.example.com.', 'NS', 'sub.example.com.'), rr('sub.example.com.', 'A', '192.0.2.1')]) },
   { behaviour: 'a name with only deeper records is an empty non-terminal, which is fine', zone: zone([rr('a.b.deep.example.com.', 'A', '192.0.2.1')]) },
+  { behaviour: 'an RRset stored as TYPE65 in generic form before edgedns knew HTTPS is still valid', zone: zone([rr('a.example.com.', 'TYPE65', '\\# 3 000100')]) },
   { behaviour: 'TTL 0 and 2^31-1 are both allowed', zone: zone([{ ...rr('a.example.com.', 'A', '192.0.2.1'), ttl: 0 }, { ...rr('b.example.com.', 'A', '192.0.2.1'), ttl: 2147483647 }]) },
 ];
 
@@ -53,6 +54,7 @@ const rejected: { behaviour: string; zone: Zone; problem: { name: string; type: 
   { behaviour: 'an RRset listed twice is refused', zone: zone([rr('a.example.com.', 'A', '192.0.2.1'), rr('a.example.com.', 'A', '192.0.2.2')]), problem: { name: 'a.example.com.', type: 'A', message: /RRset appears twice/ } },
   { behaviour: 'an empty RRset is refused', zone: zone([rr('a.example.com.', 'A')]), problem: { name: 'a.example.com.', type: 'A', message: /no records/ } },
   { behaviour: 'an unknown type is refused', zone: zone([rr('a.example.com.', 'FOO', 'x')]), problem: { name: 'a.example.com.', type: 'FOO', message: /unknown type FOO/ } },
+  { behaviour: 'an RRset stored both as TYPE65 and as HTTPS is refused, with the way out', zone: zone([rr('a.example.com.', 'TYPE65', '\\# 3 000100'), rr('a.example.com.', 'HTTPS', '1 .')]), problem: { name: 'a.example.com.', type: 'HTTPS', message: /^RRset appears twice; it is also stored as TYPE65 from before edgedns knew HTTPS: export the zone and import it again with --replace$/ } },
   { behaviour: 'a type spelt other than constants.ts spells it is refused', zone: zone([rr('a.example.com.', 'TYPE44', '1 1 ABCD')]), problem: { name: 'a.example.com.', type: 'TYPE44', message: /should be written SSHFP/ } },
   { behaviour: 'a DNAME is refused', zone: zone([rr('a.example.com.', 'DNAME', 'b.')]), problem: { name: 'a.example.com.', type: 'DNAME', message: /DNAME records are not supported/ } },
   { behaviour: 'other data beside a delegation is refused (not authoritative)', zone: zone([rr('sub.example.com.', 'NS', 'ns.other.'), rr('sub.example.com.', 'TXT', '"x"')]), problem: { name: 'sub.example.com.', type: 'TXT', message: /beside the delegation NS is not authoritative/ } },
