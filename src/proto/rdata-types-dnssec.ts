@@ -1,8 +1,9 @@
-// DNSSEC record types in presentation and wire form: DS and CDS, DNSKEY and CDNSKEY, NSEC, and the two that
-// describe a zone to its parent or to a verifier, CSYNC (RFC 7477) and ZONEMD (RFC 8976).
+// DNSSEC record types in presentation and wire form: DS and CDS, DNSKEY and CDNSKEY, RRSIG, and ZONEMD (RFC 8976),
+// which lets a verifier check a whole zone. NSEC, NSEC3 and CSYNC, the types with a type bitmap, are in
+// rdata-types-nsec.ts.
 
-import { decodeTypeBitmap, readTypeBitmap } from './rdata-bitmap.js';
-import { hexText, nonEmptyBase64, type RdataCodec } from './rdata-codec.js';
+import { typeCode, typeName } from './constants.js';
+import { hexText, nonEmptyBase64, u16, type RdataCodec } from './rdata-codec.js';
 import { RdataError, type TokenReader } from './rdata-fields.js';
 import { DNSSEC_ALGORITHMS } from './rdata-mnemonics.js';
 
@@ -48,10 +49,34 @@ const dnskey: RdataCodec = {
   decode: (w) => [String(w.u16()), String(w.u8()), String(w.u8()), nonEmptyBase64(w, 'public key')],
 };
 
-/** The types present at a name; an NSEC's own name has at least NSEC, so the list is never empty. */
-function nsecTypes(r: TokenReader): Buffer {
-  if (r.remaining === 0) r.fail('type bitmap is missing (the NSEC owner has at least NSEC itself, RFC 4034 §4.1.2)');
-  return readTypeBitmap(r, 'type bitmap');
+/**
+ * RRSIG signature times (RFC 4034 §3.2): YYYYMMDDHHmmSS in UTC, or seconds since 1970 as a plain number. Written as
+ * the date, as knot and BIND print them; 32 bits reach 2106-02-07.
+ */
+function readTime(r: TokenReader, field: string): Buffer {
+  const text = r.word(field);
+  let seconds: number;
+  const date = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text);
+  if (date) {
+    const [year, month, day, hour, minute, second] = date.slice(1).map(Number);
+    seconds = Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
+    const back = new Date(seconds * 1000);
+    if (back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+      r.fail(`${field} "${text}" is not a date and time YYYYMMDDHHmmSS`);
+    }
+  } else if (/^\d{1,10}$/.test(text)) {
+    seconds = Number(text);
+  } else {
+    return r.fail(`${field} "${text}" is neither YYYYMMDDHHmmSS nor a number of seconds`);
+  }
+  if (seconds < 0 || seconds > 0xffffffff) r.fail(`${field} "${text}" is outside 1970-01-01 to 2106-02-07 (32 bits)`);
+  const wire = Buffer.alloc(4);
+  wire.writeUInt32BE(seconds);
+  return wire;
+}
+
+function timeText(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/[-T:]/g, '').slice(0, 14);
 }
 
 /** ZONEMD digest lengths by hash algorithm (RFC 8976 §2.2.3: SHA384 and SHA512). */
@@ -74,21 +99,36 @@ export const DNSSEC_CODECS: [number, RdataCodec][] = [
   [48, dnskey], // DNSKEY
   [60, dnskey], // CDNSKEY
   [
-    47, // NSEC, RFC 4034 §4.2: next owner name (never compressed, case kept, RFC 6840 §5.1) and type bitmap
+    46, // RRSIG, RFC 4034 §3.2; the signer's name compares case-insensitively (§6.2)
     {
-      encode: (r) => [r.name('next domain name'), nsecTypes(r)],
-      decode(w) {
-        const next = w.name();
-        if (w.remaining === 0) throw new RdataError(`${w.type} type bitmap is missing`);
-        return [next, ...decodeTypeBitmap(w)];
+      encode(r) {
+        const coveredText = r.word('type covered');
+        const covered = typeCode(coveredText);
+        if (covered === undefined) return r.fail(`type covered "${coveredText}" is not a record type (write unlisted types as TYPEnnn)`);
+        return [
+          u16(covered),
+          r.numberOrMnemonic('algorithm', 1, DNSSEC_ALGORITHMS),
+          r.number('labels', 1),
+          r.number('original TTL', 4),
+          readTime(r, 'signature expiration'),
+          readTime(r, 'signature inception'),
+          r.number('key tag', 2),
+          r.name('signer name'),
+          r.base64('signature'),
+        ];
       },
-    },
-  ],
-  [
-    62, // CSYNC, RFC 7477 §2.1: SOA serial, flags, the types to synchronise (possibly none)
-    {
-      encode: (r) => [r.number('SOA serial', 4), r.number('flags', 2), readTypeBitmap(r, 'type bitmap')],
-      decode: (w) => [String(w.u32()), String(w.u16()), ...decodeTypeBitmap(w)],
+      decode: (w) => [
+        typeName(w.u16()),
+        String(w.u8()),
+        String(w.u8()),
+        String(w.u32()),
+        timeText(w.u32()),
+        timeText(w.u32()),
+        String(w.u16()),
+        w.name(),
+        nonEmptyBase64(w, 'signature'),
+      ],
+      names: [7],
     },
   ],
   [

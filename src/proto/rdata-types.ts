@@ -8,6 +8,7 @@ import type { RdataCodec } from './rdata-codec.js';
 import { DNSSEC_CODECS } from './rdata-types-dnssec.js';
 import { KEY_CODECS } from './rdata-types-keys.js';
 import { MISC_CODECS } from './rdata-types-misc.js';
+import { NSEC_CODECS } from './rdata-types-nsec.js';
 import { SVCB_CODECS } from './rdata-types-svcb.js';
 
 const singleName: RdataCodec = {
@@ -128,7 +129,7 @@ const BASIC_CODECS: [number, RdataCodec][] = [
   ],
 ];
 
-export const CODECS = new Map<number, RdataCodec>([...BASIC_CODECS, ...DNSSEC_CODECS, ...KEY_CODECS, ...SVCB_CODECS, ...MISC_CODECS]);
+export const CODECS = new Map<number, RdataCodec>([...BASIC_CODECS, ...DNSSEC_CODECS, ...NSEC_CODECS, ...KEY_CODECS, ...SVCB_CODECS, ...MISC_CODECS]);
 
 /** Mnemonics of types with a codec that src/proto/constants.ts does not name; they are stored as TYPEnnn. */
 export const EXTRA_MNEMONICS: Record<string, number> = { SSHFP: 44, TLSA: 52 };

@@ -1,4 +1,4 @@
-// DS, CDS, DNSKEY, CDNSKEY, NSEC, CSYNC and ZONEMD: vectors from their RFCs and from knotd serving the same text.
+// DS, CDS, DNSKEY, CDNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CSYNC and ZONEMD: vectors from their RFCs and from knotd serving the same text.
 
 import t from 'tap';
 import { checkInvalid, checkValid, checkWire } from '../helpers/rdata-cases.js';
@@ -7,6 +7,9 @@ import { parseRdataText, rdataKey } from '../../src/proto/rdata.js';
 const RFC4034_DNSKEY =
   'AQPSKmynfzW4kyBv015MUG2DeIQ3Cbl+BBZH4b/0PY1kxkmvHjcZc8nokfzj31GajIQKY+5CptLr3buXA10hWqTkF7H6RfoRqXQeogmMHfpftf6zMv1LyBUgia7za6ZEzOJBOztyvhjL742iU/TpPSEDhm2SNKLijfUppn1UaNvv4w==';
 const P256_KEY = 'HSLIx1JH25CQWN7fNIrslM61PacrFD/Ee2YaGHPRYOFpXJuYBJATWCX0YdCuMrIaphUlpYbFgKtH4545gT2dag==';
+const RRSIG_SIGNATURE =
+  'oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN20XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o=';
+const RRSIG_HEAD = '00010503000151803E7C9DD73E5510D70A52076578616D706C6503636F6D00';
 const ZONEMD_DIGEST = 'C68090D90A7AED716BC459F9340E3D7C1370D4D24B7E2FC3A1DDC0B9A87153B9A9713B3C9AE5CC27777F98B8E730044C';
 
 t.test('presentation to wire and canonical text', async (t) => {
@@ -26,6 +29,13 @@ t.test('presentation to wire and canonical text', async (t) => {
     { behaviour: 'CSYNC of RFC 7477 §2.2 (knotd wire)', type: 'CSYNC', input: '66 3 A NS AAAA', text: '66 3 A NS AAAA', wire: '000000420003000460000008' },
     { behaviour: 'CSYNC may list no types', type: 'CSYNC', input: '4294967295 0', text: '4294967295 0', wire: 'ffffffff0000' },
     { behaviour: 'ZONEMD of RFC 8976 App. A.1 (knotd wire)', type: 'ZONEMD', input: `2018031900 1 1 ( ${ZONEMD_DIGEST.slice(0, 64).toLowerCase()}\n ${ZONEMD_DIGEST.slice(64)} )`, text: `2018031900 1 1 ${ZONEMD_DIGEST}`, wire: `7848B91C0101${ZONEMD_DIGEST}` },
+    { behaviour: 'RRSIG of RFC 4034 §3.3 (knotd wire)', type: 'RRSIG', input: `A 5 3 86400 20030322173103 ( 20030220173103 2642 example.com.\n ${RRSIG_SIGNATURE} )`, text: `A 5 3 86400 20030322173103 20030220173103 2642 example.com. ${RRSIG_SIGNATURE}`, wire: `${RRSIG_HEAD}${Buffer.from(RRSIG_SIGNATURE, 'base64').toString('hex')}` },
+    { behaviour: 'RRSIG times given in seconds print as dates; the algorithm takes a mnemonic (knotd wire)', type: 'RRSIG', input: 'A RSASHA1 3 86400 1048354263 1045762263 2642 example.com. AAAA', text: 'A 5 3 86400 20030322173103 20030220173103 2642 example.com. AAAA', wire: `${RRSIG_HEAD}000000` },
+    { behaviour: 'RRSIG of an unlisted type', type: 'RRSIG', input: 'TYPE1234 13 2 60 21060207062815 19700101000000 1 . AAAA', text: 'TYPE1234 13 2 60 21060207062815 19700101000000 1 . AAAA' },
+    { behaviour: 'NSEC3 of RFC 5155 App. A, types sorted (knotd wire)', type: 'NSEC3', input: '1 1 12 aabbccdd ( 2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG )', text: '1 1 12 AABBCCDD 2t7b4g4vsa5smi47k61mv5bv1a22bojr NS SOA MX RRSIG DNSKEY NSEC3PARAM', wire: '0101000C04AABBCCDD14174EB2409FE28BCB4887A1836F957F0A8425E27B000722010000000290' },
+    { behaviour: 'NSEC3 without salt or types; the hash prints in lower case (knotd wire)', type: 'NSEC3', input: '1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR', text: '1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr', wire: '010000000014174EB2409FE28BCB4887A1836F957F0A8425E27B' },
+    { behaviour: 'NSEC3PARAM of RFC 5155 App. A (knotd wire)', type: 'NSEC3PARAM', input: '1 0 12 aabbccdd', text: '1 0 12 AABBCCDD', wire: '0100000C04AABBCCDD' },
+    { behaviour: 'NSEC3PARAM without salt (knotd wire)', type: 'NSEC3PARAM', input: '1 0 0 -', text: '1 0 0 -', wire: '0100000000' },
     { behaviour: 'ZONEMD with SHA512 has 64 octets', type: 'ZONEMD', input: `1 1 2 ${'AB'.repeat(64)}`, text: `1 1 2 ${'AB'.repeat(64)}` },
     { behaviour: 'ZONEMD of an unlisted hash takes 12 octets or more', type: 'ZONEMD', input: `1 1 240 ${'00'.repeat(12)}`, text: `1 1 240 ${'00'.repeat(12)}` },
   ]);
@@ -59,6 +69,15 @@ t.test('malformed DNSSEC records are refused with the reason', async (t) => {
     { behaviour: 'a SHA384 ZONEMD digest that is not 48 octets', type: 'ZONEMD', input: `1 1 1 ${'00'.repeat(12)}`, error: /^ZONEMD digest is 12 octets; hash algorithm 1 has 48$/ },
     { behaviour: 'a ZONEMD digest under 12 octets (RFC 8976 §2.2.4)', type: 'ZONEMD', input: '1 1 240 00', error: /^ZONEMD digest is 1 octets; the minimum is 12/ },
     { behaviour: 'a ZONEMD without its digest', type: 'ZONEMD', input: '1 1 1', error: /^ZONEMD digest is missing$/ },
+    { behaviour: 'an RRSIG date that does not exist', type: 'RRSIG', input: 'A 5 3 60 20030230000000 20030220173103 1 . AAAA', error: /^RRSIG signature expiration "20030230000000" is not a date and time YYYYMMDDHHmmSS$/ },
+    { behaviour: 'an RRSIG date past 32 bits', type: 'RRSIG', input: 'A 5 3 60 21060207062816 20030220173103 1 . AAAA', error: /^RRSIG signature expiration "21060207062816" is outside 1970-01-01 to 2106-02-07/ },
+    { behaviour: 'an RRSIG time that is neither form', type: 'RRSIG', input: 'A 5 3 60 2003-03-22 20030220173103 1 . AAAA', error: /neither YYYYMMDDHHmmSS nor a number of seconds/ },
+    { behaviour: 'an RRSIG covering an unknown mnemonic', type: 'RRSIG', input: 'FOO 5 3 60 1 1 1 . AAAA', error: /^RRSIG type covered "FOO" is not a record type/ },
+    { behaviour: 'an RRSIG without a signature', type: 'RRSIG', input: 'A 5 3 60 1 1 1 .', error: /^RRSIG signature is missing$/ },
+    { behaviour: 'an NSEC3 hash that is not base32hex', type: 'NSEC3', input: '1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojw', error: /^NSEC3 next hashed owner name "2t7b4g4vsa5smi47k61mv5bv1a22bojw" is not base32hex/ },
+    { behaviour: 'an NSEC3 salt of odd length', type: 'NSEC3PARAM', input: '1 0 0 abc', error: /^NSEC3PARAM salt "abc" is not "-" or 1-255 octets of hex$/ },
+    { behaviour: 'an NSEC3PARAM without salt', type: 'NSEC3PARAM', input: '1 0 0', error: /^NSEC3PARAM salt is missing$/ },
+    { behaviour: 'an NSEC3 with an empty hash on the wire', type: 'NSEC3', input: '\\# 6 010000000000', error: /next hashed owner name is empty/ },
     { behaviour: 'an NSEC bitmap window out of order on the wire', type: 'NSEC', input: '\\# 7 00 010140 000140', error: /not in ascending order/ },
     { behaviour: 'an NSEC bitmap ending in a zero octet on the wire', type: 'NSEC', input: '\\# 5 00 0002 4000', error: /ends in a zero octet/ },
     { behaviour: 'an NSEC bitmap window of length 0 on the wire', type: 'NSEC', input: '\\# 3 00 0000', error: /has length 0, not 1-32/ },
