@@ -106,6 +106,8 @@ function precisionText(w: WireReader, byte: number, field: string): string {
   const mantissa = byte >> 4;
   const exponent = byte & 0x0f;
   if (mantissa > 9 || exponent > 9) throw new RdataError(`${w.type} ${field} 0x${byte.toString(16)} has a digit over 9 (RFC 1876 §2)`);
+  // Zero has one form, 0x00; another would not survive the text form, which has only "0m".
+  if (mantissa === 0 && exponent !== 0) throw new RdataError(`${w.type} ${field} 0x${byte.toString(16).padStart(2, '0')} is zero with an exponent; zero is 0x00`);
   return `${hundredths(mantissa * 10 ** exponent)}m`;
 }
 

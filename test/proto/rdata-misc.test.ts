@@ -33,6 +33,7 @@ t.test('LOC (RFC 1876)', async (t) => {
     { behaviour: 'no altitude', type: 'LOC', input: '0 N 0 E', error: /^LOC altitude is missing$/ },
     { behaviour: 'a version other than 0 on the wire', type: 'LOC', input: '\\# 16 01121613800000008000000000989680', error: /^LOC version 1 is not 0/ },
     { behaviour: 'a size digit over 9 on the wire', type: 'LOC', input: '\\# 16 00A21613800000008000000000989680', error: /^LOC size 0xa2 has a digit over 9/ },
+    { behaviour: 'a zero size written with an exponent on the wire', type: 'LOC', input: '\\# 16 00051613800000008000000000989680', error: /^LOC size 0x05 is zero with an exponent; zero is 0x00$/ },
     { behaviour: 'a latitude over 90 degrees on the wire', type: 'LOC', input: '\\# 16 0012161300000000800000000098968' + '0', error: /^LOC latitude is more than 90 degrees$/ },
   ]);
 });
