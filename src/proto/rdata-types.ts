@@ -131,5 +131,3 @@ const BASIC_CODECS: [number, RdataCodec][] = [
 
 export const CODECS = new Map<number, RdataCodec>([...BASIC_CODECS, ...DNSSEC_CODECS, ...NSEC_CODECS, ...KEY_CODECS, ...SVCB_CODECS, ...MISC_CODECS]);
 
-/** Mnemonics of types with a codec that src/proto/constants.ts does not name; they are stored as TYPEnnn. */
-export const EXTRA_MNEMONICS: Record<string, number> = { SSHFP: 44, TLSA: 52 };

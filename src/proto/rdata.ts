@@ -5,7 +5,7 @@ import { typeCode, typeName } from './constants.js';
 import { lowerAscii } from './names.js';
 import { RdataError, TokenReader, WireReader } from './rdata-fields.js';
 import type { RdataCodec } from './rdata-codec.js';
-import { CODECS, EXTRA_MNEMONICS } from './rdata-types.js';
+import { CODECS } from './rdata-types.js';
 import { TokenizeError, tokenizeLine, type Token } from './zonefile-tokenizer.js';
 
 export { RdataError, parseTtl } from './rdata-fields.js';
@@ -22,16 +22,14 @@ export interface ParsedRdata {
 
 const MAX_RDATA = 0xffff; // RDLENGTH is 16 bits (RFC 1035 §3.2.1)
 
-/** Type code of a mnemonic or `TYPEnnn` (RFC 3597 §5), including the few mnemonics only this codec knows. */
+/** Type code of a mnemonic or `TYPEnnn` (RFC 3597 §5), case-insensitively. */
 export function rrTypeCode(name: string): number | undefined {
-  return typeCode(name) ?? EXTRA_MNEMONICS[name.toUpperCase()];
+  return typeCode(name);
 }
 
-/** The mnemonic to write in a zone file: constants.ts's name, else one this codec knows, else `TYPEnnn`. */
+/** The mnemonic to write in a zone file, or `TYPEnnn` for a type without one. */
 export function rrTypeMnemonic(code: number): string {
-  const name = typeName(code);
-  if (!name.startsWith('TYPE')) return name;
-  return Object.entries(EXTRA_MNEMONICS).find(([, c]) => c === code)?.[0] ?? name;
+  return typeName(code);
 }
 
 /** Why a type can never be zone data, or undefined when it can. */
