@@ -4,7 +4,8 @@
 import { typeCode, typeName } from './constants.js';
 import { lowerAscii } from './names.js';
 import { RdataError, TokenReader, WireReader } from './rdata-fields.js';
-import { CODECS, EXTRA_MNEMONICS } from './rdata-types.js';
+import type { RdataCodec } from './rdata-codec.js';
+import { CODECS } from './rdata-types.js';
 import { TokenizeError, tokenizeLine, type Token } from './zonefile-tokenizer.js';
 
 export { RdataError, parseTtl } from './rdata-fields.js';
@@ -15,22 +16,20 @@ export interface ParsedRdata {
   wire: Buffer;
   /** Canonical presentation form, names absolute; parsing it again gives the same wire. */
   text: string;
-  /** Lower-case key of the name to chase (CNAME, NS, MX, SRV, PTR); undefined for the root ("." means "none"). */
+  /** Lower-case key of the name to chase (CNAME, NS, MX, SRV, PTR, SVCB, HTTPS); undefined for the root ("." means "none"). */
   target?: string;
 }
 
 const MAX_RDATA = 0xffff; // RDLENGTH is 16 bits (RFC 1035 §3.2.1)
 
-/** Type code of a mnemonic or `TYPEnnn` (RFC 3597 §5), including the few mnemonics only this codec knows. */
+/** Type code of a mnemonic or `TYPEnnn` (RFC 3597 §5), case-insensitively. */
 export function rrTypeCode(name: string): number | undefined {
-  return typeCode(name) ?? EXTRA_MNEMONICS[name.toUpperCase()];
+  return typeCode(name);
 }
 
-/** The mnemonic to write in a zone file: constants.ts's name, else one this codec knows, else `TYPEnnn`. */
+/** The mnemonic to write in a zone file, or `TYPEnnn` for a type without one. */
 export function rrTypeMnemonic(code: number): string {
-  const name = typeName(code);
-  if (!name.startsWith('TYPE')) return name;
-  return Object.entries(EXTRA_MNEMONICS).find(([, c]) => c === code)?.[0] ?? name;
+  return typeName(code);
 }
 
 /** Why a type can never be zone data, or undefined when it can. */
@@ -119,5 +118,10 @@ export function rdataFromWire(code: number, wire: Buffer): ParsedRdata {
 
 /** Two records of one RRset are the same record when their keys are equal (RFC 2181 §5, RFC 4034 §6.2). */
 export function rdataKey(parsed: ParsedRdata): string {
-  return CODECS.get(parsed.type)?.names ? lowerAscii(parsed.text) : parsed.text;
+  const names = CODECS.get(parsed.type)?.names;
+  if (names === undefined) return parsed.text;
+  if (names === true) return lowerAscii(parsed.text);
+  const codec = CODECS.get(parsed.type) as RdataCodec;
+  const fields = codec.decode(new WireReader(parsed.wire, rrTypeMnemonic(parsed.type)));
+  return fields.map((field, i) => (names.includes(i) ? lowerAscii(field) : field)).join(' ');
 }

@@ -55,7 +55,9 @@ function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[], parsed?
     add(`unknown type ${type}`);
     return;
   }
-  if (typeName(code) !== type) add(`type should be written ${typeName(code)}`);
+  // RRsets stored before edgedns knew a type's mnemonic kept its RFC 3597 spelling and generic rdata: still valid.
+  const legacy = type === `TYPE${code}` && rrset.records.every((record) => record.startsWith('\\# '));
+  if (typeName(code) !== type && !legacy) add(`type should be written ${typeName(code)}`);
   if (!Number.isInteger(rrset.ttl) || rrset.ttl < 0 || rrset.ttl > MAX_TTL) {
     add(`TTL ${rrset.ttl} is not an integer 0-${MAX_TTL} (RFC 2181 §8)`);
   }
@@ -71,7 +73,7 @@ function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[], parsed?
   for (const record of rrset.records) {
     try {
       const one = parseRdataText(type, record, '.');
-      if (one.text !== record) add(`record ${record} is not in canonical form; expected ${one.text}`);
+      if (one.text !== record && !legacy) add(`record ${record} is not in canonical form; expected ${one.text}`);
       const key = rdataKey(one);
       if (seen.has(key)) add(`record "${record}" appears twice (RFC 2181 §5)`);
       seen.add(key);
@@ -115,9 +117,15 @@ export function validateZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): Zo
   const byName = new Map<string, Set<string>>();
   for (const rrset of zone.rrsets) {
     checkRRset(rrset, apex, problems, parsed);
+    const code = rrTypeCode(rrset.type);
+    const type = code === undefined ? rrset.type : typeName(code);
     const types = byName.get(rrset.name) ?? new Set<string>();
-    if (types.has(rrset.type)) problem(problems, rrset.name, rrset.type, 'RRset appears twice; merge its records');
-    types.add(rrset.type);
+    if (types.has(type)) {
+      const legacy = zone.rrsets.find((r) => r.name === rrset.name && r.type !== type && r.type === `TYPE${code}`);
+      const hint = legacy ? `; it is also stored as ${legacy.type} from before edgedns knew ${type}: export the zone and import it again with --replace` : '; merge its records';
+      problem(problems, rrset.name, type, `RRset appears twice${hint}`);
+    }
+    types.add(type);
     byName.set(rrset.name, types);
   }
 

@@ -10,6 +10,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   knotc: 'knot',
   kdig: 'knot-dnsutils',
   dig: 'bind9-dnsutils',
+  'named-checkzone': 'bind9-utils',
   pebble: 'pebble',
   certbot: 'certbot',
   lego: 'lego',
