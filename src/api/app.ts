@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { KeyIndex } from '../keys/key-index.js';
 import type { Store } from '../store/store.js';
 import type { StoreHealth } from '../store/store-health.js';
 import type { Catalog } from '../zone/catalog.js';
@@ -51,6 +52,8 @@ export interface ApiOptions {
   served?: ServedZones;
   /** The metrics text, when it has to be gathered from more than this process's registry (--workers). */
   metricsText?: () => Promise<string>;
+  /** API keys held in memory (checked without the store, and while it is down). */
+  keys?: KeyIndex;
 }
 
 /** Zone files can be large; 10 MiB holds some hundred thousand records. */
@@ -69,7 +72,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/healthz', async () => ({
     // Degraded, not down: DNS keeps answering from memory; monitors alert on the data's age.
-    status: options.health?.status().state === 'stale' ? 'degraded' : 'ok',
+    status: (options.health?.status().state ?? 'ok') === 'ok' ? 'ok' : 'degraded',
     ...(options.health ? { data: options.health.status() } : {}),
     node: options.nodeId,
     zones: options.catalog.size,
@@ -81,12 +84,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return reply.type(options.registry.contentType).send(await (options.metricsText?.() ?? options.registry.metrics()));
   });
 
-  app.decorate('authGuard', createAuthGuard(options.registry, options.authFailureLimit ?? DEFAULT_FAILURE_LIMIT));
+  app.decorate('authGuard', createAuthGuard(options.registry, options.authFailureLimit ?? DEFAULT_FAILURE_LIMIT, options.keys));
   await app.register(openapiRoutes); // first: it collects every route registered after it
   const served = options.served ?? servedByCatalog(options.sync, options.catalog);
   await app.register(zoneRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
   await app.register(rrsetRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
-  await app.register(keyRoutes, { store: options.store });
+  await app.register(keyRoutes, { store: options.store, keys: options.keys });
   const acme = { ttl: options.acme?.ttl ?? 60, lifetimeMs: options.acme?.lifetimeMs ?? 3600_000 };
   const acmeOptions = { store: options.store, sync: options.sync, catalog: options.catalog, served, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };
   await app.register(acmeRoutes, acmeOptions);

@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { checkKey, type Principal } from '../keys/api-keys.js';
+import type { KeyIndex } from '../keys/key-index.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from './errors.js';
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimitOptions } from './rate-limit.js';
@@ -22,10 +23,13 @@ export interface AuthGuard {
   limiter: FailureLimiter;
   failures: Counter<'reason'>;
   limited: Counter;
+  /** Keys held in memory: checked without the store, and while it is down. */
+  keys?: KeyIndex;
 }
 
-export function createAuthGuard(registry: Registry, limits: FailureLimitOptions = DEFAULT_FAILURE_LIMIT): AuthGuard {
+export function createAuthGuard(registry: Registry, limits: FailureLimitOptions = DEFAULT_FAILURE_LIMIT, keys?: KeyIndex): AuthGuard {
   return {
+    keys,
     limiter: new FailureLimiter(limits),
     failures: new Counter({
       name: 'edgedns_api_auth_failures_total',
@@ -68,7 +72,8 @@ export async function identify(store: Store, request: FastifyRequest, reply: Fas
     throw new ApiError('unauthorized', message, 'authorization');
   };
   if (!secret) return fail('missing', 'an API key is required: send "Authorization: Bearer KEY" or "X-API-Key: KEY"');
-  const result = await checkKey(store, secret);
+  // Memory first; a key not known there (created a moment ago) is looked up in the store, which may answer 503.
+  const result = guard?.keys?.check(secret) ?? (await checkKey(store, secret));
   if ('failure' in result) {
     if (result.failure === 'revoked') return fail('revoked', `the API key "${result.name}" has been revoked`);
     if (result.failure === 'expired') return fail('expired', `the API key "${result.name}" has expired`);

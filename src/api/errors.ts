@@ -33,6 +33,8 @@ export const ErrorCodes = {
   too_many_files: 422,
   invalid_rules: 422,
   internal: 500,
+  store_unavailable: 503,
+  insufficient_storage: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -2,6 +2,7 @@
 // The edgedns command. Output here is for people; the server itself logs JSON through pino.
 
 import { ConfigError } from '../node/config.js';
+import { StoreDamagedError, StoreUnavailableError } from '../store/store.js';
 import { ApiRequestError } from './api-client.js';
 import { clusterCommand, ClusterCommandError, CLUSTER_HELP } from './cluster-commands.js';
 import { parseArgs, UsageError } from './args.js';
@@ -83,7 +84,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof ApiRequestError || err instanceof ClusterCommandError;
+    const known =
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      err instanceof ApiRequestError ||
+      err instanceof ClusterCommandError ||
+      err instanceof StoreDamagedError ||
+      err instanceof StoreUnavailableError;
     process.stderr.write(`edgedns: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
     process.exitCode = err instanceof UsageError ? 2 : 1;
   },

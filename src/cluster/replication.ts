@@ -59,7 +59,7 @@ export function replicationId(direction: Direction, db: string, peerUrl: string)
   return `${ID_PREFIX}${direction}:${db}:${peerKey(peerUrl)}`;
 }
 
-function parseId(id: string): { direction: Direction; db: string; peer: string } | undefined {
+export function parseId(id: string): { direction: Direction; db: string; peer: string } | undefined {
   const m = /^edgedns:(push|pull):([^:]+):(.+)$/.exec(id);
   return m ? { direction: m[1] as Direction, db: m[2], peer: m[3] } : undefined;
 }
@@ -126,7 +126,7 @@ async function getDoc(local: CouchServer, id: string): Promise<ReplicationDoc | 
   }
 }
 
-async function ourDocs(local: CouchServer): Promise<ReplicationDoc[]> {
+export async function ourDocs(local: CouchServer): Promise<ReplicationDoc[]> {
   try {
     const { rows } = await local.request<{ rows: { doc?: ReplicationDoc }[] }>({
       db: REPLICATOR_DB,
@@ -158,7 +158,8 @@ export async function leave(local: CouchServer, peerUrl: string): Promise<string
   return removed;
 }
 
-interface SchedulerDoc {
+export interface SchedulerDoc {
+  doc_id?: string;
   state?: string;
   info?: { checkpointed_source_seq?: unknown; changes_pending?: unknown; error?: unknown } | null;
   error_count?: number;
@@ -193,4 +194,52 @@ async function schedulerDoc(local: CouchServer, id: string): Promise<SchedulerDo
     if (statusOf(err) === 404) return undefined;
     throw err;
   }
+}
+
+/**
+ * CouchDB 3's view of every replication document of `_replicator`, by id, in one request; undefined on servers
+ * without the scheduler (pouchdb-server).
+ */
+export async function schedulerDocs(local: CouchServer): Promise<Map<string, SchedulerDoc> | undefined> {
+  try {
+    const { docs } = await local.request<{ docs?: SchedulerDoc[] }>({ path: `_scheduler/docs/${REPLICATOR_DB}`, qs: { limit: 10_000 } });
+    return new Map((docs ?? []).flatMap((d): [string, SchedulerDoc][] => (typeof d.doc_id === 'string' ? [[d.doc_id, d]] : [])));
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404 || status === 400) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Starts a replication again at once: its document is deleted and written anew (with the time of the restart, which
+ * also makes it a new replication to pouchdb-server). CouchDB 3 starts a new document's job right away, with none of
+ * the back-off a crashed job waits out. False when the document is gone (left meanwhile).
+ */
+export async function restartReplication(local: CouchServer, id: string): Promise<boolean> {
+  const doc = await getDoc(local, id);
+  if (!doc?._rev) return false;
+  try {
+    await local.request({ db: REPLICATOR_DB, method: 'DELETE', path: docPath(id), qs: { rev: doc._rev } });
+  } catch (err) {
+    if (statusOf(err) === 404 || statusOf(err) === 409) return false;
+    throw err;
+  }
+  // The replicator's own bookkeeping (_replication_state, _replication_id, …) stays behind with the old revision.
+  const fresh: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc)) if (!key.startsWith('_') || key === '_id') fresh[key] = value;
+  fresh.edgedns_restarted_at = new Date().toISOString();
+  try {
+    await local.request({ db: REPLICATOR_DB, method: 'PUT', path: docPath(id), body: fresh });
+  } catch (err) {
+    // A concurrent join wrote it again: it runs.
+    if (statusOf(err) !== 409) throw err;
+  }
+  return true;
+}
+
+/** The server part of a database URL a replication document names ("http://u:p@host:5984/edgedns_data" → server). */
+export function serverOfDbUrl(dbUrl: string, db: string): CouchServer {
+  const url = dbUrl.endsWith(`/${db}`) ? dbUrl.slice(0, -db.length) : dbUrl;
+  return couchServer({ url });
 }

@@ -1,7 +1,11 @@
 // What each node sees of each edge, as one store document per observing node (`health/<node id>`), so writes from
-// different nodes never conflict. An edge is down when a strict majority of the fresh observers (documents younger
-// than three probe intervals) see it down: one node with a broken link cannot take an edge out for everyone.
+// different nodes never conflict. An edge is down when a strict majority of the fresh observers see it down: one node
+// with a broken link cannot take an edge out for everyone. A document is written when what it says changes, else at
+// a slow heartbeat (health-writer.ts), so it is fresh for a heartbeat plus two probe intervals; older documents
+// (without a heartbeat) for three probe intervals. The same document carries the node's replication links
+// (cluster/link-report.ts): how every node learns how the links towards it are doing.
 
+import type { LinkReport } from '../cluster/link-report.js';
 import type { StoredDoc } from '../store/store.js';
 
 export const HEALTH_PREFIX = 'health/';
@@ -23,6 +27,18 @@ export interface HealthDoc extends StoredDoc {
   updatedAt: number;
   intervalMs: number;
   edges: Record<string, EdgeObservation>;
+  /** Rewritten at least this often when nothing changes (ms); absent in documents of older nodes. */
+  heartbeatMs?: number;
+  /** The replications this node's CouchDB holds, as its watchdog last saw them. */
+  links?: LinkReport[];
+  /** This node's database update sequence when the document was written (opaque, for people). */
+  seq?: string;
+}
+
+/** How long a document's observations vote: a heartbeat plus two probe intervals, or three intervals without one. */
+export function freshForMs(doc: Pick<HealthDoc, 'intervalMs' | 'heartbeatMs'>, fallbackIntervalMs: number): number {
+  const interval = typeof doc.intervalMs === 'number' && doc.intervalMs > 0 ? doc.intervalMs : fallbackIntervalMs;
+  return typeof doc.heartbeatMs === 'number' && doc.heartbeatMs > 0 ? doc.heartbeatMs + 2 * interval : FRESH_INTERVALS * interval;
 }
 
 export interface Vote {
@@ -49,8 +65,7 @@ export function votesFor(edge: string, docs: Iterable<HealthDoc>, self: string, 
     const seen = doc.edges[edge];
     if (!seen || typeof seen.up !== 'boolean') continue;
     const ageMs = Math.max(0, now - doc.updatedAt);
-    const interval = typeof doc.intervalMs === 'number' && doc.intervalMs > 0 ? doc.intervalMs : ownIntervalMs;
-    votes.push({ node: doc.node, up: seen.up, rttMs: seen.rttMs, ageMs, fresh: ageMs < FRESH_INTERVALS * interval });
+    votes.push({ node: doc.node, up: seen.up, rttMs: seen.rttMs, ageMs, fresh: ageMs < freshForMs(doc, ownIntervalMs) });
   }
   if (own) votes.push({ node: self, up: own.up, rttMs: own.rttMs, ageMs: Math.max(0, now - own.checkedAt), fresh: true });
   return votes.sort((a, b) => a.node.localeCompare(b.node));

@@ -1,15 +1,15 @@
 // Every node probes every edge some pool uses (HTTP status or TCP connect), keeps an EWMA of the round-trip time
 // and an up/down state with hysteresis (down after `downAfter` failures in a row, up after `upAfter` successes;
-// an edge never probed counts as up; while an edge is in doubt the next probe comes after half an interval), and writes what it sees to its own health document. Writes are rate-limited
-// to one per interval, or sooner (at most one a second) when a state changes: 50 nodes × 50 edges at a 10 s
-// interval is 5 small writes a second, whatever the number of edges.
+// an edge never probed counts as up; while an edge is in doubt the next probe comes after half an interval), and
+// hands what it sees to the health writer (health-writer.ts), which writes it when it changed or at the heartbeat.
+// A restarted node starts from its own last health document (kept in local state), not from "everything up".
 
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { ConflictError, type Store } from '../store/store.js';
 import type { EdgeFields } from './edge-docs.js';
 import type { GeoState } from './geo-state.js';
-import { healthDocId, type EdgeObservation, type HealthDoc } from './health-docs.js';
+import type { EdgeObservation } from './health-docs.js';
+import type { HealthWriter } from './health-writer.js';
 import type { GeoMetrics } from './metrics.js';
 
 export interface ProbeOptions {
@@ -23,7 +23,6 @@ export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 10_000, timeout
 
 /** Weight of the newest sample in the RTT average. */
 const EWMA_ALPHA = 0.3;
-const MIN_WRITE_GAP_MS = 1_000;
 
 interface EdgeProbeState extends EdgeObservation {
   failures: number;
@@ -68,25 +67,30 @@ export async function probeEdge(edge: EdgeFields, timeoutMs: number): Promise<Pr
 export class Prober {
   private readonly states = new Map<string, EdgeProbeState>();
   private timer: NodeJS.Timeout | undefined;
-  private writeTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private rev: string | undefined;
-  private lastWrite = 0;
-  private dirty = false;
 
   constructor(
     private readonly options: {
-      store: Store;
       state: GeoState;
       nodeId: string;
       logger: Logger;
       metrics: GeoMetrics;
       probe: ProbeOptions;
+      /** Where observations go; none: they stay in this node's memory. */
+      writer?: HealthWriter;
     },
   ) {}
 
   start(): void {
+    // The last view this node wrote (local state, or the store): a restart keeps what it knew of each edge.
+    const own = this.options.state.health.get(this.options.nodeId);
+    if (own && this.states.size === 0) {
+      for (const [name, seen] of Object.entries(own.edges)) {
+        if (typeof seen?.up === 'boolean') this.states.set(name, { up: seen.up, rttMs: seen.rttMs, checkedAt: seen.checkedAt, failures: 0, successes: 0 });
+      }
+      if (this.states.size > 0) this.options.state.setOwnObservations(this.observations());
+    }
     const tick = (): void => {
       if (this.stopped) return;
       const began = Date.now();
@@ -114,17 +118,19 @@ export class Prober {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.writeTimer) clearTimeout(this.writeTimer);
     await this.running;
   }
 
-  /** One probe of every edge in use; then the new view goes to the snapshot and, rate-limited, to the store. */
+  private observations(): Map<string, EdgeObservation> {
+    return new Map([...this.states].map(([name, s]) => [name, { up: s.up, rttMs: s.rttMs, checkedAt: s.checkedAt }]));
+  }
+
+  /** One probe of every edge in use; then the new view goes to the snapshot and to the health writer. */
   async round(): Promise<void> {
     const { state, probe, metrics, logger, nodeId } = this.options;
     const edges = state.probedEdges().filter((e) => e.check.type !== 'none');
     const names = new Set(edges.map((e) => e.name));
     for (const name of this.states.keys()) if (!names.has(name)) this.states.delete(name);
-    let changed = false;
     await Promise.all(
       edges.map(async (edge) => {
         const result = await probeEdge(edge, probe.timeoutMs);
@@ -154,7 +160,6 @@ export class Prober {
           }
         }
         if (transitioned) {
-          changed = true;
           metrics.transitions.labels(edge.name, s.up ? 'up' : 'down').inc();
         }
         if (!result.ok && s.failures <= probe.downAfter) logger.debug({ edge: edge.name, error: result.error, failures: s.failures }, 'probe failed');
@@ -167,41 +172,10 @@ export class Prober {
       const seen = state.ownObservation(name);
       if (seen && seen.up !== s.up) logger.info({ edge: name, up: s.up, observer: nodeId }, s.up ? 'edge is up again' : 'edge is down');
     }
-    state.setOwnObservations(new Map([...this.states].map(([name, s]) => [name, { up: s.up, rttMs: s.rttMs, checkedAt: s.checkedAt }])));
-    this.dirty = true;
-    const now = Date.now();
-    if (now - this.lastWrite >= probe.intervalMs || (changed && now - this.lastWrite >= MIN_WRITE_GAP_MS)) await this.write();
-    else if (changed && !this.writeTimer) {
-      this.writeTimer = setTimeout(() => {
-        this.writeTimer = undefined;
-        void this.write();
-      }, MIN_WRITE_GAP_MS - (now - this.lastWrite));
-      this.writeTimer.unref();
-    }
-  }
-
-  private async write(): Promise<void> {
-    if (!this.dirty || this.stopped) return;
-    const { store, nodeId, probe, metrics, logger } = this.options;
-    this.dirty = false;
-    this.lastWrite = Date.now();
-    const edges: Record<string, EdgeObservation> = {};
-    for (const [name, s] of this.states) edges[name] = { up: s.up, checkedAt: s.checkedAt, ...(s.rttMs !== undefined ? { rttMs: Math.round(s.rttMs * 1000) / 1000 } : {}) };
-    const doc: HealthDoc = { _id: healthDocId(nodeId), type: 'health', node: nodeId, updatedAt: this.lastWrite, intervalMs: probe.intervalMs, edges };
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        if (this.rev === undefined) this.rev = (await store.get(doc._id))?._rev;
-        const written = await store.put({ ...doc, ...(this.rev ? { _rev: this.rev } : {}) });
-        this.rev = written.rev;
-        metrics.healthWrites.labels('ok').inc();
-        return;
-      } catch (err) {
-        this.rev = undefined;
-        if (err instanceof ConflictError && attempt === 0) continue;
-        metrics.healthWrites.labels('failed').inc();
-        logger.warn({ err: (err as Error).message }, 'cannot write this node\'s health document; other nodes see stale observations');
-        return;
-      }
-    }
+    const observations = this.observations();
+    state.setOwnObservations(observations);
+    const report: Record<string, EdgeObservation> = {};
+    for (const [name, o] of observations) report[name] = { up: o.up, checkedAt: o.checkedAt, ...(o.rttMs !== undefined ? { rttMs: Math.round(o.rttMs * 1000) / 1000 } : {}) };
+    this.options.writer?.setEdges(report);
   }
 }

@@ -40,6 +40,17 @@ export interface NodeConfig {
   pages: PagesConfig;
   /** --workers / EDGEDNS_WORKERS: DNS worker processes sharing the DNS sockets (1: answer in this process). */
   workers: number;
+  /** The replication watchdog and the health heartbeat (src/cluster/watchdog.ts, src/geo/health-writer.ts). */
+  cluster: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  /** --watchdog-interval / EDGEDNS_WATCHDOG_INTERVAL: how often every replication this node holds is checked (ms). */
+  watchdogIntervalMs: number;
+  /** --replication-stall / EDGEDNS_REPLICATION_STALL: pending changes and none delivered this long: restart (ms). */
+  stallMs: number;
+  /** --heartbeat / EDGEDNS_HEARTBEAT: the health document is rewritten at least this often when nothing changes (ms). */
+  heartbeatMs: number;
 }
 
 export interface PagesConfig {
@@ -53,6 +64,8 @@ export interface PagesConfig {
   maxFiles: number;
   /** --pages-immutable-max-age / EDGEDNS_PAGES_IMMUTABLE_MAX_AGE: max-age (s) for fingerprinted assets; 0: revalidate. */
   immutableMaxAge: number;
+  /** --pages-skew-grace / EDGEDNS_PAGES_SKEW_GRACE: after a switch, the previous deployment fills in this long (ms). */
+  skewGraceMs: number;
 }
 
 function pagesConfig(flags: Flags, env: NodeJS.ProcessEnv): PagesConfig {
@@ -73,6 +86,7 @@ function pagesConfig(flags: Flags, env: NodeJS.ProcessEnv): PagesConfig {
     cacheBytes: whole('pages-cache-mb', 'EDGEDNS_PAGES_CACHE_MB', 64, 0, 1024 * 1024) * 1024 * 1024,
     maxFiles: whole('pages-max-files', 'EDGEDNS_PAGES_MAX_FILES', 20_000, 1, 1_000_000),
     immutableMaxAge: whole('pages-immutable-max-age', 'EDGEDNS_PAGES_IMMUTABLE_MAX_AGE', 31_536_000, 0, 31_536_000),
+    skewGraceMs: whole('pages-skew-grace', 'EDGEDNS_PAGES_SKEW_GRACE', 600, 0, 7 * 86400) * 1000,
   };
 }
 
@@ -188,5 +202,10 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     acme: acmeConfig(flags, env),
     pages: pagesConfig(flags, env),
     workers: workerCount(pick(flags, 'workers', env, 'EDGEDNS_WORKERS')),
+    cluster: {
+      watchdogIntervalMs: seconds(pick(flags, 'watchdog-interval', env, 'EDGEDNS_WATCHDOG_INTERVAL') ?? '3', '--watchdog-interval') * 1000,
+      stallMs: seconds(pick(flags, 'replication-stall', env, 'EDGEDNS_REPLICATION_STALL') ?? '10', '--replication-stall') * 1000,
+      heartbeatMs: seconds(pick(flags, 'heartbeat', env, 'EDGEDNS_HEARTBEAT') ?? '60', '--heartbeat') * 1000,
+    },
   };
 }

@@ -11,6 +11,7 @@ import t from 'tap';
 import { normalizeEdge, normalizePool } from '../../src/geo/edge-docs.js';
 import { GeoState } from '../../src/geo/geo-state.js';
 import { isHealthDoc } from '../../src/geo/health-docs.js';
+import { HealthWriter } from '../../src/geo/health-writer.js';
 import { GeoMetrics } from '../../src/geo/metrics.js';
 import { probeEdge, Prober } from '../../src/geo/probes.js';
 import { PouchStore } from '../../src/store/pouch-store.js';
@@ -53,7 +54,10 @@ t.test('hysteresis: up until 3 failures, down until 2 successes; observations wr
   state.pools.set('p', normalizePool({ name: 'p', members: ['e'] }));
   state.rebuild();
   t.ok(state.snapshot.edges.get('e')?.up, 'before any probe result: up');
-  const prober = new Prober({ store, state, nodeId: 'n1', logger, metrics: new GeoMetrics(new Registry()), probe: { intervalMs: 1000, timeoutMs: 500, downAfter: 3, upAfter: 2 } });
+  const metrics = new GeoMetrics(new Registry());
+  const writer = new HealthWriter({ store, nodeId: 'n1', logger, metrics, intervalMs: 1000, heartbeatMs: 60_000, always: false, minGapMs: 0 });
+  writer.start();
+  const prober = new Prober({ state, nodeId: 'n1', logger, metrics, probe: { intervalMs: 1000, timeoutMs: 500, downAfter: 3, upAfter: 2 }, writer });
 
   const ups: boolean[] = [];
   for (let i = 0; i < 3; i++) {
@@ -70,6 +74,7 @@ t.test('hysteresis: up until 3 failures, down until 2 successes; observations wr
   t.same(back, [false, true], 'up again at the second success');
   t.ok(state.snapshot.edges.get('e')?.ownRttMs !== undefined, 'RTT average kept');
 
+  await writer.flush();
   const doc = await store.get('health/n1');
   t.ok(doc && isHealthDoc(doc), 'one document for this observer');
   if (doc && isHealthDoc(doc)) {
@@ -78,4 +83,5 @@ t.test('hysteresis: up until 3 failures, down until 2 successes; observations wr
     t.equal(doc.intervalMs, 1000);
   }
   await prober.stop();
+  await writer.stop();
 });

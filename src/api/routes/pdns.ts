@@ -7,13 +7,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../keys/api-keys.js';
 import { allowsChallenge, allowsZone, scopeOf } from '../../keys/scopes.js';
 import type { Store } from '../../store/store.js';
+import { readZoneDocs } from '../zone-reads.js';
 import type { Catalog } from '../../zone/catalog.js';
 import type { RRset, Zone } from '../../zone/model.js';
 import { normalizeRRset, RRsetError } from '../../zone/validate.js';
 import { isInZone, lowerAscii, NameError, normalizeName } from '../../proto/names.js';
 import { rrTypeCode } from '../../proto/rdata.js';
 import { typeName } from '../../proto/constants.js';
-import { docToRRset, isRRsetDoc, rrsetDocPrefix, zoneDocId, type RRsetDoc } from '../../zone/zone-docs.js';
+import { docToRRset, type RRsetDoc } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { deleteZone, saveZone, updateRRsets, ZoneExistsError, ZoneNotFoundError, type RRsetWrite } from '../../zone/zone-writer.js';
 import { audit } from '../audit.js';
@@ -103,8 +104,9 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     if (p.scope !== 'admin') throw forbidden(request, p, 'this (it needs admin)');
   };
   const readZone = async (zone: string): Promise<RRsetDoc[]> => {
-    if (!(await store.get(zoneDocId(zone)))) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
-    return (await store.list(rrsetDocPrefix(zone))).filter(isRRsetDoc);
+    const docs = await readZoneDocs(store, sync, zone);
+    if (!docs) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
+    return docs;
   };
 
   app.get('/api', async () => [{ url: '/api/v1', version: 1 }]);

@@ -35,6 +35,8 @@ export type ToWorker =
   | { kind: 'follow-error'; id: number; error: RemoteError }
   /** The primary's probe view: workers never probe, so probes run once per node. */
   | { kind: 'observations'; observations: [string, EdgeObservation][] }
+  /** The node's CHAOS TXT health.edgedns. text, which only the primary knows whole. */
+  | { kind: 'health'; text: string }
   | { kind: 'metrics-request'; id: number };
 
 export function isMessage<T extends { kind: string }>(value: unknown): value is T {
