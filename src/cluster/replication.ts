@@ -35,21 +35,6 @@ export interface JoinResult {
   created: boolean;
 }
 
-export interface ReplicationStatus {
-  id: string;
-  db: string;
-  direction: Direction;
-  /** The peer's URL without credentials. */
-  peer: string;
-  /** CouchDB 3 scheduler states (running, pending, crashing, error, failed, completed), or the document's state. */
-  state: string;
-  /** The source sequence last checkpointed (opaque), when the server reports it. */
-  checkpoint?: string;
-  /** Changes on the source not yet replicated, when the server reports it. */
-  pending?: number;
-  error?: string;
-}
-
 /** A peer as the id names it: its URL without credentials, so changing a password keeps the same documents. */
 export function peerKey(peerUrl: string): string {
   return couchServer({ url: peerUrl }).publicUrl;
@@ -163,37 +148,6 @@ export interface SchedulerDoc {
   state?: string;
   info?: { checkpointed_source_seq?: unknown; changes_pending?: unknown; error?: unknown } | null;
   error_count?: number;
-}
-
-/** Every edgedns replication of the local server with its state, from `_scheduler/docs` where CouchDB has it. */
-export async function status(local: CouchServer): Promise<ReplicationStatus[]> {
-  const statuses: ReplicationStatus[] = [];
-  for (const doc of await ourDocs(local)) {
-    const where = parseId(doc._id);
-    if (!where) continue;
-    const entry: ReplicationStatus = { id: doc._id, db: where.db, direction: where.direction, peer: where.peer, state: doc._replication_state ?? 'unknown' };
-    if (doc._replication_state_reason) entry.error = doc._replication_state_reason;
-    const scheduled = await schedulerDoc(local, doc._id);
-    if (scheduled) {
-      entry.state = scheduled.state ?? entry.state;
-      const info = scheduled.info ?? {};
-      if (info.checkpointed_source_seq !== undefined && info.checkpointed_source_seq !== null) entry.checkpoint = String(info.checkpointed_source_seq);
-      if (typeof info.changes_pending === 'number') entry.pending = info.changes_pending;
-      if (info.error !== undefined && info.error !== null) entry.error = String(info.error);
-    }
-    statuses.push(entry);
-  }
-  return statuses;
-}
-
-/** CouchDB 3's view of one replication document; undefined on servers without the scheduler (pouchdb-server). */
-async function schedulerDoc(local: CouchServer, id: string): Promise<SchedulerDoc | undefined> {
-  try {
-    return await local.request<SchedulerDoc>({ path: `_scheduler/docs/${REPLICATOR_DB}/${encodeURIComponent(id)}` });
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
 }
 
 /**

@@ -40,14 +40,16 @@ interface Track {
   oldestMissing?: string;
   /** Source sequence at the last check that found the link caught up. */
   caughtUpAt?: string;
-  /** An end did not answer at the last check: the job has been failing and may be backing off. */
-  wasUnreachable: boolean;
+  /** Since when an end has not answered (undefined while both do): the job may be failing and backing off. */
+  unreachableSince?: number;
   lastRestartAt: number;
   restarts: number;
   error?: string;
 }
 
 const CRASHED = new Set(['crashing', 'error', 'failed']);
+/** An end that did not answer for at least this long (and two rounds) had an outage: its links restart on return. */
+const MIN_OUTAGE_MS = 2_000;
 
 export class ReplicationWatchdog {
   private readonly tracks = new Map<string, Track>();
@@ -156,7 +158,7 @@ export class ReplicationWatchdog {
       this.localReachable = false;
       for (const t of this.tracks.values()) {
         t.state = 'unreachable';
-        t.wasUnreachable = true;
+        t.unreachableSince ??= Date.now();
         t.error = `local CouchDB ${oneLine(err)}`;
       }
       this.report();
@@ -174,7 +176,7 @@ export class ReplicationWatchdog {
         seen.add(doc._id);
         let t = this.tracks.get(doc._id);
         if (!t) {
-          t = { id: doc._id, db: where.db, direction: where.direction, peer: where.peer, state: 'unknown', pending: 0, lastProgressAt: now, wasUnreachable: false, lastRestartAt: 0, restarts: 0 };
+          t = { id: doc._id, db: where.db, direction: where.direction, peer: where.peer, state: 'unknown', pending: 0, lastProgressAt: now, lastRestartAt: 0, restarts: 0 };
           this.tracks.set(doc._id, t);
         }
         const source = serverOfDbUrl(doc.source, where.db);
@@ -194,13 +196,15 @@ export class ReplicationWatchdog {
     if (reading.source !== 'ok' || reading.target !== 'ok') {
       if (t.state !== 'unreachable') logger.warn({ link: t.id, err: reading.error }, 'replication link: an end does not answer');
       t.state = 'unreachable';
-      t.wasUnreachable = true;
+      t.unreachableSince ??= now;
       t.error = reading.error;
       t.caughtUpAt = undefined;
       return;
     }
-    const cameBack = t.wasUnreachable;
-    t.wasUnreachable = false;
+    // Away for more than a moment (one slow answer is not an outage): its job has been failing, and CouchDB's
+    // replicator backs off, doubling, after each failure.
+    const cameBack = t.unreachableSince !== undefined && now - t.unreachableSince >= Math.max(2 * this.options.intervalMs, MIN_OUTAGE_MS);
+    t.unreachableSince = undefined;
     t.error = undefined;
     t.pending = reading.missing.length;
     if (t.pending === 0) {

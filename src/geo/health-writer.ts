@@ -56,7 +56,9 @@ export class HealthWriter {
   }
 
   setLinks(links: LinkReport[]): void {
-    this.links = links;
+    // Behind but moving is written as caught up: every write leaves links behind for a moment (this document's own
+    // write too), and telling the mesh about each of those moments would be writes without end.
+    this.links = links.map((l) => (l.state === 'behind' ? { ...l, state: 'caught-up', pending: 0 } : l));
     if (this.linksChanged()) this.soon();
   }
 

@@ -4,6 +4,7 @@
 
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,7 +13,10 @@ import { parseArgs } from '../../src/cli/args.js';
 import { clusterCommand } from '../../src/cli/cluster-commands.js';
 import { resolveConfig, type NodeConfig } from '../../src/node/config.js';
 import { startNode, type RunningNode } from '../../src/node/node.js';
+import { decodeMessage } from '../helpers/decode.js';
 import { dig } from '../helpers/dig.js';
+import { udpExchange } from '../helpers/dns-socket.js';
+import { buildQuery } from '../helpers/wire.js';
 import { http, type HttpResult } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -61,6 +65,10 @@ export interface FaultNode {
   /** The value of one series ("name" or "name{label=\"v\",…}" with labels in the order prom-client prints them). */
   metric(series: string): Promise<number | undefined>;
 }
+
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+let queryId = 1;
+const nextId = (): number => (queryId = (queryId % 65_535) + 1);
 
 export const logger = pino({ level: process.env.EDGEDNS_TEST_LOG ?? 'silent' });
 
@@ -123,12 +131,19 @@ export async function faultNode(options: FaultNodeOptions): Promise<FaultNode> {
       return (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
     },
     async ask(name, type = 'A') {
+      if (type === 'A') {
+        // Polled often by the cluster tests: one datagram from this process, not a dig process per question.
+        const reply = decodeMessage(await udpExchange(dnsPort, buildQuery(name, 1, { id: nextId() }), 1000));
+        const answers = reply.answer.filter((rr) => rr.type === 'A').map((rr) => [...rr.rdata].join('.'));
+        return answers.length > 0 ? answers : [RCODES[reply.header.rcode] ?? String(reply.header.rcode)];
+      }
       const reply = await dig(dnsPort, name, type, { timeoutSeconds: 1 });
       return reply.answer.length > 0 ? reply.answer.filter((rr) => rr.type === type).map((rr) => rr.data) : [reply.rcode];
     },
     async health() {
-      const reply = await dig(dnsPort, 'health.edgedns.', 'TXT', { qclass: 'CH', timeoutSeconds: 1 });
-      return (reply.answer[0]?.data ?? reply.rcode).replace(/^"|"$/g, '');
+      const reply = decodeMessage(await udpExchange(dnsPort, buildQuery('health.edgedns.', 16, { id: nextId(), qclass: 3 }), 1000));
+      const txt = reply.answer.find((rr) => rr.type === 'TXT');
+      return txt ? txt.rdata.toString('latin1', 1, 1 + txt.rdata[0]) : (RCODES[reply.header.rcode] ?? "no answer");
     },
     healthz: () => http(apiPort, 'GET', '/healthz'),
     async pagesHealthz() {
@@ -201,4 +216,50 @@ export function edgesFor(httpPorts: number[]): unknown {
     check: { type: 'http', url: `http://127.0.0.1:${port}/healthz` },
   }));
   return { edges, pools: [{ name: 'web', members: edges.map((e) => e.name), count: 1, ttl: 30 }] };
+}
+
+export interface TcpProxy {
+  url: string;
+  /** Drops every connection and refuses new ones: a partition between whoever uses the proxy and the target. */
+  cut(): Promise<void>;
+  /** Accepts connections again, on the same port. */
+  heal(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy on loopback to a local port: peers reach a database through it, so a test can cut just that path. */
+export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const listen = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const s = createServer((client) => {
+        const upstream = connect(targetPort, '127.0.0.1');
+        // Either side going away takes the other with it, as one TCP connection would.
+        for (const [socket, other] of [
+          [client, upstream],
+          [upstream, client],
+        ] as const) {
+          sockets.add(socket);
+          socket.on('close', () => {
+            sockets.delete(socket);
+            other.destroy();
+          });
+          socket.on('error', () => other.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => resolve());
+      server = s;
+    });
+  const cut = async (): Promise<void> => {
+    const s = server;
+    server = undefined;
+    for (const socket of sockets) socket.destroy();
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  };
+  await listen();
+  return { url: `http://127.0.0.1:${port}/`, cut, heal: listen, close: cut };
 }
