@@ -4,8 +4,9 @@
 //   - a fresh report says a link towards it has changes pending and none delivered (stalled, crashing): measured on
 //     its own database by the holder's watchdog;
 //   - a peer has been silent for longer than its heartbeats allow: nothing of what it writes gets through;
-//   - its own store was away for a while and has come back: until each peer has written again since (a peer's
-//     watchdog writes when its links here recover), what they wrote meanwhile may still be on its way.
+//   - its own store was away for a while and has come back: until each peer with links here has reported them
+//     working again (its watchdog writes when they recover, after whatever it wrote meanwhile, so the report
+//     arrives after those writes), what the peers wrote meanwhile may still be on its way.
 
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
@@ -51,6 +52,8 @@ export class ReceivingMonitor {
   private downSince: number | undefined;
   /** After an outage of our store: when it came back, when the data was last current, and whom we wait for. */
   private catchUp: { backAt: number; currentUntil: number; waiting: Set<string> } | undefined;
+  /** Peers with links here, as their reports said while our store was up (who to wait for after an outage). */
+  private linkedPeers = new Set<string>();
   private problems: string[] = [];
   private readonly ages = new Map<string, number>();
 
@@ -101,19 +104,28 @@ export class ReceivingMonitor {
       this.downSince ??= now;
       this.catchUp = undefined;
     } else if (!this.wasConnected && this.downSince !== undefined) {
-      if (now - this.downSince >= 2 * watchdogIntervalMs + 1000) {
-        const waiting = new Set(peers.filter((p) => now - p.updatedAt < silentAfter(p, heartbeatMs) + (now - this.downSince!)).map((p) => p.node));
-        this.catchUp = { backAt: now, currentUntil: this.downSince, waiting };
-        if (waiting.size > 0) logger.info({ waiting: [...waiting] }, 'store back; waiting for news from every peer before saying ok');
+      // Shorter outages may pass unnoticed by the peers' watchdogs, which then have nothing new to report.
+      if (now - this.downSince >= 2 * watchdogIntervalMs + 1000 && this.linkedPeers.size > 0) {
+        this.catchUp = { backAt: now, currentUntil: this.downSince, waiting: new Set(this.linkedPeers) };
+        logger.info({ waiting: [...this.linkedPeers] }, 'store back; waiting for every peer to report its links here working before saying ok');
       }
       this.downSince = undefined;
+    } else if (this.wasConnected) {
+      this.linkedPeers = new Set(peers.filter((p) => now - p.updatedAt <= silentAfter(p, heartbeatMs) && linksConcern(p, nodeId).length > 0).map((p) => p.node));
+    }
+    if (!store.connected && this.linkedPeers.size === 0) {
+      // Started while the store is away: the peers as local state last knew them.
+      this.linkedPeers = new Set(peers.filter((p) => linksConcern(p, nodeId).length > 0).map((p) => p.node));
     }
     this.wasConnected = store.connected;
 
     const problems: { text: string; since: number }[] = [];
     if (this.catchUp) {
       const { backAt, currentUntil, waiting } = this.catchUp;
-      for (const peer of peers) if (peer.updatedAt >= backAt - CLOCK_ALLOWANCE_MS) waiting.delete(peer.node);
+      for (const peer of peers) {
+        const links = linksConcern(peer, nodeId);
+        if (peer.updatedAt > currentUntil && links.every((l) => l.state === 'caught-up' || l.state === 'behind')) waiting.delete(peer.node);
+      }
       // Peers that do not write at all are left to the silence rule.
       if (waiting.size === 0 || now - backAt > 3 * heartbeatMs) this.catchUp = undefined;
       else problems.push({ text: `catching up after the store was away: no news yet from ${[...waiting].sort().join(', ')}`, since: currentUntil });
@@ -140,6 +152,11 @@ export class ReceivingMonitor {
     );
     return texts;
   }
+}
+
+/** The links of a peer's report that bring changes to or from this node. */
+function linksConcern(peer: PeerReport, nodeId: string): LinkReport[] {
+  return (peer.links ?? []).filter(isLinkReport).filter((l) => l.from === nodeId || l.to === nodeId);
 }
 
 function silentAfter(peer: PeerReport, ownHeartbeatMs: number): number {

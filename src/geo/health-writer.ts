@@ -1,6 +1,7 @@
 // Writes this node's health document (`health/<node id>`): its view of the edges (probes.ts) and of its replication
-// links (cluster/watchdog.ts). A write happens when something worth telling changed (an edge up or down, an RTT that
-// moved by a quarter, a link that stalled or recovered), at most one a second, and otherwise only at the heartbeat:
+// links (cluster/watchdog.ts). A write happens when something worth telling changed (an edge up or down, a link that
+// stalled or recovered), at most one a second, and otherwise only at the heartbeat. RTTs ride along at the
+// heartbeat: other nodes rank edges by their own RTT and only show this one, and RTTs jitter all the time. So
 // a mesh where nothing changes writes one small document per node per heartbeat (default a minute) instead of one
 // per probe interval, and each write replicates to every node.
 
@@ -25,9 +26,6 @@ export interface HealthWriterOptions {
   minGapMs?: number;
 }
 
-/** An RTT change that ranks edges differently: a quarter of the old value and at least 5 ms. */
-const RTT_CHANGE = 0.25;
-const RTT_CHANGE_MIN_MS = 5;
 /** A write that failed is tried again this soon. */
 const RETRY_MS = 5_000;
 
@@ -87,8 +85,6 @@ export class HealthWriter {
       const now = this.edges[name];
       const then = before[name];
       if (!then || now.up !== then.up) return true;
-      if ((now.rttMs === undefined) !== (then.rttMs === undefined)) return true;
-      if (now.rttMs !== undefined && then.rttMs !== undefined && Math.abs(now.rttMs - then.rttMs) > Math.max(RTT_CHANGE * then.rttMs, RTT_CHANGE_MIN_MS)) return true;
     }
     return false;
   }

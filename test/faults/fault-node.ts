@@ -19,6 +19,7 @@ import { udpExchange } from '../helpers/dns-socket.js';
 import { buildQuery } from '../helpers/wire.js';
 import { http, type HttpResult } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
+import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
 
 export interface FaultNodeOptions {
   nodeId: string;
@@ -262,4 +263,14 @@ export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
   };
   await listen();
   return { url: `http://127.0.0.1:${port}/`, cut, heal: listen, close: cut };
+}
+
+/** pouchdb-servers started two at a time: a busy two-core machine fails to start seven at once in time. */
+export async function startServers(count: number, onDisk: (i: number) => boolean = () => false): Promise<PouchServer[]> {
+  const servers: PouchServer[] = [];
+  for (let i = 0; i < count; i += 2) {
+    const batch = [i, i + 1].filter((j) => j < count);
+    servers.push(...(await Promise.all(batch.map((j) => startPouchServer({ inMemory: !onDisk(j) })))));
+  }
+  return servers;
 }

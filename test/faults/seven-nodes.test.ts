@@ -5,8 +5,8 @@
 // 120 columns. (A node cut off from its peers while its own database is fine: test/faults/replication.test.ts.)
 
 import t from 'tap';
-import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
-import { cluster, faultNode, sleep, within, type FaultNode } from './fault-node.js';
+import type { PouchServer } from '../helpers/pouchdb-server.js';
+import { cluster, faultNode, sleep, startServers, within, type FaultNode } from './fault-node.js';
 
 const N = 7;
 // The default heartbeat: seven pouchdb-servers on two shared cores are slow enough without a write every few
@@ -14,7 +14,7 @@ const N = 7;
 const FLAGS = { 'watchdog-interval': '1' };
 const ZONE = ['$ORIGIN example.org.', '$TTL 60', '@ IN SOA ns1 hostmaster 1 7200 1800 1209600 300', '  IN NS ns1', 'ns1 IN A 192.0.2.53', 'mail IN A 192.0.2.25', 'www IN A 192.0.2.80', ''].join('\n');
 
-const servers: PouchServer[] = await Promise.all(Array.from({ length: N }, (_, i) => startPouchServer({ inMemory: i < N - 1 })));
+const servers: PouchServer[] = await startServers(N, (i) => i === N - 1);
 t.teardown(() => Promise.all(servers.map((s) => s.destroy())));
 const nodes: FaultNode[] = [];
 for (const [i, db] of servers.entries()) {
@@ -50,7 +50,7 @@ t.test('all seven answer every write', async (t) => {
   t.ok((await within(20_000, async () => (await Promise.all(nodes.map((n) => n.ask('mail.example.org.')))).every((a) => a[0] === '192.0.2.25'))) >= 0, 'the zone is everywhere');
   await sleep(2000); // the first health documents and watchdog rounds settle
   const took: number[] = [];
-  for (let w = 0; w < 14; w++) {
+  for (let w = 0; w < N; w++) {
     const writer = nodes[w % N];
     const address = `198.51.100.${w + 1}`;
     const started = Date.now();
