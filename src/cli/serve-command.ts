@@ -34,6 +34,13 @@ Options (each also from an environment variable):
   --acme-ttl S           TTL of ACME challenge TXT records (EDGEDNS_ACME_TTL, default 60)
   --acme-lifetime S      challenge values expire after S seconds unless removed (EDGEDNS_ACME_LIFETIME, default 3600)
   --acme-dns-domain NAME acme-dns registrations get <uuid>.NAME (EDGEDNS_ACME_DNS_DOMAIN; default: acme-dns off)
+  --pages-skew-grace S   after a production switch, paths the new deployment lacks come from the previous one for
+                         S seconds (EDGEDNS_PAGES_SKEW_GRACE, default 600; 0: off)
+  --watchdog-interval S  CouchDB: check every replication this node holds every S seconds (EDGEDNS_WATCHDOG_INTERVAL,
+                         default 3)
+  --replication-stall S  restart a replication with changes pending and none delivered for S seconds
+                         (EDGEDNS_REPLICATION_STALL, default 10)
+  --heartbeat S          rewrite this node's health document at least every S seconds (EDGEDNS_HEARTBEAT, default 60)
   --workers N            DNS worker processes sharing the DNS sockets, or "auto" for one per CPU (EDGEDNS_WORKERS,
                          default 1: this process answers). The main process keeps the store, API, probes and pages
   --log-level LEVEL      pino level: debug, info, warn, error (EDGEDNS_LOG_LEVEL, default info)

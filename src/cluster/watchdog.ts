@@ -194,16 +194,19 @@ export class ReplicationWatchdog {
     const reading = await readLink(reads, source, target, t.db, t.state === 'caught-up' ? t.caughtUpAt : undefined);
     const now = Date.now();
     if (reading.source !== 'ok' || reading.target !== 'ok') {
-      if (t.state !== 'unreachable') logger.warn({ link: t.id, err: reading.error }, 'replication link: an end does not answer');
-      t.state = 'unreachable';
       t.unreachableSince ??= now;
       t.error = reading.error;
       t.caughtUpAt = undefined;
+      // One slow answer on a busy server is not an outage: unreachable once it lasts (and then said once).
+      if (t.state !== 'unreachable' && this.outage(t, now)) {
+        logger.warn({ link: t.id, err: reading.error }, 'replication link: an end does not answer');
+        t.state = 'unreachable';
+      }
       return;
     }
     // Away for more than a moment (one slow answer is not an outage): its job has been failing, and CouchDB's
     // replicator backs off, doubling, after each failure.
-    const cameBack = t.unreachableSince !== undefined && now - t.unreachableSince >= Math.max(2 * this.options.intervalMs, MIN_OUTAGE_MS);
+    const cameBack = this.outage(t, now);
     t.unreachableSince = undefined;
     t.error = undefined;
     t.pending = reading.missing.length;
@@ -238,6 +241,11 @@ export class ReplicationWatchdog {
     t.lastProgressAt = now;
     this.restartsTotal.labels(t.peer, t.db, t.direction).inc();
     logger.info({ link: t.id, why, pending: t.pending }, 'replication restarted');
+  }
+
+  /** An end of the link has not answered for two rounds and at least MIN_OUTAGE_MS. */
+  private outage(t: Track, now: number): boolean {
+    return t.unreachableSince !== undefined && now - t.unreachableSince >= Math.max(2 * this.options.intervalMs, MIN_OUTAGE_MS);
   }
 
   private async learnPeer(peer: string, server: CouchServer): Promise<void> {
