@@ -94,11 +94,13 @@ t.test("c's database down, then back: changes flow both ways within 10 s and the
 });
 
 t.test('c cut off from its peers, its own database fine: it says stale, and catches up once healed', async (t) => {
+  t.equal(await nodeC.health(), 'ok', 'ok before');
   await proxyC.cut();
   await set(nodeA, MAIL, '198.51.100.11');
-  const stale = await within(15_000, async () => /^stale \d+ not-receiving$/.test(await nodeC.health()));
-  t.ok(stale >= 0, `c says stale ${stale} ms after it was cut off`);
-  t.match((await nodeC.healthz()).body.data.reasons.join('\n'), /no news from node-[ab]/);
+  const reasons = async (): Promise<string> => ((await nodeC.healthz()).body.data?.reasons ?? []).join('\n');
+  const stale = await within(15_000, async () => /no news from node-[ab]/.test(await reasons()));
+  t.ok(stale >= 0, `c says it is not receiving ${stale} ms after it was cut off: ${await reasons()}`);
+  t.match(await nodeC.health(), /^stale \d+ not-receiving$/);
   t.match(await nodeC.metrics(), /^edgedns_replication_receiving 0$/m);
   t.same(await nodeC.ask('mail.example.org.'), ['198.51.100.1'], 'while it answers the old data');
   await proxyC.heal();
@@ -127,4 +129,18 @@ t.test('cluster status on c shows the links a and b hold towards it, in 120 colu
   t.equal(lines.filter((l) => /node-a/.test(l) && /node-c/.test(l)).length, 2, 'a → c and c → a');
   t.equal(lines.filter((l) => /node-b/.test(l) && /node-c/.test(l)).length, 2, 'b → c and c → b');
   t.match(out, /HELD BY/);
+});
+
+t.test('a peer gone for good: after leave and forget, the others stop waiting for it', async (t) => {
+  await nodeB.stop();
+  await dbB.stop();
+  const silent = await within(15_000, async () => /no news from node-b/.test((await nodeC.healthz()).body.data.reasons.join('\n')));
+  t.ok(silent >= 0, 'c notices that b is silent');
+  t.match(await nodeA.health(), /^stale \d+ not-receiving$/, 'so does a');
+  t.match(await cluster(dbA.url, 'leave', dbB.url), /2 replication\(s\) removed/);
+  t.match(await cluster(dbC.url, 'forget', 'node-b'), /forgot node-b/);
+  for (const node of [nodeA, nodeC]) {
+    t.ok((await within(10_000, async () => (await node.health()) === 'ok')) >= 0, `${node.nodeId} is ok again`);
+  }
+  t.match(await cluster(dbC.url, 'forget', 'node-b'), /no node node-b is known here/);
 });
