@@ -48,10 +48,9 @@ const SILENT_HEARTBEATS = 2.5;
 
 export class ReceivingMonitor {
   private timer: NodeJS.Timeout | undefined;
-  private wasConnected: boolean;
   private downSince: number | undefined;
   /** After an outage of our store: when it came back, when the data was last current, and whom we wait for. */
-  private catchUp: { backAt: number; currentUntil: number; waiting: Set<string> } | undefined;
+  private catchUp: { backAt?: number; currentUntil: number; waiting: Set<string> } | undefined;
   /** Peers with links here, as their reports said while our store was up (who to wait for after an outage). */
   private linkedPeers = new Set<string>();
   private problems: string[] = [];
@@ -76,7 +75,6 @@ export class ReceivingMonitor {
         for (const [node, at] of this.ages) age.labels(node).set(Math.max(0, (now - at) / 1000));
       },
     });
-    this.wasConnected = options.store.connected;
     this.downSince = options.store.connected ? undefined : Date.now();
   }
 
@@ -99,25 +97,27 @@ export class ReceivingMonitor {
     this.ages.clear();
     for (const peer of peers) this.ages.set(peer.node, peer.updatedAt);
 
-    // Our own store: away (stale anyway, said by its tracker), and back.
+    // Our own store: away (stale anyway, said by its tracker), and back. The catch-up starts while it is away, so
+    // there is no moment between its return and the next check when the node would say ok.
     if (!store.connected) {
       this.downSince ??= now;
-      this.catchUp = undefined;
-    } else if (!this.wasConnected && this.downSince !== undefined) {
+      if (this.linkedPeers.size === 0) {
+        // Started while the store is away: the peers as local state last knew them.
+        this.linkedPeers = new Set(peers.filter((p) => linksConcern(p, nodeId).length > 0).map((p) => p.node));
+      }
       // Shorter outages may pass unnoticed by the peers' watchdogs, which then have nothing new to report.
-      if (now - this.downSince >= 2 * watchdogIntervalMs + 1000 && this.linkedPeers.size > 0) {
-        this.catchUp = { backAt: now, currentUntil: this.downSince, waiting: new Set(this.linkedPeers) };
-        logger.info({ waiting: [...this.linkedPeers] }, 'store back; waiting for every peer to report its links here working before saying ok');
+      if (!this.catchUp && now - this.downSince >= 2 * watchdogIntervalMs + 1000 && this.linkedPeers.size > 0) {
+        this.catchUp = { currentUntil: this.downSince, waiting: new Set(this.linkedPeers) };
+      }
+    } else if (this.downSince !== undefined) {
+      if (this.catchUp) {
+        this.catchUp.backAt = now;
+        logger.info({ waiting: [...this.catchUp.waiting] }, 'store back; waiting for every peer to report its links here working before saying ok');
       }
       this.downSince = undefined;
-    } else if (this.wasConnected) {
+    } else {
       this.linkedPeers = new Set(peers.filter((p) => now - p.updatedAt <= silentAfter(p, heartbeatMs) && linksConcern(p, nodeId).length > 0).map((p) => p.node));
     }
-    if (!store.connected && this.linkedPeers.size === 0) {
-      // Started while the store is away: the peers as local state last knew them.
-      this.linkedPeers = new Set(peers.filter((p) => linksConcern(p, nodeId).length > 0).map((p) => p.node));
-    }
-    this.wasConnected = store.connected;
 
     const problems: { text: string; since: number }[] = [];
     if (this.catchUp) {
@@ -127,8 +127,8 @@ export class ReceivingMonitor {
         if (peer.updatedAt > currentUntil && links.every((l) => l.state === 'caught-up' || l.state === 'behind')) waiting.delete(peer.node);
       }
       // Peers that do not write at all are left to the silence rule.
-      if (waiting.size === 0 || now - backAt > 3 * heartbeatMs) this.catchUp = undefined;
-      else problems.push({ text: `catching up after the store was away: no news yet from ${[...waiting].sort().join(', ')}`, since: currentUntil });
+      if (store.connected && (waiting.size === 0 || (backAt !== undefined && now - backAt > 3 * heartbeatMs))) this.catchUp = undefined;
+      else problems.push({ text: `catching up after the store was away: no news yet from ${[...waiting].sort().join(', ') || 'the store'}`, since: currentUntil });
     }
     for (const peer of peers) {
       const silence = now - peer.updatedAt;

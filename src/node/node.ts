@@ -142,7 +142,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     let served: ServedZones | undefined;
     if (config.workers > 1) {
       // DNS workers answer; this process keeps the store, the API, the probes and the asset server.
-      const workers = await startWorkers({ count: config.workers, config, store, remoteStore: true, registry, logger, state: geo.state, catalog, sync, healthText: () => health.text() });
+      const workers = await startWorkers({ count: config.workers, config, store, registry, logger, state: geo.state, catalog, sync, healthText: () => health.text() });
       closers.push(workers.close);
       dnsUdp = { address: config.dns.host, port: workers.port, close: async () => undefined };
       dnsTcp = dnsUdp;

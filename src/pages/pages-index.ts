@@ -200,12 +200,24 @@ export class PagesIndex {
     const now = this.serving.get(host);
     const grace = this.options.skewGraceMs ?? 0;
     if (grace <= 0 || now === undefined || now === was) return;
-    if (was !== undefined) this.before.set(host, { id: was, until: this.now() + grace });
-    else if (site.previous && site.previous !== now) {
+    if (was !== undefined) {
+      if (this.newer(now, was)) this.before.set(host, { id: was, until: this.now() + grace });
+      else this.before.delete(host);
+    } else if (site.previous && site.previous !== now && this.newer(now, site.previous) && !this.before.has(host)) {
       // Read at start or after a reconnect: the site document says when it moved and from what.
       const movedAt = Date.parse(site.updatedAt);
-      if (Number.isFinite(movedAt) && !this.before.has(host)) this.before.set(host, { id: site.previous, until: movedAt + grace });
+      if (Number.isFinite(movedAt)) this.before.set(host, { id: site.previous, until: movedAt + grace });
     }
+  }
+
+  /**
+   * Skew protection fills in for pages of the deployment production moved forward from. A rollback (production back
+   * to an older deployment) restores that one exactly: the newer one was taken out on purpose.
+   */
+  private newer(id: string, than: string): boolean {
+    const a = this.deployments.get(id);
+    const b = this.deployments.get(than);
+    return a !== undefined && b !== undefined && (a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id));
   }
 }
 

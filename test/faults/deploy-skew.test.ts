@@ -32,4 +32,10 @@ t.test('a path missing from the new production deployment is served from the pre
 
   await sleep(Math.max(0, 2300 - (Date.now() - switched)));
   t.equal((await node.page(SITE, '/app.11111111.css')).status, 404, 'after the grace period, 404');
+
+  // A rollback restores the older deployment exactly: the newer one was taken out on purpose.
+  const rolled = await node.api('POST', `/v1/sites/${SITE}/rollback`, {});
+  t.equal(rolled.status, 200);
+  t.equal((await node.page(SITE, '/app.22222222.css')).status, 404, 'no fill-in from the deployment rolled back from');
+  t.equal((await node.page(SITE, '/app.11111111.css')).body, 'v1 css');
 });

@@ -50,7 +50,8 @@ const peerC = new RegExp(`peer="${proxyC.url.replace(/[./]/g, (c) => `\\${c}`)}"
 
 t.test('every node exports the state of the replications it holds', async (t) => {
   t.ok((await within(15_000, async () => (await nodeC.ask('mail.example.org.'))[0] === '192.0.2.25')) >= 0, 'the zone reached c');
-  t.ok((await within(10_000, async () => (await sum(nodeA, 'edgedns_replication_pending_changes')) === 0)) >= 0, 'a: nothing pending');
+  // Caught up or moving: the nodes' own health documents keep the links a little busy.
+  t.ok((await within(15_000, async () => (await sum(nodeA, 'edgedns_replication_state', /state="(caught-up|behind)"/)) === 4)) >= 0, 'a: every link delivers');
   const text = await nodeA.metrics();
   t.equal([...text.matchAll(/^edgedns_replication_pending_changes\{/gm)].length, 4, 'a holds four links (push and pull with b and c)');
   t.match(text, /^edgedns_replication_last_progress_seconds\{/m);
@@ -136,7 +137,7 @@ t.test('a peer gone for good: after leave and forget, the others stop waiting fo
   await dbB.stop();
   const silent = await within(15_000, async () => /no news from node-b/.test((await nodeC.healthz()).body.data.reasons.join('\n')));
   t.ok(silent >= 0, 'c notices that b is silent');
-  t.match(await nodeA.health(), /^stale \d+ not-receiving$/, 'so does a');
+  t.ok((await within(5000, async () => /^stale \d+ not-receiving$/.test(await nodeA.health()))) >= 0, 'so does a');
   t.match(await cluster(dbA.url, 'leave', dbB.url), /2 replication\(s\) removed/);
   t.match(await cluster(dbC.url, 'forget', 'node-b'), /forgot node-b/);
   for (const node of [nodeA, nodeC]) {

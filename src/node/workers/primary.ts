@@ -22,8 +22,6 @@ export interface WorkerPoolOptions {
   count: number;
   config: NodeConfig;
   store: Store;
-  /** Whether workers start from the primary's local snapshot while the store is down (they only read it). */
-  remoteStore: boolean;
   /** The node's health text (CHAOS TXT health.edgedns.): the primary knows it whole, workers answer with it. */
   healthText?: () => string;
   registry: Registry;
@@ -115,7 +113,6 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
       EDGEDNS_WORKER_CONFIG: JSON.stringify({ ...config, dns: { ...config.dns, port } }),
       EDGEDNS_WORKER_INDEX: String(index),
       EDGEDNS_WORKER_STORE: store.description,
-      EDGEDNS_WORKER_REMOTE_STORE: options.remoteStore ? '1' : '',
     });
     const slot: Slot = { index, worker, server: new StoreServer(store, (message) => send(slot, message)), ready: false, startedAt: Date.now(), serials: new Map() };
     slots.set(index, slot);

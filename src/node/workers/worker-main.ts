@@ -58,7 +58,7 @@ async function start(node: NodeConfig): Promise<void> {
   const store = new IpcStore(channel, process.env.EDGEDNS_WORKER_STORE ?? 'primary');
   const health = new StoreHealth(registry);
   // With the store down, a worker starts from the primary's snapshot like the primary does (read only).
-  const snapshot = process.env.EDGEDNS_WORKER_REMOTE_STORE ? new SnapshotStore({ dataDir: node.dataDir, logger, registry, readOnly: true }) : undefined;
+  const snapshot = new SnapshotStore({ dataDir: node.dataDir, logger, registry, readOnly: true });
   // Likewise the edges and pools the primary keeps in local state.
   const localState = new LocalState({ dataDir: node.dataDir, logger, registry, readOnly: true });
   answering = await startAnswering({ store, registry, logger, config: node, health, snapshot, localState, probes: false, healthText: () => primaryHealth ?? health.text() });
