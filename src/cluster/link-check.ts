@@ -57,18 +57,18 @@ export class RoundReads {
 /** A check gives up on a server that has not answered by then: a stalled link must not stall the watchdog. */
 const READ_TIMEOUT_MS = 5_000;
 
-/**
- * Reads one link. `caughtUpAt`: the source sequence at which the link was last seen caught up; while the source is
- * still there, nothing can be missing, and the head and diff are not read (what keeps an idle mesh cheap to watch).
- */
-export async function readLink(reads: RoundReads, source: CouchServer, target: CouchServer, db: string, caughtUpAt?: string): Promise<LinkReading> {
+/** Whether both ends of a link answer, and the source's update sequence: one cheap request per server and round. */
+export async function readEnds(reads: RoundReads, source: CouchServer, target: CouchServer, db: string): Promise<LinkReading> {
   const [sourceInfo, targetInfo] = await Promise.allSettled([reads.info(source, db), reads.info(target, db)]);
   const reading: LinkReading = { source: endState(sourceInfo), target: endState(targetInfo), missing: [] };
   const errors = [sourceInfo, targetInfo].flatMap((r, i) => (r.status === 'rejected' ? [`${i === 0 ? 'source' : 'target'} ${oneLine(r.reason)}`] : []));
   if (errors.length > 0) reading.error = errors.join('; ');
-  if (sourceInfo.status !== 'fulfilled' || targetInfo.status !== 'fulfilled') return reading;
-  reading.sourceSeq = sourceInfo.value.seq;
-  if (caughtUpAt !== undefined && caughtUpAt === reading.sourceSeq) return reading;
+  if (sourceInfo.status === 'fulfilled') reading.sourceSeq = sourceInfo.value.seq;
+  return reading;
+}
+
+/** Fills in what the target lacks of the source's newest changes (the head and a _revs_diff). */
+export async function readMissing(reads: RoundReads, source: CouchServer, target: CouchServer, db: string, reading: LinkReading): Promise<LinkReading> {
   try {
     const head = await reads.head(source, db);
     if (head.length === 0) return reading;
@@ -82,6 +82,13 @@ export async function readLink(reads: RoundReads, source: CouchServer, target: C
     else reading.target = 'error';
   }
   return reading;
+}
+
+/** Reads one link whole: both ends, and what the target lacks. */
+export async function readLink(reads: RoundReads, source: CouchServer, target: CouchServer, db: string): Promise<LinkReading> {
+  const reading = await readEnds(reads, source, target, db);
+  if (reading.source !== 'ok' || reading.target !== 'ok') return reading;
+  return readMissing(reads, source, target, db, reading);
 }
 
 function endState(result: PromiseSettledResult<unknown>): EndState {

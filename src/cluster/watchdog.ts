@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CouchServer } from '../store/couch-http.js';
-import { readLink, RoundReads, oneLine } from './link-check.js';
+import { readEnds, readMissing, RoundReads, oneLine } from './link-check.js';
 import { LINK_STATES, type LinkReport, type LinkState } from './link-report.js';
 import { readIdentity } from './node-identity.js';
 import { ourDocs, parseId, restartReplication, schedulerDocs, serverOfDbUrl } from './replication.js';
@@ -40,6 +40,8 @@ interface Track {
   oldestMissing?: string;
   /** Source sequence at the last check that found the link caught up. */
   caughtUpAt?: string;
+  /** When the source was first seen to have moved since the link was last caught up. */
+  movedAt?: number;
   /** Since when an end has not answered (undefined while both do): the job may be failing and backing off. */
   unreachableSince?: number;
   lastRestartAt: number;
@@ -191,7 +193,7 @@ export class ReplicationWatchdog {
 
   private async check(t: Track, source: CouchServer, target: CouchServer, reads: RoundReads, scheduled: string | undefined): Promise<void> {
     const { stallMs, logger, local } = this.options;
-    const reading = await readLink(reads, source, target, t.db, t.state === 'caught-up' ? t.caughtUpAt : undefined);
+    const reading = await readEnds(reads, source, target, t.db);
     const now = Date.now();
     if (reading.source !== 'ok' || reading.target !== 'ok') {
       t.unreachableSince ??= now;
@@ -209,19 +211,40 @@ export class ReplicationWatchdog {
     const cameBack = this.outage(t, now);
     t.unreachableSince = undefined;
     t.error = undefined;
+    const crashed = scheduled !== undefined && CRASHED.has(scheduled);
+    if (!cameBack && !crashed && (t.state === 'caught-up' || t.state === 'behind')) {
+      // The source has not moved since the link was caught up: nothing can be missing.
+      if (t.state === 'caught-up' && reading.sourceSeq === t.caughtUpAt) {
+        t.lastProgressAt = now;
+        return;
+      }
+      // It moved a moment ago: replication is surely at work; measured once it has had half the stall time, which
+      // keeps the watchdog's reads out of the way of a burst of writes.
+      t.movedAt ??= now;
+      if (now - t.movedAt < stallMs / 2) {
+        t.state = 'behind';
+        return;
+      }
+    }
+    await readMissing(reads, source, target, t.db, reading);
+    if (reading.target !== 'ok') {
+      t.unreachableSince ??= now;
+      t.error = reading.error;
+      return;
+    }
     t.pending = reading.missing.length;
     if (t.pending === 0) {
       t.state = 'caught-up';
       t.caughtUpAt = reading.sourceSeq;
       t.lastProgressAt = now;
       t.oldestMissing = undefined;
+      t.movedAt = undefined;
     } else {
       t.caughtUpAt = undefined;
       if (t.oldestMissing !== undefined && !reading.missing.includes(t.oldestMissing)) t.lastProgressAt = now;
       t.oldestMissing = reading.missing[0];
       t.state = now - t.lastProgressAt > stallMs ? 'stalled' : 'behind';
     }
-    const crashed = scheduled !== undefined && CRASHED.has(scheduled);
     if (crashed) {
       t.state = 'crashing';
       t.error = `CouchDB scheduler: ${scheduled}`;

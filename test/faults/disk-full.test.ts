@@ -19,8 +19,16 @@ if (process.getuid?.() !== 0) throw new Error('the disk-full tests mount a small
 
 const mountPoint = await mkdtemp(path.join(os.tmpdir(), 'edgedns-tmpfs-'));
 execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mountPoint]);
-t.teardown(async () => {
+let mounted = true;
+const unmount = (): void => {
+  if (!mounted) return;
+  mounted = false;
   execFileSync('umount', ['-l', mountPoint]);
+};
+// Also when the setup below throws (tap does not tear down after a failed top-level await).
+process.once('exit', unmount);
+t.teardown(async () => {
+  unmount();
   await rm(mountPoint, { recursive: true, force: true });
 });
 const dataDir = path.join(mountPoint, 'data');

@@ -50,8 +50,9 @@ t.test('all seven answer every write', async (t) => {
   t.ok((await within(20_000, async () => (await Promise.all(nodes.map((n) => n.ask('mail.example.org.')))).every((a) => a[0] === '192.0.2.25'))) >= 0, 'the zone is everywhere');
   await sleep(2000); // the first health documents and watchdog rounds settle
   const took: number[] = [];
-  for (let w = 0; w < N; w++) {
-    const writer = nodes[w % N];
+  // Writes on nodes 1, 3, 5 and 7: the first holds twelve replications, the last none.
+  for (let w = 0; w < N; w += 2) {
+    const writer = nodes[w];
     const address = `198.51.100.${w + 1}`;
     const started = Date.now();
     await put(writer, 'mail', address);
@@ -68,7 +69,7 @@ t.test('node 7 answers what was written while its database was down within 10 s 
   await servers[N - 1].stop();
   await put(nodes[0], 'mail', '203.0.113.1');
   await put(nodes[2], 'www', '203.0.113.3');
-  await sleep(6000);
+  await sleep(5000);
   await servers[N - 1].start();
   const back = Date.now();
   const { took, okBeforeData, sawStale } = await watchCatchUp({ 'mail.example.org.': '203.0.113.1', 'www.example.org.': '203.0.113.3' }, 10_000);
