@@ -83,7 +83,8 @@ export async function linkStatus(store: CouchStore): Promise<{ self: string | un
 /** The table `cluster status` prints: one line per link, at most `width` columns. */
 export function linkTable(rows: LinkRow[], width = 120, now = Date.now()): string[] {
   const head = ['FROM', 'TO', 'DATABASE', 'HELD BY', 'STATE', 'PENDING', 'PROGRESS', 'RESTARTS', 'NOTE'];
-  const max = [16, 16, 18, 16, 11, 7, 9, 8, Number.POSITIVE_INFINITY];
+  // Long node names are cut, so the note (report age, error) keeps room in 120 columns.
+  const max = [12, 12, 14, 12, 11, 7, 9, 8, Number.POSITIVE_INFINITY];
   const cells = rows.map((r) => [
     r.from,
     r.to,
