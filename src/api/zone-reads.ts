@@ -15,3 +15,13 @@ export async function readZoneDocs(store: Store, sync: ZoneSync, zone: string): 
     return sync.hasZone(zone) ? sync.rrsetDocs(zone) : undefined;
   }
 }
+
+/** Whether the zone exists: in the store, or while it is unavailable, among the zones this node serves. */
+export async function zoneExists(store: Store, sync: ZoneSync, zone: string): Promise<boolean> {
+  try {
+    return (await store.get(zoneDocId(zone))) !== undefined;
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    return sync.hasZone(zone);
+  }
+}

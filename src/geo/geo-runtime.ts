@@ -11,6 +11,7 @@ import type { SyncTracker } from '../store/store-health.js';
 import type { Store } from '../store/store.js';
 import { GeoIp } from './geoip.js';
 import { GeoState } from './geo-state.js';
+import type { ObserverLocation } from './health-docs.js';
 import { GeoSync } from './geo-sync.js';
 import { GeoMetrics } from './metrics.js';
 import { DEFAULT_PROBE_OPTIONS, Prober, type ProbeOptions } from './probes.js';
@@ -29,6 +30,8 @@ export interface GeoConfig {
    * (GeoState.setOwnObservations); default true.
    */
   probes?: boolean;
+  /** Where this node is (--location), published in its health document. */
+  location?: ObserverLocation;
   /** The health document is rewritten at least this often when nothing changes (default 60 s). */
   heartbeatMs?: number;
   /** A node of a CouchDB cluster: its health document is written (and heartbeats) even without edges. */
@@ -36,6 +39,8 @@ export interface GeoConfig {
 }
 
 export const DEFAULT_HEARTBEAT_MS = 60_000;
+/** At most one health write a second for changes, or two per interval when probes come more often than every 2 s. */
+const MAX_WRITE_GAP_MS = 1_000;
 
 /** The DB-IP City Lite files the npm package ships (IPv4 and IPv6), if it is installed. */
 export function defaultGeoipPaths(): string[] {
@@ -70,6 +75,7 @@ export class GeoRuntime {
   readonly healthWriter: HealthWriter | undefined;
   private readonly lazyGeoip: boolean;
   private lazyLoad: Promise<void> | undefined;
+  private lastEpoch = -1;
 
   private constructor(private readonly options: GeoRuntimeOptions) {
     const { store, registry, logger, nodeId, config } = options;
@@ -79,13 +85,24 @@ export class GeoRuntime {
     const paths = config.geoipPaths ?? defaultGeoipPaths();
     this.geoip = paths.length > 0 ? new GeoIp(paths, { logger, registry, watchIntervalMs: config.geoipWatchMs }) : undefined;
     if (!this.geoip) logger.info('no GeoIP database: dynamic answers rank edges without client locations');
-    this.state = new GeoState({ nodeId, intervalMs: this.probeOptions.intervalMs, logger, geoip: this.geoip });
+    this.state = new GeoState({ nodeId, intervalMs: this.probeOptions.intervalMs, logger, geoip: this.geoip, location: config.location });
     this.sync = new GeoSync(store, this.state, logger, { local: options.local, tracker: options.tracker });
     this.answerer = new PoolAnswerer(() => this.state.snapshot, this.geoip, this.metrics, logger);
     this.healthWriter =
       config.probes === false
         ? undefined
-        : new HealthWriter({ store, nodeId, logger, metrics: this.metrics, intervalMs: this.probeOptions.intervalMs, heartbeatMs: config.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, always: config.clustered === true });
+        : new HealthWriter({
+            store,
+            nodeId,
+            logger,
+            metrics: this.metrics,
+            intervalMs: this.probeOptions.intervalMs,
+            heartbeatMs: config.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+            always: config.clustered === true,
+            // a change goes out within half a probe interval when probes come more often than every 2 s
+            minGapMs: Math.min(MAX_WRITE_GAP_MS, this.probeOptions.intervalMs / 2),
+            location: config.location,
+          });
     this.prober = new Prober({ state: this.state, nodeId, logger, metrics: this.metrics, probe: this.probeOptions, writer: this.healthWriter });
     this.state.onChange((snapshot) => this.onSnapshot(snapshot));
   }
@@ -107,8 +124,12 @@ export class GeoRuntime {
   }
 
   private onSnapshot(snapshot: GeoSnapshot): void {
+    this.metrics.snapshots.labels(snapshot.epoch === this.lastEpoch ? 'same' : 'new').inc();
+    this.lastEpoch = snapshot.epoch;
     for (const edge of snapshot.edges.values()) {
       this.metrics.edgeUp.labels(edge.name).set(edge.up ? 1 : 0);
+      if (edge.penaltyMs !== undefined) this.metrics.penalty.labels(edge.name).set(edge.penaltyMs / 1000);
+      else this.metrics.penalty.remove(edge.name);
       for (const vote of edge.votes) {
         if (vote.node === this.options.nodeId) continue;
         if (!vote.fresh) {

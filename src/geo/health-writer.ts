@@ -1,14 +1,16 @@
 // Writes this node's health document (`health/<node id>`): its view of the edges (probes.ts) and of its replication
-// links (cluster/watchdog.ts). A write happens when something worth telling changed (an edge up or down, a link that
-// stalled or recovered), at most one a second, and otherwise only at the heartbeat. RTTs ride along at the
-// heartbeat: other nodes rank edges by their own RTT and only show this one, and RTTs jitter all the time. So
-// a mesh where nothing changes writes one small document per node per heartbeat (default a minute) instead of one
-// per probe interval, and each write replicates to every node.
+// links (cluster/watchdog.ts). A write happens when something worth telling changed (an edge up or down, a steady
+// RTT that moved, a link that stalled or recovered), at most one a second (or one per half probe interval when that
+// is shorter, so a fast-probing node tells a change within half an interval), and otherwise only at the heartbeat.
+// The RTT averages ride along: every node steers by the steady RTTs (steady-rtt.ts, shared-latency.ts), which move
+// only on a sustained change, while averages jitter all the time. So a mesh where nothing changes writes one small
+// document per node per heartbeat (default a minute) instead of one per probe interval, and each write replicates to
+// every node.
 
 import type { Logger } from 'pino';
 import { publishedState, type LinkReport } from '../cluster/link-report.js';
 import { ConflictError, type Store } from '../store/store.js';
-import { healthDocId, type EdgeObservation, type HealthDoc } from './health-docs.js';
+import { healthDocId, type EdgeObservation, type HealthDoc, type ObserverLocation } from './health-docs.js';
 import type { GeoMetrics } from './metrics.js';
 
 export interface HealthWriterOptions {
@@ -24,6 +26,8 @@ export interface HealthWriterOptions {
   always: boolean;
   /** Minimum time between two writes (default 1 s). */
   minGapMs?: number;
+  /** Where this node is (--location), published so every reader can take its distance out of its RTTs. */
+  location?: ObserverLocation;
 }
 
 /** A write that failed is tried again this soon. */
@@ -84,7 +88,7 @@ export class HealthWriter {
     for (const name of names) {
       const now = this.edges[name];
       const then = before[name];
-      if (!then || now.up !== then.up) return true;
+      if (!then || now.up !== then.up || now.steadyRttMs !== then.steadyRttMs) return true;
     }
     return false;
   }
@@ -118,13 +122,24 @@ export class HealthWriter {
 
   private async write(): Promise<boolean> {
     if (this.stopped) return true;
-    const { store, nodeId, metrics, logger, intervalMs, heartbeatMs } = this.options;
+    const { store, nodeId, metrics, logger, intervalMs, heartbeatMs, location } = this.options;
     if (!this.options.always && Object.keys(this.edges).length === 0 && this.links.length === 0 && !this.written) return true;
     const edges = this.edges;
     const links = this.links;
     const now = Date.now();
     const seq = await store.updateSeq().catch(() => undefined);
-    const doc: HealthDoc = { _id: healthDocId(nodeId), type: 'health', node: nodeId, updatedAt: now, intervalMs, heartbeatMs, edges, links, ...(seq !== undefined ? { seq } : {}) };
+    const doc: HealthDoc = {
+      _id: healthDocId(nodeId),
+      type: 'health',
+      node: nodeId,
+      updatedAt: now,
+      intervalMs,
+      heartbeatMs,
+      ...(location ? { location } : {}),
+      edges,
+      links,
+      ...(seq !== undefined ? { seq } : {}),
+    };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         if (this.rev === undefined) this.rev = (await store.get(doc._id))?._rev;

@@ -1,9 +1,12 @@
-// Every node probes every edge some pool uses (HTTP status or TCP connect), keeps an EWMA of the round-trip time
-// and an up/down state with hysteresis (down after `downAfter` failures in a row, up after `upAfter` successes;
-// an edge never probed counts as up; while an edge is in doubt the next probe comes after half an interval), and
-// hands what it sees to the health writer (health-writer.ts), which writes it when it changed or at the heartbeat.
-// A restarted node starts from its own last health document (kept in local state), not from "everything up".
+// Every node probes every edge some pool uses (HTTP status or TCP connect), keeps an EWMA of the round-trip time and
+// beside it a steady RTT that moves only on a sustained change (steady-rtt.ts), and an up/down state with hysteresis
+// (down after `downAfter` failures in a row, up after `upAfter` successes; an edge never probed counts as up; while an
+// edge is in doubt the next probe comes after half an interval), and hands what it sees to the health writer
+// (health-writer.ts), which writes it when a state or a steady RTT changed, else at the heartbeat. A restarted node
+// starts from its own last health document (kept in local state): its states, and the steady RTTs it published.
 
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { EdgeFields } from './edge-docs.js';
@@ -11,6 +14,7 @@ import type { GeoState } from './geo-state.js';
 import type { EdgeObservation } from './health-docs.js';
 import type { HealthWriter } from './health-writer.js';
 import type { GeoMetrics } from './metrics.js';
+import { advanceSteady, type SteadyRtt } from './steady-rtt.js';
 
 export interface ProbeOptions {
   intervalMs: number;
@@ -24,7 +28,7 @@ export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 10_000, timeout
 /** Weight of the newest sample in the RTT average. */
 const EWMA_ALPHA = 0.3;
 
-interface EdgeProbeState extends EdgeObservation {
+interface EdgeProbeState extends EdgeObservation, SteadyRtt {
   failures: number;
   successes: number;
 }
@@ -35,19 +39,16 @@ export interface ProbeResult {
   error?: string;
 }
 
-export async function probeEdge(edge: EdgeFields, timeoutMs: number): Promise<ProbeResult> {
+/**
+ * One probe. An HTTP check's RTT runs from the moment the connection is ready (TCP, and TLS for https) to the
+ * response: one round trip plus the server's time, whether the connection is new or reused, so RTTs mean the same
+ * at any probe interval and from any observer (a new connection would otherwise count its handshake: twice the path).
+ * `observer`: this node's id, sent in the User-Agent so an edge's logs say which node probes it.
+ */
+export async function probeEdge(edge: EdgeFields, timeoutMs: number, observer?: string): Promise<ProbeResult> {
   const started = performance.now();
   const check = edge.check;
-  if (check.type === 'http') {
-    try {
-      const response = await fetch(check.url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual', headers: { 'user-agent': 'edgedns-probe' } });
-      await response.body?.cancel().catch(() => undefined);
-      const rttMs = performance.now() - started;
-      return response.status === check.expectStatus ? { ok: true, rttMs } : { ok: false, rttMs, error: `status ${response.status}` };
-    } catch (err) {
-      return { ok: false, rttMs: performance.now() - started, error: (err as Error).name === 'TimeoutError' ? 'timeout' : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message) };
-    }
-  }
+  if (check.type === 'http') return httpProbe(new URL(check.url), check.expectStatus, timeoutMs, observer ? `edgedns-probe (node ${observer})` : 'edgedns-probe');
   if (check.type === 'tcp') {
     const host = check.host ?? edge.ipv4[0] ?? edge.ipv6[0];
     return new Promise((resolve) => {
@@ -64,11 +65,44 @@ export async function probeEdge(edge: EdgeFields, timeoutMs: number): Promise<Pr
   return { ok: true, rttMs: 0 };
 }
 
+function httpProbe(url: URL, expectStatus: number, timeoutMs: number, userAgent: string): Promise<ProbeResult> {
+  const started = performance.now();
+  let ready = started;
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const request = (url.protocol === 'https:' ? https : http).request(url, { method: 'GET', headers: { 'user-agent': userAgent } });
+    const timer = setTimeout(() => {
+      done({ ok: false, rttMs: performance.now() - started, error: 'timeout' });
+      request.destroy();
+    }, timeoutMs);
+    request.once('socket', (socket) => {
+      // a new connection is ready once connected (and, for https, once TLS is set up); a reused one at once
+      if (socket.connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => (ready = performance.now()));
+      else ready = performance.now();
+    });
+    request.once('response', (response) => {
+      const rttMs = performance.now() - ready;
+      // the status is the answer; a health URL that serves a whole page is not read each round
+      response.destroy();
+      done(response.statusCode === expectStatus ? { ok: true, rttMs } : { ok: false, rttMs, error: `status ${response.statusCode}` });
+    });
+    request.once('error', (err: NodeJS.ErrnoException) => done({ ok: false, rttMs: performance.now() - started, error: err.code ?? err.message }));
+    request.end();
+  });
+}
+
 export class Prober {
   private readonly states = new Map<string, EdgeProbeState>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private resumed = false;
 
   constructor(
     private readonly options: {
@@ -83,14 +117,7 @@ export class Prober {
   ) {}
 
   start(): void {
-    // The last view this node wrote (local state, or the store): a restart keeps what it knew of each edge.
-    const own = this.options.state.health.get(this.options.nodeId);
-    if (own && this.states.size === 0) {
-      for (const [name, seen] of Object.entries(own.edges)) {
-        if (typeof seen?.up === 'boolean') this.states.set(name, { up: seen.up, rttMs: seen.rttMs, checkedAt: seen.checkedAt, failures: 0, successes: 0 });
-      }
-      if (this.states.size > 0) this.options.state.setOwnObservations(this.observations());
-    }
+    this.resume();
     const tick = (): void => {
       if (this.stopped) return;
       const began = Date.now();
@@ -110,6 +137,26 @@ export class Prober {
     tick();
   }
 
+  /**
+   * Picks up this node's own last health document (from the store, or local state while it is away), once: a node
+   * that restarts keeps what it knew of each edge instead of "everything up", and goes on publishing the steady RTTs
+   * it published instead of new first measurements that would move every node's view.
+   */
+  resume(): void {
+    if (this.resumed) return;
+    this.resumed = true;
+    const own = this.options.state.health.get(this.options.nodeId);
+    if (!own || this.states.size > 0) return;
+    for (const [name, seen] of Object.entries(own.edges)) {
+      if (typeof seen?.up !== 'boolean') continue;
+      const rttMs = finiteOrUndefined(seen.rttMs);
+      const steadyRttMs = finiteOrUndefined(seen.steadyRttMs) ?? rttMs;
+      const checkedAt = finiteOrUndefined(seen.checkedAt) ?? 0;
+      this.states.set(name, { up: seen.up, checkedAt, failures: 0, successes: 0, ...(rttMs !== undefined ? { rttMs } : {}), ...(steadyRttMs !== undefined ? { steadyRttMs } : {}) });
+    }
+    if (this.states.size > 0) this.options.state.setOwnObservations(this.observations());
+  }
+
   private inDoubt(): boolean {
     for (const s of this.states.values()) if ((s.up && s.failures > 0) || (!s.up && s.successes > 0)) return true;
     return false;
@@ -122,7 +169,7 @@ export class Prober {
   }
 
   private observations(): Map<string, EdgeObservation> {
-    return new Map([...this.states].map(([name, s]) => [name, { up: s.up, rttMs: s.rttMs, checkedAt: s.checkedAt }]));
+    return new Map([...this.states].map(([name, s]) => [name, observation(s)]));
   }
 
   /** One probe of every edge in use; then the new view goes to the snapshot and to the health writer. */
@@ -133,7 +180,7 @@ export class Prober {
     for (const name of this.states.keys()) if (!names.has(name)) this.states.delete(name);
     await Promise.all(
       edges.map(async (edge) => {
-        const result = await probeEdge(edge, probe.timeoutMs);
+        const result = await probeEdge(edge, probe.timeoutMs, nodeId);
         if (this.stopped) return;
         let s = this.states.get(edge.name);
         if (!s) {
@@ -147,6 +194,11 @@ export class Prober {
           s.successes++;
           s.failures = 0;
           s.rttMs = s.rttMs === undefined ? result.rttMs : EWMA_ALPHA * result.rttMs + (1 - EWMA_ALPHA) * s.rttMs;
+          // a steady RTT that moves is news for the other nodes, as a health change is (the writer sends it soon)
+          const before = s.steadyRttMs;
+          if (advanceSteady(s, result.rttMs, state.marginFor(edge.name)) && before !== undefined) {
+            metrics.steadyMoves.labels(edge.name, (s.steadyRttMs as number) > before ? 'up' : 'down').inc();
+          }
           if (!s.up && s.successes >= probe.upAfter) {
             s.up = true;
             transitioned = true;
@@ -159,9 +211,7 @@ export class Prober {
             transitioned = true;
           }
         }
-        if (transitioned) {
-          metrics.transitions.labels(edge.name, s.up ? 'up' : 'down').inc();
-        }
+        if (transitioned) metrics.transitions.labels(edge.name, s.up ? 'up' : 'down').inc();
         if (!result.ok && s.failures <= probe.downAfter) logger.debug({ edge: edge.name, error: result.error, failures: s.failures }, 'probe failed');
         if (s.rttMs !== undefined) metrics.probeRtt.labels(edge.name, nodeId).set(s.rttMs / 1000);
         metrics.probeUp.labels(edge.name, nodeId).set(s.up ? 1 : 0);
@@ -175,7 +225,24 @@ export class Prober {
     const observations = this.observations();
     state.setOwnObservations(observations);
     const report: Record<string, EdgeObservation> = {};
-    for (const [name, o] of observations) report[name] = { up: o.up, checkedAt: o.checkedAt, ...(o.rttMs !== undefined ? { rttMs: Math.round(o.rttMs * 1000) / 1000 } : {}) };
+    for (const [name, o] of observations) if (o.checkedAt > 0) report[name] = o;
     this.options.writer?.setEdges(report);
   }
+}
+
+function finiteOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * What this node says of an edge, in memory and in its document alike (the same rounding), so that its own vote and
+ * the vote others read from its document are the same numbers.
+ */
+function observation(s: EdgeProbeState): EdgeObservation {
+  return {
+    up: s.up,
+    checkedAt: s.checkedAt,
+    ...(s.rttMs !== undefined ? { rttMs: Math.round(s.rttMs * 1000) / 1000 } : {}),
+    ...(s.steadyRttMs !== undefined ? { steadyRttMs: Math.round(s.steadyRttMs * 1000) / 1000 } : {}),
+  };
 }

@@ -7,7 +7,12 @@ export const Rcode = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  // RFC 2136 §2.2: what an UPDATE's prerequisites and zone section can fail with
+  YXDOMAIN: 6,
+  YXRRSET: 7,
+  NXRRSET: 8,
   NOTAUTH: 9,
+  NOTZONE: 10,
   BADVERS: 16,
 } as const;
 
@@ -36,6 +41,7 @@ export const Type = {
   DNSKEY: 48,
   TLSA: 52,
   NSEC3: 50,
+  TSIG: 250,
   IXFR: 251,
   AXFR: 252,
   MAILB: 253,

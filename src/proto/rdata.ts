@@ -34,7 +34,7 @@ export function rrTypeMnemonic(code: number): string {
 }
 
 /** Why a type can never be zone data, or undefined when it can. */
-function refusal(code: number): string | undefined {
+export function notZoneData(code: number): string | undefined {
   const name = typeName(code);
   if (code === 0) return 'type 0 is reserved (RFC 6895 §3.1) and cannot be zone data';
   if (code === 39) return 'DNAME records are not supported: edgedns does not implement RFC 6672 redirection';
@@ -73,7 +73,7 @@ function parseGeneric(r: TokenReader): Buffer {
 export function parseRdata(type: string, tokens: Token[], origin?: string): ParsedRdata {
   const code = rrTypeCode(type);
   if (code === undefined) throw new RdataError(`unknown record type "${type}"; write unlisted types as TYPEnnn with \\# rdata`);
-  const refused = refusal(code);
+  const refused = notZoneData(code);
   if (refused !== undefined) throw new RdataError(refused);
   const mnemonic = rrTypeMnemonic(code);
   const reader = new TokenReader(tokens, mnemonic, origin);
@@ -104,6 +104,17 @@ export function parseRdataText(type: string, text: string, origin = '.'): Parsed
     throw err;
   }
   return parseRdata(type, tokens, origin);
+}
+
+/**
+ * A record's wire rdata (names uncompressed, as in a dynamic update once read) as ParsedRdata: canonical text
+ * through the type's codec, or the generic form. Throws RdataError for malformed rdata or a type that cannot be data.
+ */
+export function rdataFromWire(code: number, wire: Buffer): ParsedRdata {
+  const refused = notZoneData(code);
+  if (refused !== undefined) throw new RdataError(refused);
+  if (wire.length > MAX_RDATA) throw new RdataError(`${rrTypeMnemonic(code)} rdata is ${wire.length} octets; the limit is ${MAX_RDATA}`);
+  return describe(code, Buffer.from(wire));
 }
 
 /** Two records of one RRset are the same record when their keys are equal (RFC 2181 §5, RFC 4034 §6.2). */

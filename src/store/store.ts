@@ -89,40 +89,4 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class ConflictError extends Error {
-  readonly code = 'conflict';
-  constructor(id: string) {
-    super(`document ${id} was changed by someone else (revision conflict)`);
-  }
-}
-
-export class NotFoundError extends Error {
-  readonly code = 'not_found';
-  constructor(id: string) {
-    super(`document ${id} does not exist`);
-  }
-}
-
-/**
- * The store cannot be reached or opened right now (CouchDB down, the embedded store not open yet). Nothing was
- * written; the same call can succeed later. The API answers 503 with Retry-After.
- */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError';
-  readonly code: string = 'store_unavailable';
-}
-
-/** The store's disk is full: nothing was written, and writes work again once there is room (API: 507). */
-export class StoreFullError extends Error {
-  override name = 'StoreFullError';
-  readonly code = 'store_full';
-}
-
-/**
- * The embedded store's files are damaged or incomplete. The node refuses to start on them rather than create an
- * empty store in their place (which would delete the old files); the message names the file and what to do.
- */
-export class StoreDamagedError extends Error {
-  override name = 'StoreDamagedError';
-  readonly code = 'store_damaged';
-}
+export { ConflictError, NotFoundError, StoreDamagedError, StoreFullError, StoreUnavailableError } from '../errors.js';

@@ -3,20 +3,11 @@
 
 import { ConflictError, type Store, type StoredDoc } from '../store/store.js';
 import type { RRset, Zone } from './model.js';
-import { assertValidZone, ZoneValidationError } from './validate.js';
+import { assertValidZone, type ZoneSource } from './validate.js';
 import { docsToZone, docToRRset, isRRsetDoc, rrsetDocPrefix, rrsetToDoc, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
-
-export class ZoneExistsError extends Error {
-  constructor(readonly zone: string) {
-    super(`zone ${zone} already exists; use --replace (API: ?replace=true) to overwrite it`);
-  }
-}
-
-export class ZoneNotFoundError extends Error {
-  constructor(readonly zone: string) {
-    super(`zone ${zone} does not exist`);
-  }
-}
+import { RevisionMismatchError, ZoneExistsError, ZoneNotFoundError, ZoneValidationError, type ZoneProblem } from '../errors.js';
+import type { ParsedRdata } from '../proto/rdata.js';
+import { rrsetSizeProblem } from './rrset-size.js';
 
 export interface SaveResult {
   zone: string;
@@ -50,8 +41,21 @@ export function withSerial(rrset: RRset, serial: number): RRset {
 
 const MAX_ATTEMPTS = 3;
 
-export async function saveZone(store: Store, zone: Zone, options: { replace: boolean }): Promise<SaveResult> {
-  assertValidZone(zone);
+/** Refuses RRsets that no DNS message could carry (rrset-size.ts), naming the limit. */
+function assertRRsetsFit(zone: string, rrsets: readonly (readonly [RRset, ParsedRdata[] | undefined])[], source: ZoneSource = {}): void {
+  const problems: ZoneProblem[] = [];
+  for (const [rrset, parsed] of rrsets) {
+    const problem = rrsetSizeProblem(rrset, parsed);
+    if (problem) problems.push({ name: rrset.name, type: rrset.type, message: problem });
+  }
+  if (problems.length > 0) throw new ZoneValidationError(zone, problems, source.field, source.file);
+}
+
+/** `source` names the input in a validation error (the API's body and the file name it was sent as). */
+export async function saveZone(store: Store, zone: Zone, options: { replace: boolean; source?: ZoneSource }): Promise<SaveResult> {
+  const parsed = new Map<RRset, ParsedRdata[]>();
+  assertValidZone(zone, parsed, options.source);
+  assertRRsetsFit(zone.name, zone.rrsets.map((rrset) => [rrset, parsed.get(rrset)]), options.source);
   for (let attempt = 1; ; attempt++) {
     try {
       return await trySave(store, zone, options);
@@ -112,16 +116,6 @@ export async function deleteZone(store: Store, name: string): Promise<void> {
 
 // ---- RRset-level writes (API PUT/DELETE of one RRset, PowerDNS PATCH, ACME challenge values) ----
 
-export class RevisionMismatchError extends Error {
-  constructor(
-    readonly owner: string,
-    readonly type: string,
-    readonly current: string | null,
-  ) {
-    super(`${owner} ${type} has changed since the revision you sent (now ${current ?? 'absent'}); read it again and retry`);
-  }
-}
-
 /** One RRset to put (rrset set) or delete (rrset undefined); `revision` null means "must not exist yet". */
 export interface RRsetWrite {
   name: string;
@@ -145,11 +139,12 @@ export interface RRsetWriteResult {
  * Reads the zone's current RRset documents, asks `plan` what to write, validates the whole resulting zone like an
  * import, then writes the changed RRsets and the SOA with its serial moved forward. Nothing is written when the
  * plan or the validation throws. Writes to one zone from this process are serialized; a conflict with another
- * node's write re-runs the plan on fresh data (a stale client revision then fails as it should).
+ * node's write re-runs the plan on fresh data (a stale client revision then fails as it should). A zone the writes
+ * would make invalid is refused naming `field`, the request field the written records came from.
  */
-export function updateRRsets(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[]): Promise<RRsetWriteResult> {
+export function updateRRsets(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[], field = 'records'): Promise<RRsetWriteResult> {
   const previous = zoneLocks.get(zone) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(() => updateWithRetries(store, zone, plan));
+  const run = previous.catch(() => undefined).then(() => updateWithRetries(store, zone, plan, field));
   const tail = run.catch(() => undefined);
   zoneLocks.set(zone, tail);
   void tail.then(() => {
@@ -162,10 +157,10 @@ export function updateRRsets(store: Store, zone: string, plan: (current: Readonl
 const zoneLocks = new Map<string, Promise<unknown>>();
 const RRSET_ATTEMPTS = 5;
 
-async function updateWithRetries(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[]): Promise<RRsetWriteResult> {
+async function updateWithRetries(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[], field: string): Promise<RRsetWriteResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await tryUpdate(store, zone, plan);
+      return await tryUpdate(store, zone, plan, field);
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= RRSET_ATTEMPTS) throw err;
     }
@@ -176,7 +171,7 @@ function rrsetKey(name: string, type: string): string {
   return `${name}/${type}`;
 }
 
-async function tryUpdate(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[]): Promise<RRsetWriteResult> {
+async function tryUpdate(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[], field: string): Promise<RRsetWriteResult> {
   if (!(await store.get(zoneDocId(zone)))) throw new ZoneNotFoundError(zone);
   const current = new Map<string, RRsetDoc>();
   for (const doc of await store.list(rrsetDocPrefix(zone))) if (isRRsetDoc(doc)) current.set(rrsetKey(doc.name, doc.rrtype), doc);
@@ -200,7 +195,7 @@ async function tryUpdate(store: Store, zone: string, plan: (current: ReadonlyMap
       next.set(key, doc);
       touched.set(key, doc);
     } else {
-      if (w.type === 'SOA') throw new ZoneValidationError(zone, [{ name: w.name, type: 'SOA', message: 'the SOA cannot be deleted (delete the zone instead)' }]);
+      if (w.type === 'SOA') throw new ZoneValidationError(zone, [{ name: w.name, type: 'SOA', message: 'the SOA cannot be deleted (delete the zone instead)' }], field);
       next.delete(key);
       touched.set(key, existing);
     }
@@ -212,7 +207,9 @@ async function tryUpdate(store: Store, zone: string, plan: (current: ReadonlyMap
   const bumped: RRsetDoc = { ...newSoa, records: withSerial(docToRRset(newSoa), serial).records };
   next.set(soaKey, bumped);
   touched.set(soaKey, bumped);
-  assertValidZone(docsToZone(zone, next.values()));
+  assertValidZone(docsToZone(zone, next.values()), undefined, { field });
+  // Only the RRsets written: a zone stored before the limit keeps accepting writes beside an oversized RRset.
+  assertRRsetsFit(zone, writes.flatMap((w) => (w.rrset ? [[w.rrset, undefined] as const] : [])), { field });
 
   const docs: StoredDoc[] = [];
   const keys: string[] = [];

@@ -15,33 +15,20 @@ import { isInZone, labelsToText, lowerAscii, NameError, normalizeName, parseName
 import { parseRdata, parseTtl, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from '../proto/rdata.js';
 import { sortRRsets } from './zonefile-order.js';
 import { TokenizeError, tokenizeEntries, type Entry, type Token } from '../proto/zonefile-tokenizer.js';
+import { ZoneFileError } from '../errors.js';
 
 export interface ParseZoneOptions {
   /** The zone's apex; without it the first SOA owner, else the first $ORIGIN, names the zone. */
   origin?: string;
   /** File name shown in error messages. */
   file?: string;
+  /** The request field the text came from (the API's `body`), named by a ZoneFileError. */
+  field?: string;
   /** TTL for records with none before any $TTL (default 3600, knot's default-ttl). */
   defaultTtl?: number;
 }
 
-export class ZoneFileError extends Error {
-  override name = 'ZoneFileError';
-
-  constructor(
-    readonly file: string | undefined,
-    readonly line: number | undefined,
-    readonly reason: string,
-  ) {
-    super(`${where(file, line)}${reason}`);
-  }
-}
-
-/** "example.zone:12: ", "line 12: ", "example.zone: " or nothing. */
-function where(file: string | undefined, line: number | undefined): string {
-  if (file !== undefined) return line === undefined ? `${file}: ` : `${file}:${line}: `;
-  return line === undefined ? '' : `line ${line}: `;
-}
+export { ZoneFileError };
 
 /** True when presentation text ends in an unescaped ".", i.e. names an absolute domain. */
 function isAbsolute(text: string): boolean {
@@ -255,14 +242,14 @@ function group(records: ParsedRecord[]): RRset[] {
 }
 
 export function parseZoneFile(text: string, options: ParseZoneOptions = {}): Zone {
-  const { file } = options;
+  const { file, field } = options;
   try {
     let given: string | undefined;
     if (options.origin !== undefined) {
       try {
         given = lowerAscii(normalizeName(options.origin, '.'));
       } catch (err) {
-        if (err instanceof NameError) throw new ZoneFileError(file, undefined, `origin "${options.origin}": ${err.message}`);
+        if (err instanceof NameError) throw new ZoneFileError(file, undefined, `origin "${options.origin}": ${err.message}`, field);
         throw err;
       }
     }
@@ -276,7 +263,8 @@ export function parseZoneFile(text: string, options: ParseZoneOptions = {}): Zon
     const dynamic = poolRRsets(parser.pools, parser.records);
     return { name: apex, rrsets: dynamic.length > 0 ? sortRRsets([...group(parser.records), ...dynamic]) : group(parser.records) };
   } catch (err) {
-    if (err instanceof LineError || err instanceof TokenizeError) throw new ZoneFileError(file, err.line, err.message);
+    if (err instanceof LineError || err instanceof TokenizeError) throw new ZoneFileError(file, err.line, err.message, field);
+    if (err instanceof NameError) throw new ZoneFileError(file, undefined, err.message, field);
     throw err;
   }
 }

@@ -6,7 +6,8 @@ import t from 'tap';
 import { CouchStore } from '../../src/store/couch-store.js';
 import { HealthServer } from '../geo/geo-helpers.js';
 import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
-import { cluster, faultNode, geoZone, sleep, type FaultNode } from './fault-node.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { cluster, geoZone, sleep } from './fault-helpers.js';
 
 const servers: PouchServer[] = [await startPouchServer({ inMemory: true }), await startPouchServer({ inMemory: true }), await startPouchServer({ inMemory: true })];
 t.teardown(() => Promise.all(servers.map((s) => s.destroy())));
@@ -16,18 +17,17 @@ const edges = {
   edges: healthServers.map((h, i) => ({ name: `e${i + 1}`, ipv4: [`127.0.0.${i + 1}`], latitude: 50, longitude: 5 + i, check: { type: 'http', url: h.url } })),
   pools: [{ name: 'web', members: ['e1', 'e2'], count: 1 }],
 };
-const nodes: FaultNode[] = [];
+const nodes: TestNode[] = [];
 for (const [i, db] of servers.entries()) {
   nodes.push(
-    await faultNode({
+    await startTestNode({
       nodeId: `idle-${i + 1}`,
-      couchdb: db.url,
-      flags: { 'probe-interval': '0.3', 'probe-timeout': '0.5', 'watchdog-interval': '0.5' },
-      ...(i === 0 ? { zones: { 'geo.test.zone': geoZone('geo.test.') }, edges } : {}),
+      flags: { couchdb: db.url, geoip: 'none', 'probe-interval': '0.3', 'probe-timeout': '0.5', 'watchdog-interval': '0.5' },
+      ...(i === 0 ? { zoneTexts: { 'geo.test.zone': geoZone('geo.test.'), 'edges.json': JSON.stringify(edges) } } : {}),
     }),
   );
 }
-t.teardown(() => Promise.all(nodes.map((n) => n.destroy())));
+t.teardown(() => Promise.all(nodes.map((n) => n.close())));
 await cluster(servers[0].url, 'join', servers[1].url);
 await cluster(servers[0].url, 'join', servers[2].url);
 await cluster(servers[1].url, 'join', servers[2].url);

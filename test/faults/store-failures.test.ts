@@ -10,22 +10,24 @@ import path from 'node:path';
 import t from 'tap';
 import { CouchStore } from '../../src/store/couch-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
+import { startTestNode } from '../helpers/node.js';
 import { startPouchServer } from '../helpers/pouchdb-server.js';
-import { faultNode, within } from './fault-node.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { ask, health, healthz } from './fault-helpers.js';
 
 const ZONE = ['$ORIGIN example.org.', '$TTL 60', '@ IN SOA ns1 hostmaster 1 7200 1800 1209600 300', '  IN NS ns1', 'ns1 IN A 192.0.2.53', 'mail IN A 192.0.2.25', ''].join('\n');
 
 t.test('an embedded store whose db/CURRENT is missing is refused at start, and its files are left alone', async (t) => {
-  const node = await faultNode({ nodeId: 'damaged', zones: { 'example.org.zone': ZONE } });
-  t.teardown(() => node.destroy());
-  t.same(await node.ask('mail.example.org.'), ['192.0.2.25']);
+  const node = await startTestNode({ nodeId: 'damaged', zoneTexts: { 'example.org.zone': ZONE } });
+  t.teardown(() => node.close());
+  t.same(await ask(node, 'mail.example.org.'), ['192.0.2.25']);
   await node.stop();
   const db = path.join(node.dataDir, 'db');
   await rm(path.join(db, 'CURRENT'));
   const before = (await readdir(db)).filter((f) => /\.(ldb|log)$|^MANIFEST/.test(f)).sort();
   t.ok(before.length > 0, `data files there: ${before.join(' ')}`);
-  await t.rejects(node.start(), /CURRENT/, 'start fails, naming the missing file');
-  await t.rejects(node.start(), /backup|restore/i, 'and saying what to do');
+  await t.rejects(node.restart(), /CURRENT/, 'start fails, naming the missing file');
+  await t.rejects(node.restart(), /backup|restore/i, 'and saying what to do');
   t.notOk(existsSync(path.join(db, 'CURRENT')), 'no new empty store was made in its place');
   const after = (await readdir(db)).filter((f) => /\.(ldb|log)$|^MANIFEST/.test(f)).sort();
   t.same(after, before, 'the data files are still there');
@@ -34,37 +36,42 @@ t.test('an embedded store whose db/CURRENT is missing is refused at start, and i
 t.test('with its CouchDB down: API writes get 503 with Retry-After, reads from memory 200, health says so', async (t) => {
   const db = await startPouchServer({ inMemory: true });
   t.teardown(() => db.destroy());
-  const node = await faultNode({ nodeId: 'outage', couchdb: db.url, prefix: 'edgedns_api_', zones: { 'example.org.zone': ZONE } });
-  t.teardown(() => node.destroy());
+  const node = await startTestNode({ nodeId: 'outage', flags: { couchdb: db.url, 'db-prefix': 'edgedns_api_' }, zoneTexts: { 'example.org.zone': ZONE } });
+  t.teardown(() => node.close());
   t.equal((await node.api('GET', '/v1/zones')).status, 200);
   await db.stop();
-  const write = await node.api('PUT', '/v1/zones/example.org./rrsets/mail/A', { ttl: 60, records: ['192.0.2.99'] });
+  const write = await node.api('PUT', '/v1/zones/example.org./rrsets/mail/A', { body: { ttl: 60, records: ['192.0.2.99'] } });
   t.equal(write.status, 503, JSON.stringify(write.body));
   t.match(write.body, { error: { code: 'store_unavailable', message: /store|database/i } });
   t.ok(Number(write.headers.get('retry-after')) > 0, 'Retry-After is set');
+  const pdns = await node.api('PATCH', '/api/v1/servers/localhost/zones/example.org.', { body: { rrsets: [{ name: 'mail.example.org.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: '192.0.2.98', disabled: false }] }] } });
+  t.equal(pdns.status, 503, `the PowerDNS API too: ${JSON.stringify(pdns.body)}`);
+  t.match(pdns.body, { error: /store/, code: 'store_unavailable' });
+  t.ok(Number(pdns.headers.get('retry-after')) > 0, 'with Retry-After');
   const read = await node.api('GET', '/v1/zones');
   t.equal(read.status, 200, 'the zone list comes from memory');
   t.match(read.body, { zones: [{ name: 'example.org.' }] });
   t.equal((await node.api('GET', '/v1/zones/example.org./rrsets')).status, 200, 'the RRsets too');
-  t.same(await node.ask('mail.example.org.'), ['192.0.2.25'], 'DNS answers');
+  t.equal((await node.api('GET', '/api/v1/servers/localhost/zones/example.org.')).status, 200, 'and the zone through the PowerDNS API');
+  t.same(await ask(node, 'mail.example.org.'), ['192.0.2.25'], 'DNS answers');
 });
 
 t.test("a --replicate-from replica's health follows its upstream", async (t) => {
   const db = await startPouchServer();
   t.teardown(() => db.destroy());
-  const origin = await faultNode({ nodeId: 'origin', couchdb: db.url, zones: { 'example.org.zone': ZONE } });
-  t.teardown(() => origin.destroy());
-  const replica = await faultNode({ nodeId: 'replica', flags: { 'replicate-from': db.url } });
-  t.teardown(() => replica.destroy());
-  t.ok((await within(10_000, async () => (await replica.ask('mail.example.org.'))[0] === '192.0.2.25')) >= 0, 'the replica serves the zone');
-  t.ok((await within(5000, async () => (await replica.health()) === 'ok')) >= 0, 'health ok while the upstream answers');
+  const origin = await startTestNode({ nodeId: 'origin', flags: { couchdb: db.url }, zoneTexts: { 'example.org.zone': ZONE } });
+  t.teardown(() => origin.close());
+  const replica = await startTestNode({ nodeId: 'replica', flags: { 'replicate-from': db.url } });
+  t.teardown(() => replica.close());
+  await waitFor(async () => (await ask(replica, 'mail.example.org.'))[0] === '192.0.2.25', { what: 'the replica to serve the zone', timeoutMs: 10_000 });
+  t.ok((await waitFor(async () => (await health(replica)) === 'ok', { what: 'replica health ok', timeoutMs: 5000 })).value, 'health ok while the upstream answers');
   await db.stop();
-  const stale = await within(10_000, async () => /^stale \d+/.test(await replica.health()));
-  t.ok(stale >= 0, `health says stale ${stale} ms after the upstream went away`);
-  t.match((await replica.healthz()).body, { status: 'degraded', data: { state: 'stale' } });
-  t.match((await replica.healthz()).body.data.reasons.join('\n'), /upstream/);
+  const stale = await waitFor(async () => /^stale \d+/.test(await health(replica)), { what: 'replica health to say stale', timeoutMs: 10_000 });
+  t.ok(stale.value, `health says stale ${stale.ms} ms after the upstream went away`);
+  t.match((await healthz(replica)).body, { status: 'degraded', data: { state: 'stale' } });
+  t.match((await healthz(replica)).body.data.reasons.join('\n'), /upstream/);
   await db.start();
-  t.ok((await within(15_000, async () => (await replica.health()) === 'ok')) >= 0, 'ok again once the upstream is back');
+  t.ok((await waitFor(async () => (await health(replica)) === 'ok', { what: 'replica health ok again', timeoutMs: 15_000 })).value, 'ok again once the upstream is back');
 });
 
 /** A server that speaks enough CouchDB for a store to start following, then answers the feed the given way. */

@@ -14,6 +14,9 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   certbot: 'certbot',
   lego: 'lego',
   openssl: 'openssl',
+  lexicon: 'lexicon',
+  knsupdate: 'knot-dnsutils',
+  nsupdate: 'bind9-dnsutils',
 };
 
 /** sbin directories are often missing from a non-root PATH, and knotd lives there. */

@@ -143,7 +143,7 @@ const invalid: Invalid[] = [
   { behaviour: 'ANY is refused', type: 'ANY', input: '\\# 0', error: /^ANY is a query or meta type/ },
   { behaviour: 'MAILA is refused', type: 'MAILA', input: '\\# 0', error: /^MAILA is a query or meta type/ },
   { behaviour: 'MAILB is refused', type: 'MAILB', input: '\\# 0', error: /^MAILB is a query or meta type/ },
-  { behaviour: 'TSIG (250) is refused as a meta type', type: 'TYPE250', input: '\\# 0', error: /^TYPE250 is a query or meta type/ },
+  { behaviour: 'TSIG (250) is refused as a meta type', type: 'TYPE250', input: '\\# 0', error: /^TSIG is a query or meta type/ },
   { behaviour: 'type 0 is refused', type: 'TYPE0', input: '\\# 0', error: /^type 0 is reserved/ },
 ];
 

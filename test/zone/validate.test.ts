@@ -101,15 +101,17 @@ for (const c of normalized) {
   });
 }
 
-const badInputs: { behaviour: string; input: RRsetInput; message: RegExp; record?: number }[] = [
-  { behaviour: 'a bad record is named by its position', input: { name: 'a', type: 'A', ttl: 60, records: ['192.0.2.1', '1.2.3'] }, message: /^record 2 "1\.2\.3" of a\.example\.com\. A: A address "1\.2\.3" is not IPv4/, record: 1 },
-  { behaviour: 'an owner outside the zone is refused', input: { name: 'a.example.net.', type: 'A', ttl: 60, records: ['192.0.2.1'] }, message: /outside the zone example\.com\./ },
-  { behaviour: 'an invalid owner is refused', input: { name: 'a..b', type: 'A', ttl: 60, records: ['192.0.2.1'] }, message: /^name "a\.\.b": empty label/ },
-  { behaviour: 'an unknown type is refused', input: { name: 'a', type: 'FOO', ttl: 60, records: ['x'] }, message: /unknown record type "FOO"/ },
-  { behaviour: 'a refused type is refused', input: { name: 'a', type: 'DNAME', ttl: 60, records: ['b.'] }, message: /DNAME records are not supported/, record: 0 },
-  { behaviour: 'a TTL out of range is refused', input: { name: 'a', type: 'A', ttl: 2 ** 31, records: ['192.0.2.1'] }, message: /TTL 2147483648 is not an integer/ },
-  { behaviour: 'an RRset without records is refused', input: { name: 'a', type: 'A', ttl: 60, records: [] }, message: /has no records/ },
-  { behaviour: 'a CNAME with two targets is refused', input: { name: 'a', type: 'CNAME', ttl: 60, records: ['b', 'c'] }, message: /must have exactly one record, not 2/ },
+const badInputs: { behaviour: string; input: RRsetInput; message: RegExp; field: string }[] = [
+  { behaviour: 'a bad record is named by its position', input: { name: 'a', type: 'A', ttl: 60, records: ['192.0.2.1', '1.2.3'] }, message: /^record 2 "1\.2\.3" of a\.example\.com\. A: A address "1\.2\.3" is not IPv4/, field: 'records.1' },
+  { behaviour: 'an owner outside the zone is refused', input: { name: 'a.example.net.', type: 'A', ttl: 60, records: ['192.0.2.1'] }, message: /outside the zone example\.com\./, field: 'name' },
+  { behaviour: 'an invalid owner is refused', input: { name: 'a..b', type: 'A', ttl: 60, records: ['192.0.2.1'] }, message: /^name "a\.\.b": empty label/, field: 'name' },
+  { behaviour: 'an unknown type is refused', input: { name: 'a', type: 'FOO', ttl: 60, records: ['x'] }, message: /unknown record type "FOO"/, field: 'type' },
+  { behaviour: 'a refused type is refused', input: { name: 'a', type: 'DNAME', ttl: 60, records: ['b.'] }, message: /DNAME records are not supported/, field: 'records.0' },
+  { behaviour: 'a TTL out of range is refused', input: { name: 'a', type: 'A', ttl: 2 ** 31, records: ['192.0.2.1'] }, message: /TTL 2147483648 is not an integer/, field: 'ttl' },
+  { behaviour: 'an RRset without records is refused', input: { name: 'a', type: 'A', ttl: 60, records: [] }, message: /has no records/, field: 'records' },
+  { behaviour: 'a CNAME with two targets is refused', input: { name: 'a', type: 'CNAME', ttl: 60, records: ['b', 'c'] }, message: /must have exactly one record, not 2/, field: 'records' },
+  { behaviour: 'a pool on a type other than A or AAAA is refused', input: { name: 'a', type: 'MX', ttl: 60, records: [], pool: 'web' }, message: /only A and AAAA RRsets can name a pool/, field: 'pool' },
+  { behaviour: 'a pool name out of its alphabet is refused', input: { name: 'a', type: 'A', ttl: 60, records: [], pool: 'Web!' }, message: /pool name "Web!" must be/, field: 'pool' },
 ];
 
 for (const c of badInputs) {
@@ -120,7 +122,7 @@ for (const c of badInputs) {
     } catch (err) {
       t.type(err, RRsetError);
       t.match((err as Error).message, c.message);
-      t.equal((err as RRsetError).record, c.record);
+      t.equal((err as RRsetError).field, c.field, 'the error names the field at fault');
     }
   });
 }

@@ -1,19 +1,18 @@
 // /v1/keys: create (the secret is in the response, once), list, revoke. Admin only.
 
 import type { FastifyInstance } from 'fastify';
-import { createKey, KeyInputError, KeyNotFoundError, listKeys, revokeKey } from '../../keys/key-store.js';
+import { createKey, listKeys, revokeKey } from '../../keys/key-store.js';
 import type { KeyIndex } from '../../keys/key-index.js';
 import { StoreUnavailableError, type Store } from '../../store/store.js';
 import { audit } from '../audit.js';
-import { requireKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { requireAdmin } from '../auth.js';
 
 /** A revoke waits this long for the node's key index to see it, so the key stops working here when the call returns. */
 const REVOKE_APPLIED_MS = 5_000;
 
 export async function keyRoutes(app: FastifyInstance, options: { store: Store; keys?: KeyIndex }): Promise<void> {
   const { store, keys } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   app.get('/v1/keys', async () => {
     try {
@@ -38,26 +37,16 @@ export async function keyRoutes(app: FastifyInstance, options: { store: Store; k
       },
     },
     async (request, reply) => {
-      try {
-        const created = await createKey(store, request.body);
-        audit(request, 'key.create', { id: created.key.id, name: created.key.name, keyScope: created.key.scope, expiresAt: created.key.expiresAt });
-        return reply.status(201).send({ ...created.key, secret: created.secret });
-      } catch (err) {
-        if (err instanceof KeyInputError) throw new ApiError('bad_request', err.message, err.field);
-        throw err;
-      }
+      const created = await createKey(store, request.body);
+      audit(request, 'key.create', { id: created.key.id, name: created.key.name, keyScope: created.key.scope, expiresAt: created.key.expiresAt });
+      return reply.status(201).send({ ...created.key, secret: created.secret });
     },
   );
 
   app.delete<{ Params: { id: string } }>('/v1/keys/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 200 } } } } }, async (request) => {
-    try {
-      const key = await revokeKey(store, request.params.id);
-      await keys?.waitFor((index) => index.get(key.id)?.revokedAt !== undefined, REVOKE_APPLIED_MS);
-      audit(request, 'key.revoke', { id: key.id, name: key.name, keyScope: key.scope });
-      return key;
-    } catch (err) {
-      if (err instanceof KeyNotFoundError) throw new ApiError('key_not_found', err.message, 'id');
-      throw err;
-    }
+    const key = await revokeKey(store, request.params.id);
+    await keys?.waitFor((index) => index.get(key.id)?.revokedAt !== undefined, REVOKE_APPLIED_MS);
+    audit(request, 'key.revoke', { id: key.id, name: key.name, keyScope: key.scope });
+    return key;
   });
 }

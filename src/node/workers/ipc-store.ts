@@ -26,10 +26,10 @@ export function processChannel(): Channel {
 }
 
 function toError(error: RemoteError): Error {
-  if (error.code === 'conflict') return new ConflictError(error.message.replace(/^document (.*) was changed.*$/, '$1'));
-  if (error.code === 'not_found') return new NotFoundError(error.message.replace(/^document (.*) does not exist$/, '$1'));
-  if (error.code === 'store_unavailable') return new StoreUnavailableError(error.message);
-  if (error.code === 'store_full') return new StoreFullError(error.message);
+  if (error.store?.kind === 'conflict') return new ConflictError(error.store.id);
+  if (error.store?.kind === 'not_found') return new NotFoundError(error.store.id);
+  if (error.store?.kind === 'unavailable') return new StoreUnavailableError(error.message);
+  if (error.store?.kind === 'full') return new StoreFullError(error.message);
   const err = new Error(error.message);
   err.name = error.name;
   return err;
