@@ -52,6 +52,9 @@ export const ErrorCodes = {
   order_failed: 500,
   not_supported: 422,
   internal: 500,
+  store_damaged: 500,
+  store_unavailable: 503,
+  insufficient_storage: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -63,6 +66,8 @@ export interface ErrorBody {
 
 export class CodedError extends Error {
   readonly status: number;
+  /** Seconds a client is told to wait before it tries the same call again (HTTP Retry-After), when that helps. */
+  readonly retryAfterS?: number;
 
   constructor(
     readonly code: ErrorCode,
@@ -94,6 +99,49 @@ export class ConflictError extends CodedError {
 export class NotFoundError extends CodedError {
   constructor(readonly id: string) {
     super('not_found', `document ${id} does not exist`);
+  }
+}
+
+/** How long a client is told to wait while the store is away or full (seconds). */
+const STORE_RETRY_AFTER_S = 5;
+
+/**
+ * The store cannot be reached or opened right now (CouchDB down, the embedded store not open yet). Nothing was
+ * written; the same call can succeed later: 503 with Retry-After. The message is the cause (logs, start-up); the
+ * API's body says what it means for the caller.
+ */
+export class StoreUnavailableError extends CodedError {
+  override readonly retryAfterS = STORE_RETRY_AFTER_S;
+
+  constructor(reason: string) {
+    super('store_unavailable', reason);
+  }
+
+  override toJSON(): ErrorBody {
+    return { error: { code: this.code, message: `the node's store is unavailable, nothing was written; retry in ${STORE_RETRY_AFTER_S} s (${this.message})` } };
+  }
+}
+
+/** The store's disk is full: nothing was written, and writes work again once there is room (507, no restart). */
+export class StoreFullError extends CodedError {
+  override readonly retryAfterS = STORE_RETRY_AFTER_S;
+
+  constructor(reason: string) {
+    super('insufficient_storage', reason);
+  }
+
+  override toJSON(): ErrorBody {
+    return { error: { code: this.code, message: `the node's disk is full, nothing was written; writes work again once space is freed (${this.message})` } };
+  }
+}
+
+/**
+ * The embedded store's files are damaged or incomplete. The node refuses to start on them rather than create an
+ * empty store in their place (which would delete the old files); the message names the file and what to do.
+ */
+export class StoreDamagedError extends CodedError {
+  constructor(message: string) {
+    super('store_damaged', message);
   }
 }
 

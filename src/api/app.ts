@@ -4,6 +4,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { KeyIndex } from '../keys/key-index.js';
 import type { Store } from '../store/store.js';
 import type { StoreHealth } from '../store/store-health.js';
 import type { Catalog } from '../zone/catalog.js';
@@ -58,6 +59,8 @@ export interface ApiOptions {
   served?: ServedZones;
   /** The metrics text, when it has to be gathered from more than this process's registry (--workers). */
   metricsText?: () => Promise<string>;
+  /** API keys held in memory (checked without the store, and while it is down). */
+  keys?: KeyIndex;
   /** Certificates, the secrets key and ordering (src/tls, src/secrets, src/acme); without it no /v1/certs. */
   tls?: TlsServices;
 }
@@ -89,14 +92,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   installErrorHandler(app, options.registry);
   httpMetrics(app, options.registry);
   // Before every route is registered, so that it runs first for all of them (fastify runs root hooks first).
-  app.decorate('authGuard', createAuthGuard(options.registry, options.authFailureLimit ?? DEFAULT_FAILURE_LIMIT));
+  app.decorate('authGuard', createAuthGuard(options.registry, options.authFailureLimit ?? DEFAULT_FAILURE_LIMIT, options.keys));
   installAuthentication(app, options.store);
   app.addContentTypeParser(['text/plain', 'text/dns'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.get('/healthz', async () => ({
-    // Degraded, not down: DNS keeps answering from memory; monitors alert on the data's age. A node that cannot open
-    // the cluster's secrets still serves HTTP, and certificates close to their end still serve: degraded too.
-    status: options.health?.status().state === 'stale' || tlsProblem(options.tls) ? 'degraded' : 'ok',
+    // Degraded, not down: DNS keeps answering from memory; monitors alert on the data's age (stale) or the store's
+    // trouble (degraded). A node that cannot open the cluster's secrets still serves HTTP, and certificates close to
+    // their end still serve: degraded too.
+    status: (options.health?.status().state ?? 'ok') !== 'ok' || tlsProblem(options.tls) ? 'degraded' : 'ok',
     ...(options.health ? { data: options.health.status() } : {}),
     ...(options.tls ? { tls: tlsHealth(options.tls) } : {}),
     node: options.nodeId,
@@ -114,7 +118,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const served = options.served ?? servedByCatalog(options.sync, options.catalog);
   await app.register(zoneRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
   await app.register(rrsetRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
-  await app.register(keyRoutes, { store: options.store });
+  await app.register(keyRoutes, { store: options.store, keys: options.keys });
   await app.register(tsigKeyRoutes, { store: options.store });
   const acme = { ttl: options.acme?.ttl ?? 60, lifetimeMs: options.acme?.lifetimeMs ?? 3600_000 };
   const acmeOptions = { store: options.store, sync: options.sync, catalog: options.catalog, served, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };

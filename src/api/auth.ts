@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { checkKey, hashKey, type Principal } from '../keys/api-keys.js';
+import type { KeyIndex } from '../keys/key-index.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from '../errors.js';
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimitOptions } from './rate-limit.js';
@@ -41,10 +42,13 @@ export interface AuthGuard {
   limiter: FailureLimiter;
   failures: Counter<'reason'>;
   limited: Counter;
+  /** Keys held in memory: checked without the store, and while it is down. */
+  keys?: KeyIndex;
 }
 
-export function createAuthGuard(registry: Registry, limits: FailureLimitOptions = DEFAULT_FAILURE_LIMIT): AuthGuard {
+export function createAuthGuard(registry: Registry, limits: FailureLimitOptions = DEFAULT_FAILURE_LIMIT, keys?: KeyIndex): AuthGuard {
   return {
+    keys,
     limiter: new FailureLimiter(limits),
     failures: new Counter({
       name: 'edgedns_api_auth_failures_total',
@@ -132,7 +136,8 @@ export async function identify(store: Store, request: FastifyRequest, reply: Fas
   const credential = `key ${hashKey(secret).slice(0, 32)}`;
   const repeated = limitedError(request, reply, credential, 'with this key', 'authorization');
   if (repeated) throw repeated;
-  const result = await checkKey(store, secret);
+  // Memory first; a key not known there (created a moment ago) is looked up in the store, which may answer 503.
+  const result = request.server.authGuard?.keys?.check(secret) ?? (await checkKey(store, secret));
   if ('failure' in result) {
     const fail = (reason: string, message: string) => failedAuthentication(request, reply, reason, message, 'authorization', credential);
     if (result.failure === 'revoked') throw fail('revoked', `the API key "${result.name}" has been revoked`);

@@ -3,7 +3,7 @@
 // The PowerDNS routes use the same mapping with PowerDNS's body shape (routes/pdns.ts). Every error answered is
 // counted by its code, so each limit (payload_too_large, too_many_requests, key_in_query, …) has its metric.
 
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { ApiError, CodedError, type ErrorCode } from '../errors.js';
 
@@ -22,6 +22,11 @@ export function codedError(err: unknown, request: FastifyRequest): CodedError {
 
 function toCoded(err: unknown, request: FastifyRequest): CodedError {
   if (err instanceof CodedError && err.status < 500) return err;
+  // The server's own trouble that it knows and says (the store away, the disk full, a CA that failed an order).
+  if (err instanceof CodedError && err.code !== 'internal') {
+    request.log.warn({ err }, `API request answered ${err.status} ${err.code}`);
+    return err;
+  }
   const fastifyError = err as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500) {
@@ -31,6 +36,16 @@ function toCoded(err: unknown, request: FastifyRequest): CodedError {
   }
   request.log.error({ err }, 'internal error in API request');
   return new ApiError('internal', 'internal error; see the node log');
+}
+
+/**
+ * Answers a failure: its status, Retry-After when the error says when to try again (the store away or full), and
+ * the body in the routes' shape (ours by default; the PowerDNS routes pass theirs).
+ */
+export function answerError(err: unknown, request: FastifyRequest, reply: FastifyReply, body: (coded: CodedError) => unknown = (coded) => coded.toJSON()): void {
+  const coded = codedError(err, request);
+  if (coded.retryAfterS !== undefined) void reply.header('retry-after', String(coded.retryAfterS));
+  void reply.status(coded.status).send(body(coded));
 }
 
 /** The field a schema check failed on: "records.2" for /records/2, or the missing property. */
@@ -50,10 +65,7 @@ export function installErrorHandler(app: FastifyInstance, registry: Registry): v
       registers: [registry],
     }),
   );
-  app.setErrorHandler((err, request, reply) => {
-    const coded = codedError(err, request);
-    void reply.status(coded.status).send(coded.toJSON());
-  });
+  app.setErrorHandler((err, request, reply) => answerError(err, request, reply));
   app.setNotFoundHandler((request, reply) => {
     const err = new ApiError('not_found', `no route ${request.method} ${request.url}`);
     request.server.apiErrors?.labels(err.code).inc();

@@ -1,9 +1,11 @@
-// edgedns cluster join|leave|status|conflicts: the replication mesh between this node's CouchDB and its peers.
+// edgedns cluster join|leave|status|forget|conflicts: the replication mesh between this node's CouchDB and its peers.
 // These talk to CouchDB directly (the same --couchdb / EDGEDNS_COUCHDB the node uses), so they work while the node
 // itself is stopped.
 
 import { listConflicts, NoSuchDocumentError, resolveConflict, UnknownRevisionError } from '../cluster/conflicts.js';
-import { join, leave, status } from '../cluster/replication.js';
+import { linkStatus, linkTable } from '../cluster/link-status.js';
+import { join, leave } from '../cluster/replication.js';
+import { healthDocId } from '../geo/health-docs.js';
 import { ConfigError, resolveConfig } from '../node/config.js';
 import { CouchError, CouchUnavailableError, type CouchServer } from '../store/couch-http.js';
 import { CouchStore } from '../store/couch-store.js';
@@ -13,7 +15,10 @@ import { UsageError, type CommandOptions } from './args.js';
 export const CLUSTER_HELP = `Usage:
   edgedns cluster join PEER_COUCHDB_URL     replicate every edgedns database both ways with a peer (idempotent)
   edgedns cluster leave PEER_COUCHDB_URL    stop replicating with the peer (removes its _replicator documents)
-  edgedns cluster status                    every replication with its state, checkpoint and pending changes
+  edgedns cluster status                    every replication that concerns this node, whichever node holds it:
+                                            caught up, behind, stalled, crashing or unreachable, pending changes
+  edgedns cluster forget NODE_ID            forget a node gone for good (after every node ran cluster leave for it):
+                                            its health document goes, so no node waits for news from it
   edgedns cluster conflicts                 documents with losing revisions after concurrent edits
   edgedns cluster conflicts --resolve ID --keep REV   keep one revision of a conflicted document
 
@@ -75,13 +80,26 @@ async function run(sub: string, arg: string | undefined, args: ParsedArgs, out: 
       return;
     }
     case 'status': {
-      const rows = await status(local);
+      const { self, rows } = await linkStatus(store);
       if (rows.length === 0) {
-        out.write('no replications (edgedns cluster join PEER_COUCHDB_URL)\n');
+        out.write(`no replication concerns ${self ?? 'this node'} (edgedns cluster join PEER_COUCHDB_URL)\n`);
         return;
       }
-      const table = rows.map((r) => [r.peer, r.db, r.direction, r.state, r.checkpoint ?? '-', r.pending === undefined ? '-' : String(r.pending), r.error ?? '']);
-      writeTable(out, ['PEER', 'DATABASE', 'DIR', 'STATE', 'CHECKPOINT', 'PENDING', 'ERROR'], table);
+      for (const line of linkTable(rows)) out.write(`${line}\n`);
+      const count = (state: string): number => rows.filter((r) => r.state === state).length;
+      const states = ['caught-up', 'behind', 'stalled', 'crashing', 'unreachable', 'unknown'].filter((s) => count(s) > 0).map((s) => `${count(s)} ${s.replace('-', ' ')}`);
+      out.write(`${rows.length} link(s) concern ${self ?? 'this node'}: ${states.join(', ')}\n`);
+      return;
+    }
+    case 'forget': {
+      if (!arg) throw new UsageError('cluster forget needs the NODE_ID of the node gone for good');
+      const doc = await store.get(healthDocId(arg));
+      if (!doc?._rev) {
+        out.write(`no node ${arg} is known here\n`);
+        return;
+      }
+      await store.remove(doc._id, doc._rev);
+      out.write(`forgot ${arg}: its health document is deleted here and, by replication, on every node (a node still running writes it again)\n`);
       return;
     }
     case 'conflicts': {
@@ -115,11 +133,4 @@ function summary(doc: Record<string, unknown>): string {
   const { _id: _ignored, ...rest } = doc;
   const text = JSON.stringify(rest);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}
-
-function writeTable(out: NodeJS.WritableStream, head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string => `${cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`;
-  out.write(line(head));
-  for (const row of rows) out.write(line(row));
 }

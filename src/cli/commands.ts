@@ -48,7 +48,7 @@ Usage:
   edgedns edge add|set|list|rm   edges visitors are sent to; see edgedns edge --help
   edgedns pool add|set|list|rm|explain   pools of edges that dynamic RRsets answer from
   edgedns route NAME --client IP which edge a client gets for NAME, and why
-  edgedns cluster join|leave|status|conflicts   CouchDB replication mesh; see edgedns cluster --help
+  edgedns cluster join|leave|status|forget|conflicts   CouchDB replication mesh; see edgedns cluster --help
   edgedns key create|list|revoke API keys: admin, zone:NAME, acme:NAME or site:HOST scope
   edgedns tsig create|list|revoke TSIG keys for RFC 2136 updates (nsupdate, lego rfc2136, certbot)
   edgedns acme certbot-auth|certbot-cleanup|lego-exec|add|remove   ACME DNS-01 hooks

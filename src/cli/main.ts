@@ -3,6 +3,7 @@
 
 import { packageVersion } from '../api/package-version.js';
 import { ConfigError } from '../node/config.js';
+import { StoreDamagedError, StoreUnavailableError } from '../errors.js';
 import { ApiRequestError } from './api-client.js';
 import { parseCommandLine, UsageError } from './args.js';
 import { ClusterCommandError } from './cluster-commands.js';
@@ -42,7 +43,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof ApiRequestError || err instanceof ClusterCommandError;
+    const known =
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      err instanceof ApiRequestError ||
+      err instanceof ClusterCommandError ||
+      err instanceof StoreDamagedError ||
+      err instanceof StoreUnavailableError;
     process.stderr.write(`edgedns: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
     process.exitCode = err instanceof UsageError ? 2 : 1;
   },

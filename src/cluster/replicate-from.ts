@@ -1,12 +1,14 @@
 // The embedded edge replica: a node on the embedded store pulls continuously from a CouchDB cluster
 // (--replicate-from URL), so a small edge joins without running CouchDB. Its zone index follows the local store as
-// usual; this only keeps the local store filled, and counts and logs what the pull does.
+// usual; this only keeps the local store filled, counts and logs what the pull does, and makes the node's health
+// follow its upstream: stale until the first pull has caught up, and whenever the upstream cannot be reached.
 
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { couchServer } from '../store/couch-http.js';
 import { MAIN_DB_SUFFIX } from '../store/couch-store.js';
 import type { PouchStore } from '../store/pouch-store.js';
+import type { StoreHealth } from '../store/store-health.js';
 
 const STATES = ['active', 'idle', 'retrying', 'denied', 'error'] as const;
 
@@ -17,10 +19,11 @@ export interface ReplicaOptions {
   prefix: string;
   logger: Logger;
   registry: Registry;
+  health?: StoreHealth;
 }
 
 /** Starts the pull; returns the function that stops it. */
-export function startReplica({ store, url, prefix, logger, registry }: ReplicaOptions): () => void {
+export function startReplica({ store, url, prefix, logger, registry, health }: ReplicaOptions): () => void {
   const server = couchServer({ url });
   const source = `${server.authUrl}${prefix}${MAIN_DB_SUFFIX}`;
   const shown = `${server.publicUrl}${prefix}${MAIN_DB_SUFFIX}`;
@@ -37,7 +40,9 @@ export function startReplica({ store, url, prefix, logger, registry }: ReplicaOp
     },
   });
   logger.info({ source: shown }, 'pulling from the cluster (embedded replica)');
-  return store.replicateFrom(source, {
+  // Not in sync with the cluster until the first pull has caught up.
+  health?.setStale('upstream', { text: `upstream ${shown}: not caught up yet`, kind: 'upstream-unreachable' });
+  const stop = store.replicateFrom(source, {
     onPulled: (docs) => pulled.inc(docs),
     onState: (next, err) => {
       if (next !== current) {
@@ -45,6 +50,12 @@ export function startReplica({ store, url, prefix, logger, registry }: ReplicaOp
         logger[level]({ source: shown, state: next, err: err?.message }, 'replica pull state');
       }
       current = next;
+      if (next === 'idle') health?.setStale('upstream', undefined);
+      else if (next !== 'active') health?.setStale('upstream', { text: `upstream ${shown} unreachable (${next}${err ? `: ${err.message.split('\n')[0]}` : ''})`, kind: 'upstream-unreachable' });
     },
   });
+  return () => {
+    stop();
+    health?.setStale('upstream', undefined);
+  };
 }

@@ -35,21 +35,6 @@ export interface JoinResult {
   created: boolean;
 }
 
-export interface ReplicationStatus {
-  id: string;
-  db: string;
-  direction: Direction;
-  /** The peer's URL without credentials. */
-  peer: string;
-  /** CouchDB 3 scheduler states (running, pending, crashing, error, failed, completed), or the document's state. */
-  state: string;
-  /** The source sequence last checkpointed (opaque), when the server reports it. */
-  checkpoint?: string;
-  /** Changes on the source not yet replicated, when the server reports it. */
-  pending?: number;
-  error?: string;
-}
-
 /** A peer as the id names it: its URL without credentials, so changing a password keeps the same documents. */
 export function peerKey(peerUrl: string): string {
   return couchServer({ url: peerUrl }).publicUrl;
@@ -59,7 +44,7 @@ export function replicationId(direction: Direction, db: string, peerUrl: string)
   return `${ID_PREFIX}${direction}:${db}:${peerKey(peerUrl)}`;
 }
 
-function parseId(id: string): { direction: Direction; db: string; peer: string } | undefined {
+export function parseId(id: string): { direction: Direction; db: string; peer: string } | undefined {
   const m = /^edgedns:(push|pull):([^:]+):(.+)$/.exec(id);
   return m ? { direction: m[1] as Direction, db: m[2], peer: m[3] } : undefined;
 }
@@ -126,7 +111,7 @@ async function getDoc(local: CouchServer, id: string): Promise<ReplicationDoc | 
   }
 }
 
-async function ourDocs(local: CouchServer): Promise<ReplicationDoc[]> {
+export async function ourDocs(local: CouchServer): Promise<ReplicationDoc[]> {
   try {
     const { rows } = await local.request<{ rows: { doc?: ReplicationDoc }[] }>({
       db: REPLICATOR_DB,
@@ -158,39 +143,57 @@ export async function leave(local: CouchServer, peerUrl: string): Promise<string
   return removed;
 }
 
-interface SchedulerDoc {
+export interface SchedulerDoc {
+  doc_id?: string;
   state?: string;
   info?: { checkpointed_source_seq?: unknown; changes_pending?: unknown; error?: unknown } | null;
   error_count?: number;
 }
 
-/** Every edgedns replication of the local server with its state, from `_scheduler/docs` where CouchDB has it. */
-export async function status(local: CouchServer): Promise<ReplicationStatus[]> {
-  const statuses: ReplicationStatus[] = [];
-  for (const doc of await ourDocs(local)) {
-    const where = parseId(doc._id);
-    if (!where) continue;
-    const entry: ReplicationStatus = { id: doc._id, db: where.db, direction: where.direction, peer: where.peer, state: doc._replication_state ?? 'unknown' };
-    if (doc._replication_state_reason) entry.error = doc._replication_state_reason;
-    const scheduled = await schedulerDoc(local, doc._id);
-    if (scheduled) {
-      entry.state = scheduled.state ?? entry.state;
-      const info = scheduled.info ?? {};
-      if (info.checkpointed_source_seq !== undefined && info.checkpointed_source_seq !== null) entry.checkpoint = String(info.checkpointed_source_seq);
-      if (typeof info.changes_pending === 'number') entry.pending = info.changes_pending;
-      if (info.error !== undefined && info.error !== null) entry.error = String(info.error);
-    }
-    statuses.push(entry);
-  }
-  return statuses;
-}
-
-/** CouchDB 3's view of one replication document; undefined on servers without the scheduler (pouchdb-server). */
-async function schedulerDoc(local: CouchServer, id: string): Promise<SchedulerDoc | undefined> {
+/**
+ * CouchDB 3's view of every replication document of `_replicator`, by id, in one request; undefined on servers
+ * without the scheduler (pouchdb-server).
+ */
+export async function schedulerDocs(local: CouchServer): Promise<Map<string, SchedulerDoc> | undefined> {
   try {
-    return await local.request<SchedulerDoc>({ path: `_scheduler/docs/${REPLICATOR_DB}/${encodeURIComponent(id)}` });
+    const { docs } = await local.request<{ docs?: SchedulerDoc[] }>({ path: `_scheduler/docs/${REPLICATOR_DB}`, qs: { limit: 10_000 } });
+    return new Map((docs ?? []).flatMap((d): [string, SchedulerDoc][] => (typeof d.doc_id === 'string' ? [[d.doc_id, d]] : [])));
   } catch (err) {
-    if (statusOf(err) === 404) return undefined;
+    const status = statusOf(err);
+    if (status === 404 || status === 400) return undefined;
     throw err;
   }
+}
+
+/**
+ * Starts a replication again at once: its document is deleted and written anew (with the time of the restart, which
+ * also makes it a new replication to pouchdb-server). CouchDB 3 starts a new document's job right away, with none of
+ * the back-off a crashed job waits out. False when the document is gone (left meanwhile).
+ */
+export async function restartReplication(local: CouchServer, id: string): Promise<boolean> {
+  const doc = await getDoc(local, id);
+  if (!doc?._rev) return false;
+  try {
+    await local.request({ db: REPLICATOR_DB, method: 'DELETE', path: docPath(id), qs: { rev: doc._rev } });
+  } catch (err) {
+    if (statusOf(err) === 404 || statusOf(err) === 409) return false;
+    throw err;
+  }
+  // The replicator's own bookkeeping (_replication_state, _replication_id, …) stays behind with the old revision.
+  const fresh: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc)) if (!key.startsWith('_') || key === '_id') fresh[key] = value;
+  fresh.edgedns_restarted_at = new Date().toISOString();
+  try {
+    await local.request({ db: REPLICATOR_DB, method: 'PUT', path: docPath(id), body: fresh });
+  } catch (err) {
+    // A concurrent join wrote it again: it runs.
+    if (statusOf(err) !== 409) throw err;
+  }
+  return true;
+}
+
+/** The server part of a database URL a replication document names ("http://u:p@host:5984/edgedns_data" → server). */
+export function serverOfDbUrl(dbUrl: string, db: string): CouchServer {
+  const url = dbUrl.endsWith(`/${db}`) ? dbUrl.slice(0, -db.length) : dbUrl;
+  return couchServer({ url });
 }

@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { LocalStateFile } from '../store/local-state.js';
+import type { SyncTracker } from '../store/store-health.js';
 import type { Store } from '../store/store.js';
 import { GeoIp } from './geoip.js';
 import { GeoState } from './geo-state.js';
@@ -13,6 +15,7 @@ import type { ObserverLocation } from './health-docs.js';
 import { GeoSync } from './geo-sync.js';
 import { GeoMetrics } from './metrics.js';
 import { DEFAULT_PROBE_OPTIONS, Prober, type ProbeOptions } from './probes.js';
+import { HealthWriter } from './health-writer.js';
 import { PoolAnswerer } from './pool-answerer.js';
 import type { GeoSnapshot } from './snapshot.js';
 
@@ -29,7 +32,15 @@ export interface GeoConfig {
   probes?: boolean;
   /** Where this node is (--location), published in its health document. */
   location?: ObserverLocation;
+  /** The health document is rewritten at least this often when nothing changes (default 60 s). */
+  heartbeatMs?: number;
+  /** A node of a CouchDB cluster: its health document is written (and heartbeats) even without edges. */
+  clustered?: boolean;
 }
+
+export const DEFAULT_HEARTBEAT_MS = 60_000;
+/** At most one health write a second for changes, or two per interval when probes come more often than every 2 s. */
+const MAX_WRITE_GAP_MS = 1_000;
 
 /** The DB-IP City Lite files the npm package ships (IPv4 and IPv6), if it is installed. */
 export function defaultGeoipPaths(): string[] {
@@ -41,6 +52,17 @@ export function defaultGeoipPaths(): string[] {
   }
 }
 
+export interface GeoRuntimeOptions {
+  store: Store;
+  registry: Registry;
+  logger: Logger;
+  nodeId: string;
+  config: GeoConfig;
+  /** Edges, pools and the last health view on local disk (a start while the store is down); none in tests. */
+  local?: LocalStateFile;
+  tracker?: SyncTracker;
+}
+
 export class GeoRuntime {
   readonly metrics: GeoMetrics;
   readonly geoip: GeoIp | undefined;
@@ -49,13 +71,13 @@ export class GeoRuntime {
   readonly answerer: PoolAnswerer;
   readonly prober: Prober;
   readonly probeOptions: ProbeOptions;
+  /** Writes this node's health document (edges from the prober, links from the replication watchdog). */
+  readonly healthWriter: HealthWriter | undefined;
   private readonly lazyGeoip: boolean;
   private lazyLoad: Promise<void> | undefined;
   private lastEpoch = -1;
 
-  private constructor(
-    private readonly options: { store: Store; registry: Registry; logger: Logger; nodeId: string; config: GeoConfig },
-  ) {
+  private constructor(private readonly options: GeoRuntimeOptions) {
     const { store, registry, logger, nodeId, config } = options;
     this.metrics = new GeoMetrics(registry);
     this.probeOptions = { ...DEFAULT_PROBE_OPTIONS, ...config.probe };
@@ -64,13 +86,28 @@ export class GeoRuntime {
     this.geoip = paths.length > 0 ? new GeoIp(paths, { logger, registry, watchIntervalMs: config.geoipWatchMs }) : undefined;
     if (!this.geoip) logger.info('no GeoIP database: dynamic answers rank edges without client locations');
     this.state = new GeoState({ nodeId, intervalMs: this.probeOptions.intervalMs, logger, geoip: this.geoip, location: config.location });
-    this.sync = new GeoSync(store, this.state, logger);
+    this.sync = new GeoSync(store, this.state, logger, { local: options.local, tracker: options.tracker });
     this.answerer = new PoolAnswerer(() => this.state.snapshot, this.geoip, this.metrics, logger);
-    this.prober = new Prober({ store, state: this.state, nodeId, logger, metrics: this.metrics, probe: this.probeOptions });
+    this.healthWriter =
+      config.probes === false
+        ? undefined
+        : new HealthWriter({
+            store,
+            nodeId,
+            logger,
+            metrics: this.metrics,
+            intervalMs: this.probeOptions.intervalMs,
+            heartbeatMs: config.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+            always: config.clustered === true,
+            // a change goes out within half a probe interval when probes come more often than every 2 s
+            minGapMs: Math.min(MAX_WRITE_GAP_MS, this.probeOptions.intervalMs / 2),
+            location: config.location,
+          });
+    this.prober = new Prober({ state: this.state, nodeId, logger, metrics: this.metrics, probe: this.probeOptions, writer: this.healthWriter });
     this.state.onChange((snapshot) => this.onSnapshot(snapshot));
   }
 
-  static async start(options: { store: Store; registry: Registry; logger: Logger; nodeId: string; config: GeoConfig }): Promise<GeoRuntime> {
+  static async start(options: GeoRuntimeOptions): Promise<GeoRuntime> {
     const runtime = new GeoRuntime(options);
     // A database named on the command line must load, or the node does not start; the default one loads once a
     // pool needs it (134 MB that a node without pools should not hold).
@@ -79,7 +116,10 @@ export class GeoRuntime {
     // Pools already in the store: load the default database before DNS starts, so the first answers know where
     // clients are (and a flood of queries never meets a 134 MB load). A pool added later loads it in the background.
     await runtime.lazyLoad;
-    if (options.config.probes !== false) runtime.prober.start();
+    if (options.config.probes !== false) {
+      runtime.prober.start();
+      runtime.healthWriter?.start();
+    }
     return runtime;
   }
 
@@ -113,6 +153,7 @@ export class GeoRuntime {
 
   async close(): Promise<void> {
     await this.prober.stop();
+    await this.healthWriter?.stop();
     await this.sync.stop();
     this.geoip?.close();
   }

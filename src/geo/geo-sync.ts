@@ -1,40 +1,59 @@
-// Keeps GeoState equal to the store's edge/, pool/ and health/ documents: a full read at start, then the changes
-// feed. Each batch of changes rebuilds the snapshot once. A store that cannot be read at start is retried in the
-// background (the node answers with what it has meanwhile: no pools, or the last ones read).
+// Keeps GeoState equal to the store's edge/, pool/ and health/ documents (store/index-sync.ts: local state first,
+// then the store, then its changes feed, recovering by itself whenever the store comes back). Each batch of
+// changes rebuilds the snapshot once.
 
 import type { Logger } from 'pino';
-import { RetryingFollower } from '../store/retrying-follower.js';
-import type { Change, Store, StoredDoc } from '../store/store.js';
+import { IndexSync } from '../store/index-sync.js';
+import type { LocalStateFile } from '../store/local-state.js';
+import type { SyncTracker } from '../store/store-health.js';
+import type { Store, StoredDoc } from '../store/store.js';
 import { EDGE_PREFIX, edgeFields, InvalidFieldError, isEdgeDoc, isPoolDoc, normalizeEdge, normalizePool, POOL_PREFIX, poolFields } from './edge-docs.js';
 import type { GeoState } from './geo-state.js';
 import { HEALTH_PREFIX, isHealthDoc } from './health-docs.js';
 
 const PREFIXES = [EDGE_PREFIX, POOL_PREFIX, HEALTH_PREFIX];
 
+export interface GeoSyncOptions {
+  /** Edges, pools and the last health view kept on disk, for a start while the store is unreachable. */
+  local?: LocalStateFile;
+  tracker?: SyncTracker;
+}
+
 export class GeoSync {
-  private follower: RetryingFollower | undefined;
-  private stopped = false;
-  /** Where the changes feed starts: the end of the full read at start, or "0" when that read failed. */
-  private startSeq = '0';
-  private timer: NodeJS.Timeout | undefined;
+  private readonly sync: IndexSync;
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly state: GeoState,
     private readonly logger: Logger,
-  ) {}
+    options: GeoSyncOptions = {},
+  ) {
+    this.sync = new IndexSync({
+      name: 'geo',
+      store,
+      prefixes: PREFIXES,
+      logger,
+      local: options.local,
+      tracker: options.tracker,
+      apply: (doc) => this.apply(doc),
+      remove: (id) => this.remove(id),
+      reset: () => {
+        state.edges.clear();
+        state.pools.clear();
+        state.health.clear();
+      },
+      applied: () => {
+        this.state.rebuild();
+        for (const listener of this.listeners) listener();
+      },
+    });
+  }
 
   async start(): Promise<void> {
-    try {
-      const seq = await this.store.updateSeq();
-      for (const prefix of PREFIXES) for (const doc of await this.store.list(prefix)) this.apply(doc);
-      this.startSeq = seq;
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'cannot read edges and pools from the store yet; following its changes instead');
-    }
-    this.state.rebuild();
-    this.follow();
+    await this.sync.start();
+    // Nothing from local state or the store yet: an empty snapshot all the same, so queries read a built one.
+    if (!this.sync.loaded) this.state.rebuild();
   }
 
   /** Calls back after each batch of changes has been applied (API writes wait on it). */
@@ -44,35 +63,10 @@ export class GeoSync {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.follower?.stop();
-  }
-
-  private follow(): void {
-    if (this.stopped) return;
-    this.follower = new RetryingFollower(this.store, {
-      since: this.startSeq,
-      onChange: (change) => this.onChange(change),
-      onError: (err, retryInMs) => this.logger.warn({ err, retryInMs }, 'geo changes feed failed; reconnecting'),
-    });
-    this.follower.start();
-  }
-
-  private onChange(change: Change): void {
-    if (!PREFIXES.some((p) => change.id.startsWith(p))) return;
-    if (change.deleted || !change.doc) this.remove(change.id);
-    else this.apply(change.doc);
-    // changes that arrive together (an import, a burst of health writes) build one snapshot
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.state.rebuild();
-      for (const listener of this.listeners) listener();
-    }, 10);
+    await this.sync.stop();
   }
 
   private apply(doc: StoredDoc): void {
-    if (doc._deleted) return this.remove(doc._id);
     // Documents can come from other nodes and older versions: checked again here, a bad one is skipped and said.
     try {
       if (isEdgeDoc(doc)) this.state.edges.set(doc.name, normalizeEdge({ ...edgeFields(doc) }));

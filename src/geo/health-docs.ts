@@ -1,7 +1,11 @@
 // What each node sees of each edge, as one store document per observing node (`health/<node id>`), so writes from
-// different nodes never conflict. An edge is down when a strict majority of the fresh observers (documents younger
-// than three probe intervals) see it down: one node with a broken link cannot take an edge out for everyone.
+// different nodes never conflict. An edge is down when a strict majority of the fresh observers see it down: one node
+// with a broken link cannot take an edge out for everyone. A document is written when what it says changes, else at
+// a slow heartbeat (health-writer.ts), so it is fresh for a heartbeat plus two probe intervals; older documents
+// (without a heartbeat) for three probe intervals. The same document carries the node's replication links
+// (cluster/link-report.ts): how every node learns how the links towards it are doing.
 
+import type { LinkReport } from '../cluster/link-report.js';
 import type { StoredDoc } from '../store/store.js';
 
 export const HEALTH_PREFIX = 'health/';
@@ -31,6 +35,18 @@ export interface HealthDoc extends StoredDoc {
   /** Where the observer is (--location), so every reader can take its distance out of its RTTs. */
   location?: ObserverLocation;
   edges: Record<string, EdgeObservation>;
+  /** Rewritten at least this often when nothing changes (ms); absent in documents of older nodes. */
+  heartbeatMs?: number;
+  /** The replications this node's CouchDB holds, as its watchdog last saw them. */
+  links?: LinkReport[];
+  /** This node's database update sequence when the document was written (opaque, for people). */
+  seq?: string;
+}
+
+/** How long a document's observations vote: a heartbeat plus two probe intervals, or three intervals without one. */
+export function freshForMs(doc: Pick<HealthDoc, 'intervalMs' | 'heartbeatMs'>, fallbackIntervalMs: number): number {
+  const interval = typeof doc.intervalMs === 'number' && doc.intervalMs > 0 ? doc.intervalMs : fallbackIntervalMs;
+  return typeof doc.heartbeatMs === 'number' && doc.heartbeatMs > 0 ? doc.heartbeatMs + 2 * interval : FRESH_INTERVALS * interval;
 }
 
 export interface ObserverLocation {
@@ -75,8 +91,7 @@ export function votesFor(edge: string, docs: Iterable<HealthDoc>, self: SelfObse
     const seen = doc.edges[edge];
     if (!seen || typeof seen.up !== 'boolean') continue;
     const ageMs = Math.max(0, now - doc.updatedAt);
-    const interval = typeof doc.intervalMs === 'number' && doc.intervalMs > 0 ? doc.intervalMs : self.intervalMs;
-    votes.push({ node: doc.node, up: seen.up, ...rtts(seen), ...(validLocation(doc.location) ? { location: doc.location } : {}), ageMs, fresh: ageMs < FRESH_INTERVALS * interval });
+    votes.push({ node: doc.node, up: seen.up, ...rtts(seen), ...(validLocation(doc.location) ? { location: doc.location } : {}), ageMs, fresh: ageMs < freshForMs(doc, self.intervalMs) });
   }
   const own = self.observation;
   if (own) votes.push({ node: self.node, up: own.up, ...rtts(own), ...(self.location ? { location: self.location } : {}), ageMs: Math.max(0, now - own.checkedAt), fresh: true });

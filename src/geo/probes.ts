@@ -1,19 +1,18 @@
 // Every node probes every edge some pool uses (HTTP status or TCP connect), keeps an EWMA of the round-trip time and
 // beside it a steady RTT that moves only on a sustained change (steady-rtt.ts), and an up/down state with hysteresis
 // (down after `downAfter` failures in a row, up after `upAfter` successes; an edge never probed counts as up; while an
-// edge is in doubt the next probe comes after half an interval), and writes what it sees to its own health document.
-// Writes are rate-limited to one per interval, or sooner when a state or a steady RTT changes (at most one a second,
-// or one per half interval if that is shorter): 50 nodes × 50 edges at a 10 s interval is 5 small writes a second,
-// whatever the number of edges.
+// edge is in doubt the next probe comes after half an interval), and hands what it sees to the health writer
+// (health-writer.ts), which writes it when a state or a steady RTT changed, else at the heartbeat. A restarted node
+// starts from its own last health document (kept in local state): its states, and the steady RTTs it published.
 
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { ConflictError, type Store } from '../store/store.js';
 import type { EdgeFields } from './edge-docs.js';
 import type { GeoState } from './geo-state.js';
-import { healthDocId, isHealthDoc, type EdgeObservation, type HealthDoc } from './health-docs.js';
+import type { EdgeObservation } from './health-docs.js';
+import type { HealthWriter } from './health-writer.js';
 import type { GeoMetrics } from './metrics.js';
 import { advanceSteady, type SteadyRtt } from './steady-rtt.js';
 
@@ -28,8 +27,6 @@ export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 10_000, timeout
 
 /** Weight of the newest sample in the RTT average. */
 const EWMA_ALPHA = 0.3;
-/** At most one write a second for changes, or two per interval when probes come more often than every 2 s. */
-const MAX_WRITE_GAP_MS = 1_000;
 
 interface EdgeProbeState extends EdgeObservation, SteadyRtt {
   failures: number;
@@ -103,32 +100,28 @@ function httpProbe(url: URL, expectStatus: number, timeoutMs: number, userAgent:
 export class Prober {
   private readonly states = new Map<string, EdgeProbeState>();
   private timer: NodeJS.Timeout | undefined;
-  private writeTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private rev: string | undefined;
-  private lastWrite = 0;
-  private dirty = false;
-  /** Steady RTTs and averages this node published before it (re)started: see resume(). */
-  private resumed: Promise<void> | undefined;
+  private resumed = false;
 
   constructor(
     private readonly options: {
-      store: Store;
       state: GeoState;
       nodeId: string;
       logger: Logger;
       metrics: GeoMetrics;
       probe: ProbeOptions;
+      /** Where observations go; none: they stay in this node's memory. */
+      writer?: HealthWriter;
     },
   ) {}
 
   start(): void {
+    this.resume();
     const tick = (): void => {
       if (this.stopped) return;
       const began = Date.now();
-      this.running = this.resume()
-        .then(() => this.round())
+      this.running = this.round()
         .catch((err: unknown) => this.options.logger.error({ err }, 'probe round failed'))
         .finally(() => {
           this.running = undefined;
@@ -144,6 +137,26 @@ export class Prober {
     tick();
   }
 
+  /**
+   * Picks up this node's own last health document (from the store, or local state while it is away), once: a node
+   * that restarts keeps what it knew of each edge instead of "everything up", and goes on publishing the steady RTTs
+   * it published instead of new first measurements that would move every node's view.
+   */
+  resume(): void {
+    if (this.resumed) return;
+    this.resumed = true;
+    const own = this.options.state.health.get(this.options.nodeId);
+    if (!own || this.states.size > 0) return;
+    for (const [name, seen] of Object.entries(own.edges)) {
+      if (typeof seen?.up !== 'boolean') continue;
+      const rttMs = finiteOrUndefined(seen.rttMs);
+      const steadyRttMs = finiteOrUndefined(seen.steadyRttMs) ?? rttMs;
+      const checkedAt = finiteOrUndefined(seen.checkedAt) ?? 0;
+      this.states.set(name, { up: seen.up, checkedAt, failures: 0, successes: 0, ...(rttMs !== undefined ? { rttMs } : {}), ...(steadyRttMs !== undefined ? { steadyRttMs } : {}) });
+    }
+    if (this.states.size > 0) this.options.state.setOwnObservations(this.observations());
+  }
+
   private inDoubt(): boolean {
     for (const s of this.states.values()) if ((s.up && s.failures > 0) || (!s.up && s.successes > 0)) return true;
     return false;
@@ -152,41 +165,19 @@ export class Prober {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.writeTimer) clearTimeout(this.writeTimer);
     await this.running;
   }
 
-  /**
-   * Picks up the steady RTTs and averages of this node's own health document, once: a node that restarts goes on
-   * publishing what it published, instead of new first measurements that would move every node's view.
-   */
-  resume(): Promise<void> {
-    this.resumed ??= (async () => {
-      const { store, nodeId, logger } = this.options;
-      try {
-        const doc = await store.get(healthDocId(nodeId));
-        if (!doc || !isHealthDoc(doc)) return;
-        this.rev = doc._rev;
-        for (const [name, seen] of Object.entries(doc.edges)) {
-          if (this.states.has(name) || typeof seen?.up !== 'boolean') continue;
-          const steady = typeof seen.steadyRttMs === 'number' ? seen.steadyRttMs : seen.rttMs;
-          if (typeof steady !== 'number' || !Number.isFinite(steady)) continue;
-          this.states.set(name, { up: true, checkedAt: 0, failures: 0, successes: 0, steadyRttMs: steady, ...(typeof seen.rttMs === 'number' ? { rttMs: seen.rttMs } : {}) });
-        }
-      } catch (err) {
-        logger.warn({ err: (err as Error).message }, 'cannot read this node\'s health document; steady RTTs start from new measurements');
-      }
-    })();
-    return this.resumed;
+  private observations(): Map<string, EdgeObservation> {
+    return new Map([...this.states].map(([name, s]) => [name, observation(s)]));
   }
 
-  /** One probe of every edge in use; then the new view goes to the snapshot and, rate-limited, to the store. */
+  /** One probe of every edge in use; then the new view goes to the snapshot and to the health writer. */
   async round(): Promise<void> {
     const { state, probe, metrics, logger, nodeId } = this.options;
     const edges = state.probedEdges().filter((e) => e.check.type !== 'none');
     const names = new Set(edges.map((e) => e.name));
     for (const name of this.states.keys()) if (!names.has(name)) this.states.delete(name);
-    let changed = false;
     await Promise.all(
       edges.map(async (edge) => {
         const result = await probeEdge(edge, probe.timeoutMs, nodeId);
@@ -203,11 +194,10 @@ export class Prober {
           s.successes++;
           s.failures = 0;
           s.rttMs = s.rttMs === undefined ? result.rttMs : EWMA_ALPHA * result.rttMs + (1 - EWMA_ALPHA) * s.rttMs;
-          // a steady RTT that moves is a change others should see soon, as a health change is
+          // a steady RTT that moves is news for the other nodes, as a health change is (the writer sends it soon)
           const before = s.steadyRttMs;
-          if (advanceSteady(s, result.rttMs, state.marginFor(edge.name))) {
-            changed = true;
-            if (before !== undefined) metrics.steadyMoves.labels(edge.name, (s.steadyRttMs as number) > before ? 'up' : 'down').inc();
+          if (advanceSteady(s, result.rttMs, state.marginFor(edge.name)) && before !== undefined) {
+            metrics.steadyMoves.labels(edge.name, (s.steadyRttMs as number) > before ? 'up' : 'down').inc();
           }
           if (!s.up && s.successes >= probe.upAfter) {
             s.up = true;
@@ -221,10 +211,7 @@ export class Prober {
             transitioned = true;
           }
         }
-        if (transitioned) {
-          changed = true;
-          metrics.transitions.labels(edge.name, s.up ? 'up' : 'down').inc();
-        }
+        if (transitioned) metrics.transitions.labels(edge.name, s.up ? 'up' : 'down').inc();
         if (!result.ok && s.failures <= probe.downAfter) logger.debug({ edge: edge.name, error: result.error, failures: s.failures }, 'probe failed');
         if (s.rttMs !== undefined) metrics.probeRtt.labels(edge.name, nodeId).set(s.rttMs / 1000);
         metrics.probeUp.labels(edge.name, nodeId).set(s.up ? 1 : 0);
@@ -235,45 +222,16 @@ export class Prober {
       const seen = state.ownObservation(name);
       if (seen && seen.up !== s.up) logger.info({ edge: name, up: s.up, observer: nodeId }, s.up ? 'edge is up again' : 'edge is down');
     }
-    state.setOwnObservations(new Map([...this.states].map(([name, s]) => [name, observation(s)])));
-    this.dirty = true;
-    const now = Date.now();
-    const gap = Math.min(MAX_WRITE_GAP_MS, probe.intervalMs / 2);
-    if (now - this.lastWrite >= probe.intervalMs || (changed && now - this.lastWrite >= gap)) await this.write();
-    else if (changed && !this.writeTimer) {
-      this.writeTimer = setTimeout(() => {
-        this.writeTimer = undefined;
-        void this.write();
-      }, gap - (now - this.lastWrite));
-      this.writeTimer.unref();
-    }
+    const observations = this.observations();
+    state.setOwnObservations(observations);
+    const report: Record<string, EdgeObservation> = {};
+    for (const [name, o] of observations) if (o.checkedAt > 0) report[name] = o;
+    this.options.writer?.setEdges(report);
   }
+}
 
-  private async write(): Promise<void> {
-    if (!this.dirty || this.stopped) return;
-    const { store, nodeId, probe, metrics, logger } = this.options;
-    this.dirty = false;
-    this.lastWrite = Date.now();
-    const edges: Record<string, EdgeObservation> = {};
-    for (const [name, s] of this.states) if (s.checkedAt > 0) edges[name] = observation(s);
-    const location = this.options.state.location;
-    const doc: HealthDoc = { _id: healthDocId(nodeId), type: 'health', node: nodeId, updatedAt: this.lastWrite, intervalMs: probe.intervalMs, ...(location ? { location } : {}), edges };
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        if (this.rev === undefined) this.rev = (await store.get(doc._id))?._rev;
-        const written = await store.put({ ...doc, ...(this.rev ? { _rev: this.rev } : {}) });
-        this.rev = written.rev;
-        metrics.healthWrites.labels('ok').inc();
-        return;
-      } catch (err) {
-        this.rev = undefined;
-        if (err instanceof ConflictError && attempt === 0) continue;
-        metrics.healthWrites.labels('failed').inc();
-        logger.warn({ err: (err as Error).message }, 'cannot write this node\'s health document; other nodes see stale observations');
-        return;
-      }
-    }
-  }
+function finiteOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /**

@@ -86,16 +86,19 @@ export async function checkKey(store: Store, secret: string, now = Date.now()): 
   for (const doc of await store.list(KEY_PREFIX)) {
     if (doc.type !== 'key' || typeof doc.hash !== 'string') continue;
     const stored = Buffer.from(doc.hash, 'hex');
-    if (stored.length === presented.length && timingSafeEqual(stored, presented)) {
-      const key = doc as KeyDoc;
-      if (key.revokedAt) return { failure: 'revoked', name: key.name };
-      if (key.expiresAt && Date.parse(key.expiresAt) <= now) return { failure: 'expired', name: key.name };
-      if (!key.lastUsedAt || now - Date.parse(key.lastUsedAt) > LAST_USE_INTERVAL_MS) {
-        // best effort: a conflicting write (another node, a revoke) wins and the next use tries again
-        store.put({ ...key, lastUsedAt: new Date(now).toISOString() }).catch(() => undefined);
-      }
-      return { principal: { keyId: doc._id, name: String(doc.name), scope: String(doc.scope) } };
-    }
+    if (stored.length === presented.length && timingSafeEqual(stored, presented)) return keyVerdict(store, doc as KeyDoc, now);
   }
   return { failure: 'unknown' };
+}
+
+/** What a key found for a presented secret allows: revoked, expired, or who it is (its use noted, best effort). */
+export function keyVerdict(store: Store, key: KeyDoc, now = Date.now()): AuthResult {
+  if (key.revokedAt) return { failure: 'revoked', name: key.name };
+  if (key.expiresAt && Date.parse(key.expiresAt) <= now) return { failure: 'expired', name: key.name };
+  if (!key.lastUsedAt || now - Date.parse(key.lastUsedAt) > LAST_USE_INTERVAL_MS) {
+    // best effort: a conflicting write (another node, a revoke) wins and the next use tries again; with the store
+    // down the key still works (it is known from memory) and its use is simply not recorded
+    store.put({ ...key, lastUsedAt: new Date(now).toISOString() }).catch(() => undefined);
+  }
+  return { principal: { keyId: key._id, name: String(key.name), scope: String(key.scope) } };
 }

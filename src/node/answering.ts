@@ -14,6 +14,7 @@ import { ResponseRateLimiter } from '../dns/rrl.js';
 import { TcpMetrics } from '../dns/tcp-metrics.js';
 import type { TcpOptions } from '../dns/tcp-server.js';
 import { GeoRuntime } from '../geo/geo-runtime.js';
+import type { LocalState } from '../store/local-state.js';
 import type { SnapshotStore } from '../store/snapshot.js';
 import type { StoreHealth } from '../store/store-health.js';
 import type { Store } from '../store/store.js';
@@ -27,8 +28,14 @@ export interface AnsweringOptions {
   config: NodeConfig;
   health: StoreHealth;
   snapshot?: SnapshotStore;
+  /** Edges, pools and health kept on local disk (a start while the store is down). */
+  localState?: LocalState;
   /** Whether this process probes the edges (false in DNS workers: the primary probes once for the node). */
   probes: boolean;
+  /** A node of a CouchDB cluster: its health document heartbeats even without edges (peers watch for silence). */
+  clustered?: boolean;
+  /** CHAOS TXT health.edgedns. text, when another process knows better (a DNS worker asks its primary). */
+  healthText?: () => string;
 }
 
 export interface Answering {
@@ -53,7 +60,16 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
       registry,
       logger,
       nodeId: config.nodeId,
-      config: { geoipPaths: config.geoipPaths, probe: { intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs }, probes: options.probes, location: config.location },
+      config: {
+        geoipPaths: config.geoipPaths,
+        probe: { intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs },
+        probes: options.probes,
+        location: config.location,
+        heartbeatMs: config.cluster.heartbeatMs,
+        clustered: options.clustered,
+      },
+      local: options.localState?.file('geo'),
+      tracker: health.index('geo'),
     });
   } catch (err) {
     await sync.stop();
@@ -66,7 +82,7 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
     handler: () => {
       const query = createHandler({
         catalog,
-        chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: () => health.text() },
+        chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: options.healthText ?? (() => health.text()) },
         metrics: new DnsMetrics(registry),
         logger,
         geo: geo.answerer,

@@ -52,6 +52,8 @@ export interface NodeConfig {
   pages: PagesSettings;
   /** DNS worker processes sharing the DNS sockets (1: answer in this process). */
   workers: number;
+  /** The replication watchdog and the health heartbeat (src/cluster/watchdog.ts, src/geo/health-writer.ts). */
+  cluster: ClusterConfig;
   /** The cluster secrets key file (src/secrets). */
   secretsKeyFile: string;
 }
@@ -63,6 +65,15 @@ export interface RrlConfig {
   slip: number;
   /** Networks never limited (CIDR list). */
   whitelist: string[];
+}
+
+export interface ClusterConfig {
+  /** How often every replication this node holds is checked (ms). */
+  watchdogIntervalMs: number;
+  /** Pending changes and none delivered this long: the replication is restarted (ms). */
+  stallMs: number;
+  /** The health document is rewritten at least this often when nothing changes (ms). */
+  heartbeatMs: number;
 }
 
 export interface CouchConfig {
@@ -117,8 +128,10 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
       cacheBytes: o.pagesCacheMb * 1024 * 1024,
       maxFiles: o.pagesMaxFiles,
       immutableMaxAge: o.pagesImmutableMaxAge,
+      skewGraceMs: o.pagesSkewGrace * 1000,
     },
     workers: o.workers,
+    cluster: { watchdogIntervalMs: o.watchdogInterval, stallMs: o.replicationStall, heartbeatMs: o.heartbeat },
     secretsKeyFile: o.secretsKeyFile ?? path.join(o.data, 'secrets.key'),
   };
 }

@@ -1,4 +1,5 @@
-// One edgedns node: store, zone index kept in sync, DNS on UDP and TCP, the HTTP API.
+// One edgedns node: store, zone index kept in sync, DNS on UDP and TCP, the HTTP API; with CouchDB, the
+// replication watchdog and the check that this node receives what its peers write.
 
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
@@ -12,8 +13,15 @@ import { seedEdges } from '../geo/seed.js';
 import { listenTcp } from '../dns/tcp-server.js';
 import { listenUdp, type Listening } from '../dns/udp-server.js';
 import { ensureBootstrapKey } from '../keys/api-keys.js';
+import { KeyIndex } from '../keys/key-index.js';
+import { writeIdentity } from '../cluster/node-identity.js';
+import { ReceivingMonitor } from '../cluster/receiving.js';
 import { startReplica } from '../cluster/replicate-from.js';
-import { isRemoteStore, openStore, whenReachable } from '../store/open-store.js';
+import { ReplicationWatchdog } from '../cluster/watchdog.js';
+import { CouchStore } from '../store/couch-store.js';
+import { DeferredStore } from '../store/deferred-store.js';
+import { LocalState } from '../store/local-state.js';
+import { isRemoteStore, openNodeStore, whenReachable } from '../store/open-store.js';
 import { PouchStore } from '../store/pouch-store.js';
 import { SnapshotStore } from '../store/snapshot.js';
 import type { Store } from '../store/store.js';
@@ -38,47 +46,108 @@ export interface RunningNode {
   geo: GeoRuntime;
   /** The asset server and deploys (src/pages). */
   pages: Pages;
+  /** How current and healthy the served data is (/healthz, health.edgedns., metrics). */
+  health: StoreHealth;
+  /** The replication watchdog (CouchDB store only). */
+  watchdog?: ReplicationWatchdog;
   close(): Promise<void>;
 }
+
+/** Hot blobs kept on local disk for a remote store: this many times the memory cache. */
+const BLOB_DISK_FACTOR = 4;
 
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true });
-  const store = await openStore(config);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'edgedns_process_' });
+  const health = new StoreHealth(registry);
+  const store = await openNodeStore(config, logger, health);
+  const remote = isRemoteStore(store);
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+    closers.length = 0;
+  };
+  closers.push(() => store.close());
 
   // --replicate-from: the embedded store is filled from the cluster before and while the index follows it.
-  const stopReplica =
-    config.replicateFrom && store instanceof PouchStore
-      ? startReplica({ store, url: config.replicateFrom, prefix: config.dbPrefix, logger, registry })
-      : () => undefined;
+  if (config.replicateFrom) {
+    const url = config.replicateFrom;
+    const replicate = (pouch: Store): void => {
+      if (!(pouch instanceof PouchStore)) return;
+      const stop = startReplica({ store: pouch, url, prefix: config.dbPrefix, logger, registry, health });
+      closers.push(async () => stop());
+    };
+    if (store instanceof DeferredStore) store.onOpen(replicate);
+    else replicate(store);
+  }
 
-  // With CouchDB down these wait in the background; the node answers from its snapshot meanwhile.
+  // With CouchDB down these wait in the background; the node answers from its local state meanwhile.
   const stopStartupWrites = await whenReachable(
     async () => {
       await ensureBootstrapKey(store, config.dataDir, config.nodeId);
       if (config.zonesDir) await seedZones(store, config.zonesDir, logger);
       if (config.zonesDir) await seedEdges(store, config.zonesDir, logger);
+      if (store instanceof CouchStore) {
+        await store.ensure();
+        await writeIdentity(store.server, store.db, config.nodeId);
+      }
     },
-    'bootstrap key and zone seeding',
+    'bootstrap key, zone seeding and node identity',
     logger,
   );
+  closers.push(async () => stopStartupWrites());
 
-  const health = new StoreHealth(registry);
-  // The embedded store is on local disk already; a remote one gets a local snapshot to start from when it is down.
-  const snapshot = isRemoteStore(store) ? new SnapshotStore({ dataDir: config.dataDir, logger, registry }) : undefined;
-  const answering = await startAnswering({ store, registry, logger, config, health, snapshot, probes: true });
-  const { catalog, sync, geo } = answering;
-  const closers: (() => Promise<void>)[] = [];
   try {
+    // Everything a node needs to answer and serve is kept on its own disk, so it starts while its store is away.
+    const snapshot = new SnapshotStore({ dataDir: config.dataDir, logger, registry });
+    const localState = new LocalState({ dataDir: config.dataDir, logger, registry });
+    const keys = new KeyIndex(store, logger, { local: localState.file('keys'), tracker: health.index('keys') });
+    await keys.start();
+    closers.push(() => keys.stop());
+    const answering = await startAnswering({ store, registry, logger, config, health, snapshot, localState, probes: true, clustered: remote });
+    closers.push(() => answering.close());
+    const { catalog, sync, geo } = answering;
+
+    let watchdog: ReplicationWatchdog | undefined;
+    if (store instanceof CouchStore) {
+      const { watchdogIntervalMs, stallMs, heartbeatMs } = config.cluster;
+      const dog = new ReplicationWatchdog({
+        local: store.server,
+        mainDb: store.db,
+        nodeId: config.nodeId,
+        logger,
+        registry,
+        intervalMs: watchdogIntervalMs,
+        stallMs,
+        onReport: (links) => geo.healthWriter?.setLinks(links),
+      });
+      watchdog = dog;
+      dog.start();
+      closers.push(() => dog.stop());
+      const receiving = new ReceivingMonitor({
+        nodeId: config.nodeId,
+        health,
+        store: health.index('zones'),
+        reports: () => geo.state.health.values(),
+        ownLinks: () => dog.links(),
+        heartbeatMs,
+        watchdogIntervalMs,
+        logger,
+        registry,
+      });
+      receiving.start();
+      closers.push(async () => receiving.stop());
+    }
+
     let dnsUdp: Listening;
     let dnsTcp: Listening;
     let metricsText: (() => Promise<string>) | undefined;
     let served: ServedZones | undefined;
     if (config.workers > 1) {
       // DNS workers answer; this process keeps the store, the API, the probes and the asset server.
-      const workers = await startWorkers({ count: config.workers, config, store, remoteStore: isRemoteStore(store), registry, logger, state: geo.state, catalog, sync });
+      const workers = await startWorkers({ count: config.workers, config, store, registry, logger, state: geo.state, catalog, sync, healthText: () => health.text() });
       closers.push(workers.close);
       dnsUdp = { address: config.dns.host, port: workers.port, close: async () => undefined };
       dnsTcp = dnsUdp;
@@ -98,8 +167,13 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     const certs = new CertIndex(store, secrets, logger, registry);
     await certs.start();
     closers.push(() => certs.stop());
-    const pages = await startPages(store, registry, logger, config.pages, certs);
+    const pages = await startPages(store, registry, logger, config.pages, certs, {
+      state: localState,
+      tracker: health.index('pages'),
+      blobDiskBytes: remote ? config.pages.cacheBytes * BLOB_DISK_FACTOR : undefined,
+    });
     closers.push(pages.close);
+    closers.push(() => localState.flush());
     const manager = new CertManager({
       store,
       secrets,
@@ -119,7 +193,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       await manager.stop();
     });
     const tls = { certs, secrets, manager };
-    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText, tls, timeouts: config.apiTimeouts });
+    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText, tls, timeouts: config.apiTimeouts, keys });
     await api.listen({ host: config.api.host, port: config.api.port });
     closers.push(() => api.close());
     const apiAddress = api.server.address();
@@ -137,20 +211,12 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       registry,
       geo,
       pages,
-      close: async () => {
-        stopStartupWrites();
-        stopReplica();
-        for (const close of closers.reverse()) await close();
-        await answering.close();
-        await store.close();
-      },
+      health,
+      ...(watchdog ? { watchdog } : {}),
+      close: closeAll,
     };
   } catch (err) {
-    stopStartupWrites();
-    stopReplica();
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-    await answering.close();
-    await store.close();
+    await closeAll();
     throw err;
   }
 }

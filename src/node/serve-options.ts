@@ -213,6 +213,22 @@ export const SERVE_OPTIONS = {
     flag: 'pages-immutable-max-age', env: 'EDGEDNS_PAGES_IMMUTABLE_MAX_AGE', value: 'S', default: '31536000', example: '86400', parse: wholeNumber(0, 31_536_000),
     help: '`Cache-Control: max-age` for fingerprinted files (`app.3f9a1c2e.js`); 0: always revalidate',
   },
+  pagesSkewGrace: {
+    flag: 'pages-skew-grace', env: 'EDGEDNS_PAGES_SKEW_GRACE', value: 'S', default: '600', example: '60', parse: wholeNumber(0, 7 * 86400, 'of seconds '),
+    help: 'after a production switch, a path the new deployment lacks is served from the previous one for S seconds (skew protection, see [pages](pages.md#skew-protection)); 0: off',
+  },
+  watchdogInterval: {
+    flag: 'watchdog-interval', env: 'EDGEDNS_WATCHDOG_INTERVAL', value: 'S', default: '3', example: '1', parse: secondsAsMs,
+    help: 'CouchDB store: check every replication this node holds every S seconds (see [cluster](cluster.md#replication-watchdog))',
+  },
+  replicationStall: {
+    flag: 'replication-stall', env: 'EDGEDNS_REPLICATION_STALL', value: 'S', default: '10', example: '30', parse: secondsAsMs,
+    help: 'a replication with changes pending and none delivered for S seconds is restarted',
+  },
+  heartbeat: {
+    flag: 'heartbeat', env: 'EDGEDNS_HEARTBEAT', value: 'S', default: '60', example: '30', parse: secondsAsMs,
+    help: "the node's health document is rewritten at least this often when nothing changes (a peer silent for 2.5 heartbeats makes the others stale)",
+  },
 } satisfies Record<string, ServeOption>;
 
 export type ServeOptions = typeof SERVE_OPTIONS;

@@ -117,9 +117,20 @@ export function createAssetServer(options: AssetServerOptions): AssetServer {
     }
     if (!path.startsWith('/')) return count(siteName, plain(response, 400, 'the path must start with "/"\n', head));
 
+    let result = resolvePath(deployment, path, search);
+    if (!preview && (result.kind === 'not_found' || (result.kind === 'file' && result.status === 404))) {
+      // Skew protection: a page loaded just before a switch asks for its old assets; the previous production
+      // deployment fills in what the new one lacks, for the grace period.
+      const previous = index.previousProduction(site);
+      const older = previous ? resolvePath(previous, path, search) : undefined;
+      if (previous && older?.kind === 'file' && older.status === 200) {
+        deployment = previous;
+        result = older;
+        metrics.skewServed.labels(siteName).inc();
+      }
+    }
     response.setHeader(DEPLOYMENT_HEADER, deployment.id);
     if (preview) response.setHeader('x-robots-tag', 'noindex');
-    const result = resolvePath(deployment, path, search);
     if (result.kind === 'redirect') {
       response.setHeader('location', result.location);
       return count(siteName, plain(response, result.status, `redirecting to ${result.location}\n`, head));

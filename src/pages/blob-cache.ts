@@ -1,8 +1,10 @@
 // Hot blobs in memory, bounded in bytes (lru-cache maxSize), so a popular page is served without touching the
-// store. Concurrent misses for one blob share a single store read.
+// store. Concurrent misses for one blob share a single store read. With a remote store, a miss first asks the copy
+// kept on local disk (blob-disk-cache.ts), and what the store sends is kept there too.
 
 import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/store.js';
+import type { BlobDiskCache } from './blob-disk-cache.js';
 import type { PagesMetrics } from './metrics.js';
 import { BLOB_ATTACHMENT, blobId } from './model.js';
 
@@ -14,6 +16,7 @@ export class BlobCache {
     private readonly store: Store,
     readonly maxBytes: number,
     private readonly metrics: PagesMetrics,
+    private readonly disk?: BlobDiskCache,
   ) {
     // One blob may take at most a quarter of the cache, so one huge file cannot evict every hot page.
     this.cache = new LRUCache<string, Buffer>({
@@ -38,8 +41,7 @@ export class BlobCache {
     this.metrics.cache.labels('miss').inc();
     let pending = this.inflight.get(sha256);
     if (!pending) {
-      pending = this.store
-        .getAttachment(blobId(sha256), BLOB_ATTACHMENT)
+      pending = this.read(sha256)
         .then((data) => {
           if (data && this.maxBytes > 0) this.cache.set(sha256, data);
           return data;
@@ -50,8 +52,17 @@ export class BlobCache {
     return pending;
   }
 
+  private async read(sha256: string): Promise<Buffer | undefined> {
+    const kept = await this.disk?.read(sha256);
+    if (kept) return kept;
+    const data = await this.store.getAttachment(blobId(sha256), BLOB_ATTACHMENT);
+    if (data && this.disk) void this.disk.write(sha256, data);
+    return data;
+  }
+
   delete(sha256: string): void {
     this.cache.delete(sha256);
+    void this.disk?.drop(sha256);
   }
 
   get size(): number {

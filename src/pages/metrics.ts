@@ -15,6 +15,7 @@ export class PagesMetrics {
   readonly gcBlobs: Counter;
   readonly gcBytes: Counter;
   readonly gcDeployments: Counter;
+  readonly skewServed: Counter<'site'>;
   /** Set by whoever owns the cache; read at scrape time. */
   cacheSize: () => number = () => 0;
 
@@ -31,6 +32,12 @@ export class PagesMetrics {
     this.gcRuns = new Counter({ name: 'edgedns_pages_gc_runs_total', help: 'Garbage collections run', registers });
     this.gcBlobs = new Counter({ name: 'edgedns_pages_gc_blobs_removed_total', help: 'Blobs removed by garbage collection', registers });
     this.gcBytes = new Counter({ name: 'edgedns_pages_gc_bytes_freed_total', help: 'Blob bytes removed by garbage collection', registers });
+    this.skewServed = new Counter({
+      name: 'edgedns_pages_skew_served_total',
+      help: 'Requests for a path the production deployment lacks, served from the previous one during the grace period after a switch',
+      labelNames: ['site'],
+      registers,
+    });
     this.gcDeployments = new Counter({ name: 'edgedns_pages_gc_deployments_removed_total', help: 'Deployments removed by garbage collection', registers });
   }
 }

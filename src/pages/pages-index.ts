@@ -1,12 +1,14 @@
-// Sites and deployments held in memory, kept equal to the store by a full read at start and then its changes feed
-// (the pattern of zone-sync.ts). Serving a request reads only this index and the blob cache. A deployment is
+// Sites and deployments held in memory, kept equal to the store by store/index-sync.ts (local state first, then the
+// store, then its changes feed, recovering by itself whenever the store returns). Serving a request reads only this index and the blob cache. A deployment is
 // immutable and a site's production pointer is one field of one document, so each change swaps in a whole new
 // value: a request that picked its deployment keeps a consistent view even while a promotion lands.
 
 import type { Logger } from 'pino';
-import { RetryingFollower } from '../store/retrying-follower.js';
+import { IndexSync } from '../store/index-sync.js';
+import type { LocalStateFile } from '../store/local-state.js';
+import type { SyncTracker } from '../store/store-health.js';
 import { waitApplied } from '../store/wait-applied.js';
-import type { Change, Store, StoredDoc } from '../store/store.js';
+import type { Store, StoredDoc } from '../store/store.js';
 import { DEPLOY_PREFIX, SITE_PREFIX, isDeploymentDoc, isSiteDoc, type DeploymentDoc, type FileEntry, type SiteDoc } from './model.js';
 import { compileHeaderRules, compileRedirects, type CompiledHeaderRule, type CompiledRedirect } from './rules.js';
 
@@ -22,6 +24,16 @@ export interface LiveDeployment {
   bytes: number;
 }
 
+export interface PagesIndexOptions {
+  /** Sites and manifests on local disk, for a start while the store is unreachable. */
+  local?: LocalStateFile;
+  tracker?: SyncTracker;
+  /** After a production switch, paths the new deployment lacks come from the previous one this long (ms; 0: off). */
+  skewGraceMs?: number;
+  /** Injected so tests can move time; Date.now otherwise. */
+  now?: () => number;
+}
+
 export class PagesIndex {
   private readonly sites = new Map<string, SiteDoc>();
   /** Every hostname (site host and aliases) → the site's host. */
@@ -32,38 +44,55 @@ export class PagesIndex {
    * arrive before the deployment it names: until that deployment is here the previous one keeps being served.
    */
   private readonly serving = new Map<string, string>();
+  /** Site host → the deployment production was before the last switch, and until when it fills in (skew). */
+  private readonly before = new Map<string, { id: string; until: number }>();
   private readonly listeners = new Set<() => void>();
-  private follower: RetryingFollower | undefined;
-  private stopped = false;
-  /** Where the changes feed starts: the end of the full read at start, or "0" when that read failed. */
-  private startSeq = '0';
-  /** Set while the changes feed is failing; cleared by the next change that arrives. */
-  feedError: string | undefined;
-  loaded = false;
+  private readonly sync: IndexSync;
+  private readonly now: () => number;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly logger: Logger,
-  ) {}
+    private readonly options: PagesIndexOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.sync = new IndexSync({
+      name: 'pages',
+      store,
+      prefixes: [SITE_PREFIX, DEPLOY_PREFIX],
+      logger,
+      local: options.local,
+      tracker: options.tracker,
+      apply: (doc) => this.apply(doc),
+      remove: (id) => this.remove(id),
+      reset: () => {
+        this.sites.clear();
+        this.hosts.clear();
+        this.deployments.clear();
+        this.serving.clear();
+      },
+      applied: () => {
+        for (const listener of this.listeners) listener();
+      },
+    });
+  }
+
+  /** The index holds sites: from local state or the store (false only before either was read). */
+  get loaded(): boolean {
+    return this.sync.loaded;
+  }
+
+  /** Set while the store cannot be followed; cleared once the index is in sync again. */
+  get feedError(): string | undefined {
+    return this.sync.feedError;
+  }
 
   async start(): Promise<void> {
-    try {
-      const seq = await this.store.updateSeq();
-      for (const doc of await this.store.list(SITE_PREFIX)) this.apply(doc);
-      for (const doc of await this.store.list(DEPLOY_PREFIX)) this.apply(doc);
-      this.startSeq = seq;
-      this.loaded = true;
-    } catch (err) {
-      // CouchDB may be down when the node starts: DNS must still come up. Following from "0" fills the index once
-      // the store is back (the feed's reconnect backoff retries it).
-      this.logger.warn({ err: (err as Error).message }, 'cannot read sites from the store yet; following its changes instead');
-    }
-    this.follow();
+    await this.sync.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.follower?.stop();
+    await this.sync.stop();
   }
 
   /** The site serving `host` (its own name or an alias). */
@@ -88,6 +117,16 @@ export class PagesIndex {
 
   deployment(id: string): LiveDeployment | undefined {
     return this.deployments.get(id);
+  }
+
+  /**
+   * The deployment that was production before the last switch, while the skew grace period lasts: pages loaded
+   * just before a switch still find their old fingerprinted assets.
+   */
+  previousProduction(site: SiteDoc): LiveDeployment | undefined {
+    const before = this.before.get(site.host);
+    if (!before || this.now() >= before.until) return undefined;
+    return this.deployments.get(before.id);
   }
 
   /** A site's deployments, newest first. */
@@ -118,27 +157,6 @@ export class PagesIndex {
     return waitApplied((listener) => this.onApplied(listener), check, ms);
   }
 
-  private follow(): void {
-    if (this.stopped) return;
-    this.follower = new RetryingFollower(this.store, {
-      since: this.startSeq,
-      onChange: (change) => this.onChange(change),
-      onError: (err, retryInMs) => {
-        this.feedError = err.message;
-        this.logger.warn({ err, retryInMs }, 'pages changes feed failed; reconnecting');
-      },
-    });
-    this.follower.start();
-  }
-
-  private onChange(change: Change): void {
-    this.feedError = undefined;
-    if (!change.id.startsWith(SITE_PREFIX) && !change.id.startsWith(DEPLOY_PREFIX)) return;
-    if (change.deleted || !change.doc) this.remove(change.id);
-    else this.apply(change.doc);
-    for (const listener of this.listeners) listener();
-  }
-
   private apply(doc: StoredDoc): void {
     if (doc._deleted) return this.remove(doc._id);
     if (isSiteDoc(doc)) {
@@ -166,6 +184,7 @@ export class PagesIndex {
       if (!site) return;
       this.sites.delete(host);
       this.serving.delete(host);
+      this.before.delete(host);
       for (const name of [host, ...(site.aliases ?? [])]) if (this.hosts.get(name) === host) this.hosts.delete(name);
     } else if (id.startsWith(DEPLOY_PREFIX)) {
       this.deployments.delete(id.slice(DEPLOY_PREFIX.length));
@@ -175,8 +194,30 @@ export class PagesIndex {
   private refreshServing(host: string): void {
     const site = this.sites.get(host);
     if (!site) return;
+    const was = this.serving.get(host);
     if (site.production === null) this.serving.delete(host);
     else if (this.deployments.has(site.production)) this.serving.set(host, site.production);
+    const now = this.serving.get(host);
+    const grace = this.options.skewGraceMs ?? 0;
+    if (grace <= 0 || now === undefined || now === was) return;
+    if (was !== undefined) {
+      if (this.newer(now, was)) this.before.set(host, { id: was, until: this.now() + grace });
+      else this.before.delete(host);
+    } else if (site.previous && site.previous !== now && this.newer(now, site.previous) && !this.before.has(host)) {
+      // Read at start or after a reconnect: the site document says when it moved and from what.
+      const movedAt = Date.parse(site.updatedAt);
+      if (Number.isFinite(movedAt)) this.before.set(host, { id: site.previous, until: movedAt + grace });
+    }
+  }
+
+  /**
+   * Skew protection fills in for pages of the deployment production moved forward from. A rollback (production back
+   * to an older deployment) restores that one exactly: the newer one was taken out on purpose.
+   */
+  private newer(id: string, than: string): boolean {
+    const a = this.deployments.get(id);
+    const b = this.deployments.get(than);
+    return a !== undefined && b !== undefined && (a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id));
   }
 }
 

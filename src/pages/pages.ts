@@ -1,9 +1,13 @@
 // Pages on one node: the in-memory index following the store, the blob cache, the deploy service and the asset
 // server, started and stopped together.
 
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { LocalState } from '../store/local-state.js';
+import type { SyncTracker } from '../store/store-health.js';
 import type { Store } from '../store/store.js';
+import { BlobDiskCache } from './blob-disk-cache.js';
 import { createAssetServer, type AssetServer } from './asset-server.js';
 import { BlobCache } from './blob-cache.js';
 import { DeployService } from './deploy-service.js';
@@ -21,6 +25,16 @@ export interface PagesSettings {
   maxFiles: number;
   /** max-age for fingerprinted assets, seconds. */
   immutableMaxAge: number;
+  /** After a production switch, paths the new deployment lacks come from the previous one this long (ms; 0: off). */
+  skewGraceMs: number;
+}
+
+/** Where pages keeps what it needs across a restart with the store down. */
+export interface PagesLocal {
+  state: LocalState;
+  tracker?: SyncTracker;
+  /** Keep hot blobs on disk too (a remote store); bytes. */
+  blobDiskBytes?: number;
 }
 
 export interface Pages {
@@ -38,11 +52,12 @@ export interface Pages {
   close(): Promise<void>;
 }
 
-export async function startPages(store: Store, registry: Registry, logger: Logger, settings: PagesSettings, certs?: CertIndex): Promise<Pages> {
+export async function startPages(store: Store, registry: Registry, logger: Logger, settings: PagesSettings, certs?: CertIndex, local?: PagesLocal): Promise<Pages> {
   const metrics = new PagesMetrics(registry);
-  const index = new PagesIndex(store, logger);
+  const index = new PagesIndex(store, logger, { local: local?.state.file('pages'), tracker: local?.tracker, skewGraceMs: settings.skewGraceMs });
   await index.start();
-  const blobs = new BlobCache(store, settings.cacheBytes, metrics);
+  const disk = local?.blobDiskBytes ? new BlobDiskCache(path.join(local.state.dir, 'blobs'), local.blobDiskBytes, logger) : undefined;
+  const blobs = new BlobCache(store, settings.cacheBytes, metrics, disk);
   const service = new DeployService({ store, index, blobs, metrics, logger, maxFiles: settings.maxFiles });
   let https: HttpsListener | undefined;
   const server = createAssetServer({

@@ -2,6 +2,7 @@
 // URL or from EDGEDNS_COUCHDB_USER/_PASSWORD, and errors that say whether the server answered at all.
 
 import nano from 'nano';
+import { StoreUnavailableError } from './store.js';
 
 export interface CouchServerOptions {
   /** http(s)://[user:pass@]host:port[/] */
@@ -32,9 +33,7 @@ export class CouchError extends Error {
 }
 
 /** The server could not be reached (refused, reset, timed out): the node keeps serving what it has. */
-export class CouchUnavailableError extends Error {
-  readonly code = 'store_unavailable';
-}
+export class CouchUnavailableError extends StoreUnavailableError {}
 
 export interface CouchServer {
   /** The URL without credentials, for logs and replication status. */

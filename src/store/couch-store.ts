@@ -3,7 +3,7 @@
 // hand back untouched). The database and design document are created on first use, idempotently, so several nodes
 // may start at once and a node may start while the server is down.
 
-import { CouchError, couchServer, docPath, statusOf, type CouchServer, type CouchServerOptions } from './couch-http.js';
+import { CouchError, CouchUnavailableError, couchServer, docPath, statusOf, type CouchServer, type CouchServerOptions } from './couch-http.js';
 import {
   ConflictError,
   NotFoundError,
@@ -184,7 +184,7 @@ export class CouchStore implements Store {
       const want = limit === undefined ? undefined : limit - results.length;
       const qs: Record<string, string | number | boolean> = { since: from, include_docs: true };
       if (want !== undefined) qs.limit = want;
-      const batch = await this.#request<CouchChanges>({ path: '_changes', qs });
+      const batch = checkedChanges(await this.#request<unknown>({ path: '_changes', qs }));
       for (const change of batch.results) if (!isInternal(change.id)) results.push(toChange(change));
       from = String(batch.last_seq);
       if (want === undefined || batch.results.length < want || results.length >= (limit ?? 0)) break;
@@ -239,11 +239,13 @@ export class CouchStore implements Store {
       while (active) {
         // A silent network (no reset) must still end the request: CouchDB answers a longpoll by its timeout.
         const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.#longpollMs + 15_000)]);
-        const batch = await this.#request<CouchChanges>({
-          path: '_changes',
-          qs: { since: from, include_docs: true, feed: 'longpoll', timeout: this.#longpollMs },
-          signal,
-        });
+        const batch = checkedChanges(
+          await this.#request<unknown>({
+            path: '_changes',
+            qs: { since: from, include_docs: true, feed: 'longpoll', timeout: this.#longpollMs },
+            signal,
+          }),
+        );
         if (!active) return;
         for (const change of batch.results) {
           if (!active) return;
@@ -325,6 +327,19 @@ function sameContent(current: StoredDoc, wanted: object): boolean {
 /** Design and local documents belong to the store itself. */
 function isInternal(id: string): boolean {
   return id.startsWith('_design/');
+}
+
+/**
+ * A changes answer as CouchDB sends it. A server shutting down may end a longpoll with an empty or cut-short body,
+ * which nano hands back as it is: that is the database going away, not a bug of ours.
+ */
+function checkedChanges(value: unknown): CouchChanges {
+  const batch = value as Partial<CouchChanges> | null;
+  if (typeof batch === 'object' && batch !== null && Array.isArray(batch.results) && (typeof batch.last_seq === 'string' || typeof batch.last_seq === 'number')) {
+    return batch as CouchChanges;
+  }
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : typeof value;
+  throw new CouchUnavailableError(`CouchDB unreachable: the changes feed ended without a complete answer (${shown}); is the server shutting down?`);
 }
 
 function toChange(change: CouchChange): Change {

@@ -1,13 +1,19 @@
 // The embedded store: PouchDB on LevelDB in one directory, so a single node runs without CouchDB. PouchDB keeps the
-// CouchDB document model (revisions, conflicts, changes feed); this file only narrows it to the Store interface.
+// CouchDB document model (revisions, conflicts, changes feed); this file narrows it to the Store interface, and
+// makes its failures loud and recoverable: damaged files are refused at open (leveldb-files.ts), and a full disk
+// turns writes into StoreFullError until there is room again. LevelDB keeps refusing writes after a failed
+// compaction until it is reopened, so once there is room the database is closed and opened again, in place.
 
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import PouchDB from 'pouchdb';
+import { assertIntact, damaged, isCorruption, isIoError, isNoSpace } from './leveldb-files.js';
 import { capturingLeveldown, listDirect, type LevelDown } from './pouch-direct-read.js';
 import {
   ConflictError,
   NotFoundError,
+  StoreFullError,
+  StoreUnavailableError,
   type BulkResult,
   type Change,
   type ChangesBatch,
@@ -24,40 +30,130 @@ export interface PullEvents {
   onState(state: 'active' | 'idle' | 'retrying' | 'denied' | 'error', err?: Error): void;
 }
 
+/** A changes feed as the store keeps it: how to stop it, and how to tell its owner it ended (the store reopened). */
+interface Follower extends ChangesFollower {
+  fail(err: Error): void;
+}
+
+/** While writes fail, how often the store checks whether they work again. */
+const RECHECK_MS = 1_000;
+/** A full disk has room again once this much is free (LevelDB writes its log and compacts in MB-sized files). */
+const ROOM_BYTES = 1024 * 1024;
+const WRITE_CHECK_ID = '_local/edgedns-write-check';
+
 export class PouchStore implements Store {
   readonly description: string;
-  readonly #db: PouchDB;
+  #db: PouchDB;
   /** PouchDB's LevelDB, for reading many documents at once (pouch-direct-read.ts); undefined if PouchDB had it open already. */
-  readonly #level: LevelDown | undefined;
-  readonly #followers = new Set<ChangesFollower>();
-  readonly #replications = new Set<() => void>();
+  #level: LevelDown | undefined;
+  readonly #followers = new Set<Follower>();
+  readonly #replications = new Set<{ start(): void; stop(): void }>();
+  readonly #problemListeners = new Set<(problem: string | undefined) => void>();
+  #problem: string | undefined;
+  #recheck: NodeJS.Timeout | undefined;
+  #reopening: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(db: PouchDB, dir: string, level: LevelDown | undefined) {
+  private constructor(
+    db: PouchDB,
+    readonly dir: string,
+    level: LevelDown | undefined,
+  ) {
     this.#db = db;
     this.#level = level;
     this.description = `pouchdb:${dir}`;
   }
 
+  /**
+   * Opens the store in `dir`, creating it when the directory holds none. Throws StoreDamagedError when the files are
+   * damaged (nothing is created in their place), StoreUnavailableError when they cannot be opened now (full disk,
+   * locked by another process).
+   */
   static async open(dir: string): Promise<PouchStore> {
     await mkdir(dir, { recursive: true });
-    let level: LevelDown | undefined;
-    const options: PouchDB.Options & { db: unknown } = { db: capturingLeveldown((opened) => (level = opened)) };
-    const db = new PouchDB(dir, options);
-    // Every changes feed adds a listener to the database; a node with DNS workers follows once per worker and
-    // index, well past Node's warning threshold of 10, and none of them leaks (each is removed on cancel).
-    (db as unknown as { setMaxListeners(n: number): void }).setMaxListeners(0);
-    try {
-      // PouchDB opens LevelDB lazily; asking for info now makes a locked or unreadable directory fail here, at
-      // start, rather than on the first query.
-      await db.info();
-    } catch (err) {
-      await db.close().catch(() => {
-        // The open error is the one worth reporting; a failed close of a database that never opened adds nothing.
-      });
-      throw err;
-    }
+    await assertIntact(dir);
+    const { db, level } = await openPouch(dir);
     return new PouchStore(db, dir, level);
+  }
+
+  /** Listens to write problems: a reason while writes fail (disk full), undefined once they work again. */
+  onWriteProblem(listener: (problem: string | undefined) => void): () => void {
+    this.#problemListeners.add(listener);
+    if (this.#problem !== undefined) listener(this.#problem);
+    return () => this.#problemListeners.delete(listener);
+  }
+
+  /** Runs a write; a LevelDB I/O failure becomes StoreFullError (or StoreUnavailableError) and starts the rechecks. */
+  async #write<T>(op: () => Promise<T>): Promise<T> {
+    await this.#reopening;
+    try {
+      const result = await op();
+      if (this.#problem !== undefined) this.#setProblem(undefined);
+      return result;
+    } catch (err) {
+      if (!isIoError(err)) throw err;
+      throw this.#failed(err as Error);
+    }
+  }
+
+  #failed(err: Error): Error {
+    const full = isNoSpace(err);
+    const problem = full ? `the disk of the embedded store (${this.dir}) is full: ${err.message}` : `the embedded store (${this.dir}) cannot write: ${err.message}`;
+    this.#setProblem(problem);
+    this.#scheduleRecheck();
+    return full ? new StoreFullError(problem) : new StoreUnavailableError(problem);
+  }
+
+  #setProblem(problem: string | undefined): void {
+    this.#problem = problem;
+    for (const listener of this.#problemListeners) listener(problem);
+  }
+
+  /** While writes fail: once there is room, reopen LevelDB if it still refuses, until a write goes through. */
+  #scheduleRecheck(): void {
+    if (this.#recheck || this.#closing) return;
+    this.#recheck = setTimeout(() => {
+      this.#recheck = undefined;
+      void this.#checkWrites().then((ok) => {
+        if (ok) this.#setProblem(undefined);
+        else this.#scheduleRecheck();
+      });
+    }, RECHECK_MS);
+    this.#recheck.unref();
+  }
+
+  async #checkWrites(): Promise<boolean> {
+    if (this.#closing) return false;
+    const tryWrite = async (): Promise<boolean> => {
+      try {
+        const current = await this.#db.get(WRITE_CHECK_ID).catch(() => undefined);
+        await this.#db.put({ _id: WRITE_CHECK_ID, ...(current ? { _rev: current._rev } : {}), at: new Date().toISOString() });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (await tryWrite()) return true;
+    const { bavail, bsize } = await statfs(this.dir).catch(() => ({ bavail: 0, bsize: 0 }));
+    if (bavail * bsize < ROOM_BYTES) return false;
+    await this.#reopen();
+    return tryWrite();
+  }
+
+  /** Closes and opens LevelDB again in place; changes feeds are told (they follow again), pulls restart. */
+  #reopen(): Promise<void> {
+    this.#reopening ??= (async () => {
+      for (const replication of this.#replications) replication.stop();
+      const followers = [...this.#followers];
+      this.#followers.clear();
+      for (const follower of followers) follower.fail(new StoreUnavailableError('the embedded store was reopened'));
+      await this.#db.close().catch(() => undefined);
+      const { db, level } = await openPouch(this.dir);
+      this.#db = db;
+      this.#level = level;
+      for (const replication of this.#replications) replication.start();
+    })().finally(() => (this.#reopening = undefined));
+    return this.#reopening;
   }
 
   async get(id: string): Promise<StoredDoc | undefined> {
@@ -72,7 +168,7 @@ export class PouchStore implements Store {
 
   async put(doc: StoredDoc): Promise<WriteResult> {
     try {
-      const { id, rev } = await this.#db.put(doc);
+      const { id, rev } = await this.#write(() => this.#db.put(doc));
       return { id, rev };
     } catch (err) {
       throw translate(err, doc._id);
@@ -80,7 +176,13 @@ export class PouchStore implements Store {
   }
 
   async bulk(docs: StoredDoc[]): Promise<BulkResult[]> {
-    const results = await this.#db.bulkDocs(docs);
+    const results = await this.#write(async () => {
+      const written = await this.#db.bulkDocs(docs);
+      // LevelDB writes a batch whole or not at all: an I/O error in one result is the batch's.
+      const io = written.find((r) => !('ok' in r) && isIoError({ message: r.message ?? r.reason ?? '' }));
+      if (io && !('ok' in io)) throw new Error(io.message ?? io.reason ?? 'IO error');
+      return written;
+    });
     return results.map((result, i): BulkResult => {
       const id = result.id ?? docs[i]._id;
       if ('ok' in result) return { id, rev: result.rev };
@@ -91,7 +193,7 @@ export class PouchStore implements Store {
 
   async remove(id: string, rev: string): Promise<WriteResult> {
     try {
-      const result = await this.#db.remove(id, rev);
+      const result = await this.#write(() => this.#db.remove(id, rev));
       return { id: result.id, rev: result.rev };
     } catch (err) {
       throw translate(err, id);
@@ -154,7 +256,7 @@ export class PouchStore implements Store {
       }
     });
 
-    const follower: ChangesFollower = {
+    const follower: Follower = {
       cancel: () => {
         if (active) {
           active = false;
@@ -162,6 +264,12 @@ export class PouchStore implements Store {
           feed.cancel();
         }
         return stopped;
+      },
+      fail: (err) => {
+        if (!active) return;
+        active = false;
+        feed.cancel();
+        onError(err);
       },
     };
     this.#followers.add(follower);
@@ -177,10 +285,8 @@ export class PouchStore implements Store {
   async putAttachment(id: string, name: string, rev: string | undefined, data: Buffer, contentType: string): Promise<WriteResult> {
     const bytes = attachmentBytes(data);
     try {
-      const result =
-        rev === undefined
-          ? await this.#db.putAttachment(id, name, bytes, contentType)
-          : await this.#db.putAttachment(id, name, rev, bytes, contentType);
+      const db = (): PouchDB => this.#db;
+      const result = await this.#write(() => (rev === undefined ? db().putAttachment(id, name, bytes, contentType) : db().putAttachment(id, name, rev, bytes, contentType)));
       return { id: result.id, rev: result.rev };
     } catch (err) {
       throw translate(err, id);
@@ -201,23 +307,30 @@ export class PouchStore implements Store {
    * the backoff given; the returned function stops it.
    */
   replicateFrom(url: string, events: PullEvents): () => void {
-    const replication = this.#db.replicate.from(url, {
-      live: true,
-      retry: true,
-      back_off_function: (delay) => Math.min(delay === 0 ? 250 : delay * 2, 5000),
-      // Design documents (CouchDB views) are the server's own business, not data this node serves.
-      filter: (doc) => !doc._id.startsWith('_design/'),
-    });
-    replication.on('change', (info) => events.onPulled(info.docs_written));
-    replication.on('paused', (err) => events.onState(err === undefined ? 'idle' : 'retrying', err === undefined ? undefined : asError(err)));
-    replication.on('active', () => events.onState('active'));
-    replication.on('denied', (err) => events.onState('denied', asError(err)));
-    replication.on('error', (err) => events.onState('error', asError(err)));
-    const cancel = (): void => replication.cancel();
-    this.#replications.add(cancel);
+    let cancel: (() => void) | undefined;
+    const entry = {
+      start: (): void => {
+        const replication = this.#db.replicate.from(url, {
+          live: true,
+          retry: true,
+          back_off_function: (delay) => Math.min(delay === 0 ? 250 : delay * 2, 5000),
+          // Design documents (CouchDB views) are the server's own business, not data this node serves.
+          filter: (doc) => !doc._id.startsWith('_design/'),
+        });
+        replication.on('change', (info) => events.onPulled(info.docs_written));
+        replication.on('paused', (err) => events.onState(err === undefined ? 'idle' : 'retrying', err === undefined ? undefined : asError(err)));
+        replication.on('active', () => events.onState('active'));
+        replication.on('denied', (err) => events.onState('denied', asError(err)));
+        replication.on('error', (err) => events.onState('error', asError(err)));
+        cancel = () => replication.cancel();
+      },
+      stop: (): void => cancel?.(),
+    };
+    entry.start();
+    this.#replications.add(entry);
     return () => {
-      this.#replications.delete(cancel);
-      cancel();
+      this.#replications.delete(entry);
+      entry.stop();
     };
   }
 
@@ -228,10 +341,32 @@ export class PouchStore implements Store {
   }
 
   async #shutdown(): Promise<void> {
-    for (const cancel of this.#replications) cancel();
+    if (this.#recheck) clearTimeout(this.#recheck);
+    await this.#reopening;
+    for (const replication of this.#replications) replication.stop();
     await Promise.all([...this.#followers].map((follower) => follower.cancel()));
     await this.#db.close();
   }
+}
+
+/** PouchDB on LevelDB in `dir`, opened now so a locked, full or damaged directory fails here rather than later. */
+async function openPouch(dir: string): Promise<{ db: PouchDB; level: LevelDown | undefined }> {
+  let level: LevelDown | undefined;
+  const options: PouchDB.Options & { db: unknown } = { db: capturingLeveldown((opened) => (level = opened)) };
+  const db = new PouchDB(dir, options);
+  // Every changes feed adds a listener to the database; a node with DNS workers follows once per worker and
+  // index, well past Node's warning threshold of 10, and none of them leaks (each is removed on cancel).
+  (db as unknown as { setMaxListeners(n: number): void }).setMaxListeners(0);
+  try {
+    await db.info();
+  } catch (err) {
+    await db.close().catch(() => {
+      // The open error is the one worth reporting; a failed close of a database that never opened adds nothing.
+    });
+    if (isCorruption(err)) throw damaged(dir, (err as Error).message);
+    throw new StoreUnavailableError(`cannot open the embedded store in ${dir}: ${(err as Error).message}`);
+  }
+  return { db, level };
 }
 
 /**

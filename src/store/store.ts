@@ -89,4 +89,4 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export { ConflictError, NotFoundError } from '../errors.js';
+export { ConflictError, NotFoundError, StoreDamagedError, StoreFullError, StoreUnavailableError } from '../errors.js';

@@ -55,7 +55,7 @@ export async function fullApi(zoneFiles: string[], options: Partial<Pick<ApiOpti
   let pages: Pages | undefined;
   let app: FastifyInstance | undefined;
   try {
-    pages = await startPages(store, registry, logger, { http: { host: '127.0.0.1', port: 0 }, https: { host: '127.0.0.1', port: 0 }, previewDomain: 'preview.localhost', cacheBytes: 0, maxFiles: 100, immutableMaxAge: 60 });
+    pages = await startPages(store, registry, logger, { http: { host: '127.0.0.1', port: 0 }, https: { host: '127.0.0.1', port: 0 }, previewDomain: 'preview.localhost', cacheBytes: 0, maxFiles: 100, immutableMaxAge: 60, skewGraceMs: 600_000 });
     app = await buildApi({ store, catalog, sync, registry, logger, nodeId: 'test-node', startedAt: Date.now(), geo, pages, ...options });
   } catch (err) {
     await pages?.close();

@@ -11,6 +11,7 @@ import t from 'tap';
 import { normalizeEdge, normalizePool } from '../../src/geo/edge-docs.js';
 import { GeoState } from '../../src/geo/geo-state.js';
 import { isHealthDoc } from '../../src/geo/health-docs.js';
+import { HealthWriter } from '../../src/geo/health-writer.js';
 import { GeoMetrics } from '../../src/geo/metrics.js';
 import { probeEdge, Prober } from '../../src/geo/probes.js';
 import { PouchStore } from '../../src/store/pouch-store.js';
@@ -53,7 +54,10 @@ t.test('hysteresis: up until 3 failures, down until 2 successes; observations wr
   state.pools.set('p', normalizePool({ name: 'p', members: ['e'] }));
   state.rebuild();
   t.ok(state.snapshot.edges.get('e')?.up, 'before any probe result: up');
-  const prober = new Prober({ store, state, nodeId: 'n1', logger, metrics: new GeoMetrics(new Registry()), probe: { intervalMs: 1000, timeoutMs: 500, downAfter: 3, upAfter: 2 } });
+  const metrics = new GeoMetrics(new Registry());
+  const writer = new HealthWriter({ store, nodeId: 'n1', logger, metrics, intervalMs: 1000, heartbeatMs: 60_000, always: false, minGapMs: 0 });
+  writer.start();
+  const prober = new Prober({ state, nodeId: 'n1', logger, metrics, probe: { intervalMs: 1000, timeoutMs: 500, downAfter: 3, upAfter: 2 }, writer });
 
   const ups: boolean[] = [];
   for (let i = 0; i < 3; i++) {
@@ -70,6 +74,7 @@ t.test('hysteresis: up until 3 failures, down until 2 successes; observations wr
   t.same(back, [false, true], 'up again at the second success');
   t.ok(state.snapshot.edges.get('e')?.ownRttMs !== undefined, 'RTT average kept');
 
+  await writer.flush();
   const doc = await store.get('health/n1');
   t.ok(doc && isHealthDoc(doc), 'one document for this observer');
   if (doc && isHealthDoc(doc)) {
@@ -78,6 +83,7 @@ t.test('hysteresis: up until 3 failures, down until 2 successes; observations wr
     t.equal(doc.intervalMs, 1000);
   }
   await prober.stop();
+  await writer.stop();
 });
 
 t.test('the steady RTT is published beside the average, and a restarted prober goes on from its document', async (t) => {
@@ -89,31 +95,40 @@ t.test('the steady RTT is published beside the average, and a restarted prober g
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const state = new GeoState({ nodeId: 'n1', intervalMs: 1000, logger, location: { latitude: 50.11, longitude: 8.68 } });
+  const location = { latitude: 50.11, longitude: 8.68 };
+  const state = new GeoState({ nodeId: 'n1', intervalMs: 1000, logger, location });
   state.edges.set('e', normalizeEdge({ name: 'e', ipv4: ['127.0.0.1'], check: server.url }));
   state.pools.set('p', normalizePool({ name: 'p', members: ['e'] }));
   state.rebuild();
   const probe = { intervalMs: 1000, timeoutMs: 500, downAfter: 3, upAfter: 2 };
-  const prober = new Prober({ store, state, nodeId: 'n1', logger, metrics: new GeoMetrics(new Registry()), probe });
+  const metrics = new GeoMetrics(new Registry());
+  const writer = new HealthWriter({ store, nodeId: 'n1', logger, metrics, intervalMs: 1000, heartbeatMs: 60_000, always: false, minGapMs: 0, location });
+  writer.start();
+  const prober = new Prober({ state, nodeId: 'n1', logger, metrics, probe, writer });
   await prober.round();
   t.equal(server.lastUserAgent, 'edgedns-probe (node n1)', 'the probe says which node asks');
+  await writer.flush();
   const first = await store.get('health/n1');
   t.ok(first && isHealthDoc(first), 'written');
   if (!first || !isHealthDoc(first)) return;
-  t.same(first.location, { latitude: 50.11, longitude: 8.68 }, 'with where the observer is');
+  t.same(first.location, location, 'with where the observer is');
   const steady = first.edges.e.steadyRttMs as number;
   t.ok(steady > 0, `a steady RTT from the first measurement (${steady} ms)`);
   t.equal(state.snapshot.edges.get('e')?.votes[0]?.steadyRttMs, steady, 'its own vote carries the number its document holds');
   await prober.stop();
+  await writer.stop();
 
-  // a restart: a new prober and state on the same store; loopback RTTs differ from round to round, but by less
-  // than the 10 ms margin, so the steady value stays what the document said
+  // a restart: a new prober and state that hold this node's document (as geo-sync reads it from the store or local
+  // state); loopback RTTs differ from round to round, but by less than the 10 ms margin, so the steady value stays
+  // what the document said
   const again = new GeoState({ nodeId: 'n1', intervalMs: 1000, logger });
   again.edges.set('e', normalizeEdge({ name: 'e', ipv4: ['127.0.0.1'], check: server.url }));
   again.pools.set('p', normalizePool({ name: 'p', members: ['e'] }));
+  again.health.set('n1', first);
   again.rebuild();
-  const restarted = new Prober({ store, state: again, nodeId: 'n1', logger, metrics: new GeoMetrics(new Registry()), probe });
-  await restarted.resume();
+  const restarted = new Prober({ state: again, nodeId: 'n1', logger, metrics: new GeoMetrics(new Registry()), probe });
+  restarted.resume();
+  t.equal(again.snapshot.edges.get('e')?.votes[0]?.steadyRttMs, steady, 'before its first probe, the restarted node votes with what it had published');
   await restarted.round();
   t.equal(again.snapshot.edges.get('e')?.votes[0]?.steadyRttMs, steady, 'the restarted node votes with the steady RTT it had published');
   await restarted.stop();

@@ -25,6 +25,10 @@ export interface TestNodeOptions {
   host?: string;
   /** The DNS port, when several nodes must share one (a CA asks every nameserver on one port); default any. */
   dnsPort?: number;
+  /** The asset server's port, when something must name it before the node starts (an edge's health URL); default any. */
+  httpPort?: number;
+  /** The data directory, when it must be somewhere in particular (a small tmpfs); default a new one that close() removes. */
+  dataDir?: string;
   /** Files copied into the data directory before the first start, by name: { 'secrets.key': FILE }. */
   dataFiles?: Record<string, string>;
   /** Any other `edgedns serve` setting by its flag name: { geoip: FILE, 'probe-interval': '0.2', couchdb: URL }. */
@@ -73,7 +77,7 @@ export interface TestNode {
   logLines(): Record<string, unknown>[];
   /** Stops the node, keeping its data directory. */
   stop(): Promise<void>;
-  /** Starts it again on the same ports and data directory. */
+  /** Starts it again (stopping it first if it runs) on the same ports and data directory; a failed start leaves it stopped. */
   restart(): Promise<void>;
   /** Stops it and removes its directories. */
   close(): Promise<void>;
@@ -85,11 +89,11 @@ const START_ATTEMPTS = 5;
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'edgedns-node-'));
   const zonesDir = path.join(root, 'zones');
-  const dataDir = path.join(root, 'data');
+  const dataDir = options.dataDir ?? path.join(root, 'data');
   await mkdir(zonesDir);
   for (const file of options.zoneFiles ?? []) await copyFile(file, path.join(zonesDir, path.basename(file)));
   for (const [name, text] of Object.entries(options.zoneTexts ?? {})) await writeFile(path.join(zonesDir, name), text);
-  await mkdir(dataDir);
+  await mkdir(dataDir, { recursive: true });
   for (const [name, file] of Object.entries(options.dataFiles ?? {})) await copyFile(file, path.join(dataDir, name));
 
   let logText = '';
@@ -120,7 +124,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
   let node: RunningNode | undefined;
   for (let attempt = 1; node === undefined; attempt++) {
     try {
-      node = await startNode(configAt({ dns: options.dnsPort ?? 0, api: 0, http: 0, https: 0 }), logger);
+      node = await startNode(configAt({ dns: options.dnsPort ?? 0, api: 0, http: options.httpPort ?? 0, https: 0 }), logger);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= START_ATTEMPTS) {
         await rm(root, { recursive: true, force: true });

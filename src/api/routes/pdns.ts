@@ -10,10 +10,11 @@ import type { Principal } from '../../keys/api-keys.js';
 import { allowsChallenge, allowsZone, allowsZoneWrite, scopeOf, type Scope } from '../../keys/scopes.js';
 import { zoneFor as zoneServing } from '../../acme/challenges.js';
 import type { Store } from '../../store/store.js';
+import { readZoneDocs, zoneExists } from '../zone-reads.js';
 import type { Catalog } from '../../zone/catalog.js';
 import type { RRset, Zone } from '../../zone/model.js';
 import { normalizeRRset, type RRsetFields } from '../../zone/validate.js';
-import { docsToZone, isRRsetDoc, rrsetDocPrefix, rrsetToDoc, zoneDocId, type RRsetDoc } from '../../zone/zone-docs.js';
+import { docsToZone, rrsetToDoc, zoneDocId, type RRsetDoc } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { writeZoneFile } from '../../zone/zonefile-write.js';
 import { deleteZone, saveZone, updateRRsets } from '../../zone/zone-writer.js';
@@ -22,7 +23,7 @@ import { audit } from '../audit.js';
 import { forbidden } from '../auth.js';
 import { ZONE_BODY_LIMIT } from '../body-limits.js';
 import { ApiError } from '../../errors.js';
-import { codedError } from '../error-handler.js';
+import { answerError } from '../error-handler.js';
 import { nameParam } from '../name-param.js';
 import { waitGone, waitServed, type ServedZones } from '../wait-served.js';
 import { packageVersion } from '../package-version.js';
@@ -64,10 +65,9 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     }
   });
   // The REST API's mapping, PowerDNS's shape: the message is the "error" string.
-  app.setErrorHandler((err, request, reply) => {
-    const e = codedError(err, request);
-    void reply.status(e.status).send({ error: e.message, code: e.code, ...(e.field ? { field: e.field } : {}) });
-  });
+  app.setErrorHandler((err, request, reply) =>
+    answerError(err, request, reply, (e) => ({ error: e.toJSON().error.message, code: e.code, ...(e.field ? { field: e.field } : {}) })),
+  );
   // Keys are checked by the API's onRequest hook (auth.ts) before a body is read; GET /api is open, as in PowerDNS.
 
   const principalOf = (request: FastifyRequest): Principal => request.principal as Principal;
@@ -76,11 +76,12 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     if (p.scope !== 'admin') throw forbidden(request, p, 'this (it needs admin)');
   };
   const requireZone = async (zone: string): Promise<void> => {
-    if (!(await store.get(zoneDocId(zone)))) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
+    if (!(await zoneExists(store, sync, zone))) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
   };
   const readZone = async (zone: string): Promise<RRsetDoc[]> => {
-    await requireZone(zone);
-    return (await store.list(rrsetDocPrefix(zone))).filter(isRRsetDoc);
+    const docs = await readZoneDocs(store, sync, zone);
+    if (!docs) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
+    return docs;
   };
   /** The zone of the URL, for a key that may read all of it (`acme` too: then only its challenges are shown). */
   const zoneFor = (request: FastifyRequest<{ Params: { id: string } }>, acmeToo: boolean): { zone: string; scope: Scope | undefined } => {

@@ -5,12 +5,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../keys/api-keys.js';
 import { allowsZone, allowsZoneWrite, childZoneAt, scopeOf } from '../../keys/scopes.js';
 import type { Store } from '../../store/store.js';
+import { readZoneDocs } from '../zone-reads.js';
 import type { Catalog } from '../../zone/catalog.js';
 import { lowerAscii, nameKey, normalizeName } from '../../proto/names.js';
 import { rrTypeCode } from '../../proto/rdata.js';
 import { typeName } from '../../proto/constants.js';
 import { normalizeRRset } from '../../zone/validate.js';
-import { docToRRset, isRRsetDoc, rrsetDocPrefix, zoneDocId, type RRsetDoc } from '../../zone/zone-docs.js';
+import { docToRRset, type RRsetDoc } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { updateRRsets } from '../../zone/zone-writer.js';
 import { audit } from '../audit.js';
@@ -83,8 +84,8 @@ export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOpti
   const readZone = async (request: FastifyRequest, rawZone: string): Promise<{ zone: string; docs: RRsetDoc[] }> => {
     const zone = zoneKey(rawZone);
     checkZoneScope(request, request.principal as Principal, zone);
-    if (!(await store.get(zoneDocId(zone)))) throw new ApiError('zone_not_found', `zone ${zone} does not exist`, 'zone');
-    const docs = (await store.list(rrsetDocPrefix(zone))).filter(isRRsetDoc);
+    const docs = await readZoneDocs(store, sync, zone);
+    if (!docs) throw new ApiError('zone_not_found', `zone ${zone} does not exist`, 'zone');
     return { zone, docs };
   };
 

@@ -2,7 +2,7 @@
 // the primary's real store (embedded or CouchDB). Errors come back with their kind, so a conflict is still a
 // ConflictError here. Only the DNS side runs in a worker, and it reads; writes pass through all the same.
 
-import { ConflictError, NotFoundError, type BulkResult, type ChangesBatch, type ChangesFollower, type FollowOptions, type Store, type StoredDoc, type WriteResult } from '../../store/store.js';
+import { ConflictError, NotFoundError, StoreFullError, StoreUnavailableError, type BulkResult, type ChangesBatch, type ChangesFollower, type FollowOptions, type Store, type StoredDoc, type WriteResult } from '../../store/store.js';
 import { isMessage, type RemoteError, type StoreMethod, type ToPrimary, type ToWorker } from './protocol.js';
 
 export interface Channel {
@@ -28,6 +28,8 @@ export function processChannel(): Channel {
 function toError(error: RemoteError): Error {
   if (error.store?.kind === 'conflict') return new ConflictError(error.store.id);
   if (error.store?.kind === 'not_found') return new NotFoundError(error.store.id);
+  if (error.store?.kind === 'unavailable') return new StoreUnavailableError(error.message);
+  if (error.store?.kind === 'full') return new StoreFullError(error.message);
   const err = new Error(error.message);
   err.name = error.name;
   return err;

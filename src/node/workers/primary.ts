@@ -22,8 +22,8 @@ export interface WorkerPoolOptions {
   count: number;
   config: NodeConfig;
   store: Store;
-  /** Whether the store is a remote CouchDB: workers then start from the primary's local snapshot while it is down. */
-  remoteStore: boolean;
+  /** The node's health text (CHAOS TXT health.edgedns.): the primary knows it whole, workers answer with it. */
+  healthText?: () => string;
   registry: Registry;
   logger: Logger;
   /** The primary's geo state: its probe view goes to every worker. */
@@ -48,6 +48,7 @@ const RESTART_MAX_MS = 30_000;
 const STABLE_MS = 60_000;
 const METRICS_TIMEOUT_MS = 2_000;
 const STOP_TIMEOUT_MS = 5_000;
+const HEALTH_EVERY_MS = 1_000;
 
 interface Slot {
   index: number;
@@ -89,6 +90,15 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
     for (const slot of slots.values()) send(slot, message);
   });
   const stopWatchingSync = sync.onApplied(() => notifyApplied());
+  // The health text changes with the data's age: sent to every worker when it differs, checked every second.
+  let lastHealth: string | undefined;
+  const healthTimer = setInterval(() => {
+    const text = options.healthText?.();
+    if (text === undefined || text === lastHealth) return;
+    lastHealth = text;
+    for (const slot of slots.values()) send(slot, { kind: 'health', text });
+  }, HEALTH_EVERY_MS);
+  healthTimer.unref();
 
   function notifyApplied(): void {
     for (const listener of [...appliedListeners]) listener();
@@ -103,11 +113,11 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
       EDGEDNS_WORKER_CONFIG: JSON.stringify({ ...config, dns: { ...config.dns, port } }),
       EDGEDNS_WORKER_INDEX: String(index),
       EDGEDNS_WORKER_STORE: store.description,
-      EDGEDNS_WORKER_REMOTE_STORE: options.remoteStore ? '1' : '',
     });
     const slot: Slot = { index, worker, server: new StoreServer(store, (message) => send(slot, message)), ready: false, startedAt: Date.now(), serials: new Map() };
     slots.set(index, slot);
     send(slot, observations());
+    if (lastHealth !== undefined) send(slot, { kind: 'health', text: lastHealth });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`DNS worker ${index} did not start answering within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       const fail = (err: Error): void => {
@@ -161,6 +171,7 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
 
   async function stop(): Promise<void> {
     closing = true;
+    clearInterval(healthTimer);
     stopWatchingState();
     stopWatchingSync();
     await Promise.all(

@@ -26,7 +26,7 @@ export interface RemoteError {
   name: string;
   message: string;
   /** The store's own errors, with their document id as data: the worker throws the same class again. */
-  store?: { kind: 'conflict' | 'not_found'; id: string };
+  store?: { kind: 'conflict' | 'not_found'; id: string } | { kind: 'unavailable' | 'full' };
 }
 
 export type ToWorker =
@@ -36,6 +36,8 @@ export type ToWorker =
   | { kind: 'follow-error'; id: number; error: RemoteError }
   /** The primary's probe view: workers never probe, so probes run once per node. */
   | { kind: 'observations'; observations: [string, EdgeObservation][] }
+  /** The node's CHAOS TXT health.edgedns. text, which only the primary knows whole. */
+  | { kind: 'health'; text: string }
   | { kind: 'metrics-request'; id: number };
 
 export function isMessage<T extends { kind: string }>(value: unknown): value is T {

@@ -1,13 +1,21 @@
 // The primary's side of IpcStore: answers one worker's store calls from the node's real store and streams the
 // changes feeds it follows. Everything a worker asked for ends with it (close()).
 
-import { ConflictError, NotFoundError, type ChangesFollower, type Store } from '../../store/store.js';
+import { ConflictError, NotFoundError, StoreFullError, StoreUnavailableError, type ChangesFollower, type Store } from '../../store/store.js';
 import { STORE_METHODS, type RemoteError, type ToPrimary, type ToWorker } from './protocol.js';
 
 function remoteError(err: unknown): RemoteError {
   const e = err as Error;
-  const store = err instanceof ConflictError ? { kind: 'conflict' as const, id: err.id } : err instanceof NotFoundError ? { kind: 'not_found' as const, id: err.id } : undefined;
-  return { name: e.name ?? 'Error', message: e.message ?? String(err), ...(store ? { store } : {}) };
+  return { name: e.name ?? 'Error', message: e.message ?? String(err), ...storeKind(err) };
+}
+
+/** What a worker needs to throw the same store error again (a store outage is one for the worker too). */
+function storeKind(err: unknown): Pick<RemoteError, 'store'> {
+  if (err instanceof ConflictError) return { store: { kind: 'conflict', id: err.id } };
+  if (err instanceof NotFoundError) return { store: { kind: 'not_found', id: err.id } };
+  if (err instanceof StoreUnavailableError) return { store: { kind: 'unavailable' } };
+  if (err instanceof StoreFullError) return { store: { kind: 'full' } };
+  return {};
 }
 
 export class StoreServer {

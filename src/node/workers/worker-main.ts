@@ -9,6 +9,7 @@ import type { NodeConfig } from '../config.js';
 import { listenTcp } from '../../dns/tcp-server.js';
 import { listenUdp, type Listening } from '../../dns/udp-server.js';
 import type { EdgeObservation } from '../../geo/health-docs.js';
+import { LocalState } from '../../store/local-state.js';
 import { SnapshotStore } from '../../store/snapshot.js';
 import { StoreHealth } from '../../store/store-health.js';
 import { IpcStore, processChannel } from './ipc-store.js';
@@ -26,12 +27,15 @@ collectDefaultMetrics({ register: registry, prefix: 'edgedns_process_' });
 
 let answering: Answering | undefined;
 let observations: [string, EdgeObservation][] | undefined;
+let primaryHealth: string | undefined;
 const listening: Listening[] = [];
 
 channel.onMessage((message) => {
   if (message.kind === 'observations') {
     observations = message.observations;
     answering?.geo.state.setOwnObservations(new Map(observations));
+  } else if (message.kind === 'health') {
+    primaryHealth = message.text;
   } else if (message.kind === 'metrics-request') {
     void registry.getMetricsAsJSON().then((metrics) => channel.send({ kind: 'metrics', id: message.id, metrics }));
   }
@@ -53,9 +57,11 @@ process.on('disconnect', () => void stop());
 async function start(node: NodeConfig): Promise<void> {
   const store = new IpcStore(channel, process.env.EDGEDNS_WORKER_STORE ?? 'primary');
   const health = new StoreHealth(registry);
-  // With a remote CouchDB down, a worker starts from the primary's snapshot like the primary does (read only).
-  const snapshot = process.env.EDGEDNS_WORKER_REMOTE_STORE ? new SnapshotStore({ dataDir: node.dataDir, logger, registry, readOnly: true }) : undefined;
-  answering = await startAnswering({ store, registry, logger, config: node, health, snapshot, probes: false });
+  // With the store down, a worker starts from the primary's snapshot like the primary does (read only).
+  const snapshot = new SnapshotStore({ dataDir: node.dataDir, logger, registry, readOnly: true });
+  // Likewise the edges and pools the primary keeps in local state.
+  const localState = new LocalState({ dataDir: node.dataDir, logger, registry, readOnly: true });
+  answering = await startAnswering({ store, registry, logger, config: node, health, snapshot, localState, probes: false, healthText: () => primaryHealth ?? health.text() });
   if (observations) answering.geo.state.setOwnObservations(new Map(observations));
   const handler = answering.handler();
   const udp = await listenUdp(node.dns.host, node.dns.port, handler, logger);
