@@ -8,7 +8,8 @@
 
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Change, ChangesFollower, Store, StoredDoc } from '../store/store.js';
+import { RetryingFollower } from '../store/retrying-follower.js';
+import type { Change, Store, StoredDoc } from '../store/store.js';
 import type { SnapshotStore } from '../store/snapshot.js';
 import type { StoreHealth } from '../store/store-health.js';
 import type { Catalog } from './catalog.js';
@@ -57,10 +58,9 @@ export class ZoneSync {
   private generation = 0;
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  private follower: ChangesFollower | undefined;
+  private follower: RetryingFollower | undefined;
   private stopped = false;
   private lastSeq = '0';
-  private backoffMs = 250;
   private readonly listeners = new Set<() => void>();
   private readonly builds: Counter<'result'>;
   private readonly changes: Counter;
@@ -68,7 +68,6 @@ export class ZoneSync {
   private readonly syncs: Counter<'mode'>;
   /** lastSeq was issued by this store (false before the first sync, or after a snapshot from another store). */
   private seqValid = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ZoneSyncOptions) {
     const registers = [options.registry];
@@ -100,25 +99,45 @@ export class ZoneSync {
       this.options.health?.restoredFrom(Date.parse(snapshot.checkpoint.syncedAt));
       this.options.logger.info({ zones: this.options.catalog.size, syncedAt: snapshot.checkpoint.syncedAt }, 'serving the local snapshot');
     }
-    try {
-      await this.connect();
-    } catch (err) {
-      this.options.health?.markDown();
-      this.options.logger.warn({ err: (err as Error).message }, 'store unreachable at start; serving what the snapshot holds and reconnecting');
-      this.scheduleReconnect();
-    }
+    // The first sync is awaited (a node starts with its zones loaded when the store answers); later ones, after an
+    // outage, run inside the follower's retries.
+    let first: ((err?: Error) => void) | undefined;
+    const started = new Promise<void>((resolve) => (first = () => resolve()));
+    let outage = false;
+    this.follower = new RetryingFollower(this.options.store, {
+      since: this.lastSeq,
+      maxBackoffMs: this.options.maxBackoffMs ?? MAX_BACKOFF_MS,
+      resume: () => this.connect(),
+      onFollowing: () => {
+        if (outage) this.options.logger.info('store reachable again; in sync');
+        outage = false;
+        this.options.health?.markSynced();
+        this.saveSnapshot();
+        first?.();
+        first = undefined;
+      },
+      onChange: (change) => this.onChange(change),
+      onError: (err, retryInMs) => {
+        // The data stays served; its age now grows until the follower catches up from lastSeq.
+        this.options.health?.markDown();
+        if (first) this.options.logger.warn({ err: err.message, retryInMs }, 'store unreachable at start; serving what the snapshot holds and reconnecting');
+        else this.options.logger.warn({ err: err.message, retryInMs }, outage ? 'store still unreachable' : 'changes feed failed; reconnecting');
+        outage = true;
+        first?.();
+        first = undefined;
+      },
+    });
+    this.follower.start();
+    await started;
   }
 
-  /** Brings memory in sync with the store, then follows its feed. */
-  private async connect(): Promise<void> {
+  /** Brings memory in sync with the store; answers the checkpoint to follow the feed from. */
+  private async connect(): Promise<string> {
     if (this.seqValid) await this.catchUp();
     else await this.fullRead();
-    if (this.stopped) return;
     // A zone whose read failed while the store was away is read again now.
-    for (const name of this.zones.keys()) this.loadIfNew(name);
-    this.options.health?.markSynced();
-    this.saveSnapshot();
-    this.follow();
+    if (!this.stopped) for (const name of this.zones.keys()) this.loadIfNew(name);
+    return this.lastSeq;
   }
 
   private async fullRead(): Promise<void> {
@@ -169,30 +188,6 @@ export class ZoneSync {
     this.flush();
     this.syncs.labels('checkpoint').inc();
     this.options.logger.info({ changes: applied }, 'caught up from the checkpoint');
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? MAX_BACKOFF_MS);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      const follower = this.follower;
-      this.follower = undefined;
-      void (follower?.cancel() ?? Promise.resolve())
-        .then(() => this.connect())
-        .then(
-          () => {
-            this.backoffMs = 250;
-            this.options.logger.info('store reachable again; in sync');
-          },
-          (err: unknown) => {
-            this.options.logger.warn({ err: (err as Error).message, retryInMs: this.backoffMs }, 'store still unreachable');
-            this.scheduleReconnect();
-          },
-        );
-    }, delay);
-    this.reconnectTimer.unref();
   }
 
   private saveSnapshot(): void {
@@ -260,28 +255,12 @@ export class ZoneSync {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    await this.follower?.cancel();
+    await this.follower?.stop();
     await this.options.snapshot?.flush();
-  }
-
-  private follow(): void {
-    if (this.stopped) return;
-    this.follower = this.options.store.follow({
-      since: this.lastSeq,
-      onChange: (change) => this.onChange(change),
-      onError: (err) => {
-        this.options.logger.warn({ err: err.message, retryInMs: this.backoffMs }, 'changes feed failed; reconnecting');
-        // The data stays served; its age now grows until the reconnect catches up from lastSeq.
-        this.options.health?.markDown();
-        this.scheduleReconnect();
-      },
-    });
   }
 
   private onChange(change: Change): void {
     this.changes.inc();
-    this.backoffMs = 250;
     this.lastSeq = change.seq;
     if (change.deleted || !change.doc) this.remove(change.id);
     else this.apply(change.doc, true);
