@@ -13,6 +13,7 @@ import type { StoreHealth } from '../store/store-health.js';
 import type { Store } from '../store/store.js';
 import { Catalog } from '../zone/catalog.js';
 import { ZoneSync } from '../zone/zone-sync.js';
+import { reconcileDelayMs } from '../zone/zone-reconcile.js';
 
 export interface AnsweringOptions {
   store: Store;
@@ -37,7 +38,9 @@ export interface Answering {
 export async function startAnswering(options: AnsweringOptions): Promise<Answering> {
   const { store, registry, logger, config, health, snapshot } = options;
   const catalog = new Catalog();
-  const sync = new ZoneSync({ store, catalog, logger, registry, health, snapshot });
+  // The process that probes is the one per node that repairs serials after conflicts (DNS workers only follow).
+  const reconcile = options.probes ? { delayMs: reconcileDelayMs(config.nodeId) } : undefined;
+  const sync = new ZoneSync({ store, catalog, logger, registry, health, snapshot, reconcile });
   await sync.start();
   let geo: GeoRuntime;
   try {

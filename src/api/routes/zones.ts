@@ -8,11 +8,12 @@ import { ZoneValidationError } from '../../zone/validate.js';
 import { docsToZone } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { deleteZone, saveZone, ZoneExistsError, ZoneNotFoundError } from '../../zone/zone-writer.js';
-import { parseZoneFile, ZoneFileError } from '../../zone/zonefile-parse.js';
+import { parseZoneFileSteps, ZoneFileError } from '../../zone/zonefile-parse.js';
+import { runSliced } from '../../zone/slices.js';
 import { writeZoneFile } from '../../zone/zonefile-write.js';
 import { requireKey } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { waitServed, type ServedZones } from '../wait-served.js';
+import { servedWaitMs, waitServed, type ServedZones } from '../wait-served.js';
 import type { Catalog } from '../../zone/catalog.js';
 
 export interface ZoneRoutesOptions {
@@ -68,7 +69,7 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
       let zone: Zone;
       try {
         const origin = request.query.origin ? zoneParam(request.query.origin) : undefined;
-        zone = parseZoneFile(request.body, { origin, file });
+        zone = await runSliced(parseZoneFileSteps(request.body, { origin, file }));
       } catch (err) {
         if (err instanceof ZoneFileError || err instanceof NameError) throw new ApiError('invalid_zone_file', err.message, 'body');
         throw err;
@@ -76,7 +77,7 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
       const replace = request.query.replace === 'true' || request.query.replace === '1';
       try {
         const saved = await saveZone(store, zone, { replace });
-        const served = await waitServed(servedZones, saved.zone, saved.serial);
+        const served = await waitServed(servedZones, saved.zone, saved.serial, servedWaitMs(saved.rrsets));
         return reply.status(saved.created ? 201 : 200).send({ ...saved, served });
       } catch (err) {
         if (err instanceof ZoneExistsError) throw new ApiError('zone_exists', err.message, 'zone');
