@@ -3,12 +3,12 @@
 //      takes, the time to its first answer, the node's peak resident memory, and the queries for the small zone
 //      that got no answer meanwhile;
 //   2. one RRset of that zone changed through the API, timed until it is answered;
-//   3. a 10,000-record zone replaced (`zone import FILE --replace`), then every one of its names asked right after
-//      the call returns: how many answer the new data and how many the old.
+//   3. a 10,000-record zone replaced with `edgedns zone import FILE --replace`, then every one of its names asked
+//      right after the command returns: how many answer the new data and how many the old.
 //
 //   npm run bench:big-zone                     BIG_ZONE_RECORDS=… and REPLACE_RECORDS=… change the sizes
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -170,9 +170,16 @@ async function main(): Promise<void> {
     await api(apiPort, key, 'POST', '/v1/zones', bigZone('replace.test.', REPLACE_RECORDS, () => '192.0.2.1'), 'text/dns');
     const lastReplaced = names[names.length - 1];
     await until('the replace zone answered', 60_000, async () => ((await askAll(dnsPort, [lastReplaced])).get(lastReplaced) === '192.0.2.1' ? true : undefined), 50);
+    // As an operator does it: `edgedns zone import FILE --replace`.
+    const replaceFile = path.join(work, 'replace.test.zone');
+    writeFileSync(replaceFile, bigZone('replace.test.', REPLACE_RECORDS, () => '198.51.100.1'));
     const replaceStarted = performance.now();
-    await api(apiPort, key, 'POST', '/v1/zones?replace=true', bigZone('replace.test.', REPLACE_RECORDS, () => '198.51.100.1'), 'text/dns');
+    const cli = spawnSync(process.execPath, [path.resolve('dist/cli/main.js'), 'zone', 'import', replaceFile, '--replace'], {
+      env: { ...process.env, EDGEDNS_API: `127.0.0.1:${apiPort}`, EDGEDNS_API_KEY: key },
+      encoding: 'utf8',
+    });
     const replaceSeconds = (performance.now() - replaceStarted) / 1000;
+    if (cli.status !== 0) throw new Error(`zone import --replace failed: ${cli.stderr}`);
     const sampled = await askAll(dnsPort, names);
     const counts = { new: 0, old: 0, other: 0 };
     for (const value of sampled.values()) counts[value === '198.51.100.1' ? 'new' : value === '192.0.2.1' ? 'old' : 'other']++;
