@@ -7,10 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
-import { resolveConfig } from '../src/node/config.js';
 import { buildMmdbFromCsv } from '../geoip/mmdb-build.js';
-import { startNode } from '../src/node/node.js';
+import { startTestNode } from '../test/helpers/node.js';
 
 const INTERVAL_S = Number(process.env.BENCH_PROBE_INTERVAL ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -73,15 +71,14 @@ async function main(): Promise<void> {
       pools: [{ name: 'web', members: ['fra', 'nyc'] }],
     }),
   );
-  const config = resolveConfig({ dns: '127.0.0.1:0', api: '127.0.0.1:0', data: path.join(work, 'data'), zones, geoip: db, 'node-id': 'bench', 'probe-interval': String(INTERVAL_S), 'probe-timeout': String(Math.min(2, INTERVAL_S / 2)) }, {});
-  const node = await startNode(config, pino({ level: 'silent' }));
+  const node = await startTestNode({ zonesDir: zones, nodeId: 'bench', flags: { geoip: db, 'probe-interval': String(INTERVAL_S), 'probe-timeout': String(Math.min(2, INTERVAL_S / 2)) } });
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   let id = 1;
   const waitFor = async (want: string, maxMs: number): Promise<number> => {
     const started = performance.now();
     for (let i = 0; i < 100_000 && performance.now() - started < maxMs; i++) {
-      if ((await ask(socket, node.dnsUdp.port, id++ & 0xffff)) === want) return performance.now() - started;
+      if ((await ask(socket, node.dnsPort, id++ & 0xffff)) === want) return performance.now() - started;
       await new Promise((r) => setTimeout(r, 10));
     }
     return Infinity;

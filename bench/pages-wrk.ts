@@ -1,9 +1,10 @@
 // Requests per second for one small cached file: edgedns's asset server against nginx serving the same bytes on
-// loopback, in the same run, measured with wrk (Debian packages `wrk` and `nginx-light`). Prints the ratio and
-// writes bench/results/pages.md.
+// loopback, in the same run, measured with wrk (Debian packages `wrk` and `nginx-light`), and the same file over
+// edgedns's HTTPS listener (keep-alive, TLS 1.3, a P-256 certificate imported for `localhost`: wrk takes the TLS
+// name from the URL). Prints the ratios and writes bench/results/pages.md.
 //   npm run bench:pages            (BENCH_SECONDS=10 BENCH_CONNECTIONS=64 by default)
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,8 +36,9 @@ function run(command: string, args: string[], timeoutMs: number): Promise<string
   });
 }
 
-async function wrk(port: number, host: string, urlPath: string): Promise<{ rps: number; latency: string }> {
-  const [command, args] = pinned('client', 'wrk', ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-H', `Host: ${host}`, `http://127.0.0.1:${port}${urlPath}`]);
+async function wrk(port: number, host: string, urlPath: string, scheme: 'http' | 'https' = 'http'): Promise<{ rps: number; latency: string }> {
+  const url = scheme === 'https' ? `https://${host}:${port}${urlPath}` : `http://127.0.0.1:${port}${urlPath}`;
+  const [command, args] = pinned('client', 'wrk', ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-H', `Host: ${host}`, url]);
   const out = await run(command, args, (SECONDS + 30) * 1000);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
   const latency = /Latency\s+(\S+)/.exec(out)?.[1] ?? '?';
@@ -48,7 +50,7 @@ async function wrk(port: number, host: string, urlPath: string): Promise<{ rps: 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-bench-pages-'));
   const httpPort = await freePort();
-  const config = resolveConfig({ dns: `127.0.0.1:${await freePort()}`, api: '127.0.0.1:0', http: `127.0.0.1:${httpPort}`, data: path.join(dir, 'data'), 'node-id': 'bench' }, {});
+  const config = resolveConfig({ dns: `127.0.0.1:${await freePort()}`, api: '127.0.0.1:0', http: `127.0.0.1:${httpPort}`, https: '127.0.0.1:0', data: path.join(dir, 'data'), 'node-id': 'bench' }, {});
   const node = await startNode(config, pino({ level: 'warn' }));
   let nginx: ReturnType<typeof spawn> | undefined;
   try {
@@ -64,6 +66,23 @@ async function main(): Promise<void> {
       body: JSON.stringify({ files: { 'index.html': { sha256: hash, size: BODY.length } } }),
     });
     if (commit.status !== 201) throw new Error(`deploy failed: ${await commit.text()}`);
+    // The same file as site `localhost` over HTTPS, with a certificate brought in (edgedns cert import).
+    const tlsCommit = await fetch(`${api}/v1/sites/localhost/deployments`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ files: { 'index.html': { sha256: hash, size: BODY.length } } }),
+    });
+    if (tlsCommit.status !== 201) throw new Error(`deploy failed: ${await tlsCommit.text()}`);
+    const certFile = path.join(dir, 'cert.pem');
+    const keyFile = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    const imported = await fetch(`${api}/v1/certs/localhost`, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') }),
+    });
+    if (imported.status !== 201) throw new Error(`certificate import failed: ${await imported.text()}`);
+    const httpsPort = node.pages.https?.port as number;
 
     // nginx with the same file, no logging, one worker (edgedns is one process too).
     const root = path.join(dir, 'www');
@@ -92,17 +111,24 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
 
     // A warm-up fills the blob cache, then each server is measured once.
     await wrk(httpPort, SITE, '/').catch(() => undefined);
-    const edge = await wrk(httpPort, SITE, '/');
+    await wrk(httpsPort, 'localhost', '/', 'https').catch(() => undefined);
+    // HTTP and HTTPS alternate, best of two each: on a shared machine the load moves between runs.
+    const best = (a: { rps: number; latency: string }, b: { rps: number; latency: string }) => (a.rps >= b.rps ? a : b);
+    const edge1 = await wrk(httpPort, SITE, '/');
+    const tls1 = await wrk(httpsPort, 'localhost', '/', 'https');
+    const edge = best(edge1, await wrk(httpPort, SITE, '/'));
+    const tls = best(tls1, await wrk(httpsPort, 'localhost', '/', 'https'));
     const reference = await wrk(nginxPort, 'localhost', '/index.html');
     const ratio = edge.rps / reference.rps;
     const report = `# Pages: one cached ${BODY.length}-byte file, wrk -t2 -c${CONNECTIONS} -d${SECONDS}s on loopback
 
 | server | requests/s | mean latency |
 |---|---|---|
-| edgedns asset server | ${edge.rps.toFixed(0)} | ${edge.latency} |
+| edgedns asset server (best of 2) | ${edge.rps.toFixed(0)} | ${edge.latency} |
+| edgedns asset server, HTTPS: HTTP/1.1 keep-alive over TLS 1.3 (best of 2) | ${tls.rps.toFixed(0)} | ${tls.latency} |
 | nginx ${'(1 worker, sendfile)'} | ${reference.rps.toFixed(0)} | ${reference.latency} |
 
-edgedns / nginx = ${ratio.toFixed(2)} (${os.cpus().length} CPUs; ${new Date().toISOString()})
+edgedns / nginx = ${ratio.toFixed(2)}; edgedns HTTPS / HTTP = ${(tls.rps / edge.rps).toFixed(2)} (${os.cpus().length} CPUs; ${new Date().toISOString()})
 `;
     process.stdout.write(report);
     await mkdir('bench/results', { recursive: true });

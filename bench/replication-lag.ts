@@ -5,11 +5,11 @@
 
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { parseArgs } from '../src/cli/args.js';
-import { clusterCommand } from '../src/cli/cluster-commands.js';
+import { parseCommandLine } from '../src/cli/args.js';
+import { clusterCommand, CLUSTER_OPTIONS } from '../src/cli/cluster-commands.js';
 import { Type } from '../src/proto/constants.js';
 import { rrsetDocId } from '../src/zone/zone-docs.js';
-import { startCouchNode, type CouchNode } from '../test/helpers/couch-node.js';
+import { startTestNode, type TestNode } from '../test/helpers/node.js';
 import { decodeMessage } from '../test/helpers/decode.js';
 import { udpExchange } from '../test/helpers/dns-socket.js';
 import { startPouchServer, type PouchServer } from '../test/helpers/pouchdb-server.js';
@@ -20,10 +20,10 @@ const TIMEOUT_MS = 30_000;
 const MAIL = rrsetDocId('example.com.', 'mail.example.com.', 'A');
 
 async function join(local: PouchServer, peer: PouchServer): Promise<void> {
-  await clusterCommand(parseArgs(['cluster', 'join', peer.url, '--couchdb', local.url], new Set()), new PassThrough());
+  await clusterCommand(parseCommandLine('cluster', ['join', peer.url, '--couchdb', local.url], CLUSTER_OPTIONS), new PassThrough());
 }
 
-async function answer(node: CouchNode): Promise<string | undefined> {
+async function answer(node: TestNode): Promise<string | undefined> {
   const reply = decodeMessage(await udpExchange(node.dnsPort, buildQuery('mail.example.com.', Type.A), 1000));
   const rdata = reply.answer[0]?.rdata;
   return rdata ? [...rdata].join('.') : undefined;
@@ -35,12 +35,12 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const servers: PouchServer[] = [];
-  const nodes: CouchNode[] = [];
+  const nodes: TestNode[] = [];
   try {
     for (let i = 0; i < 3; i++) servers.push(await startPouchServer({ inMemory: true }));
     const zone = path.resolve('zones/example.com.zone');
     for (const [i, db] of servers.entries()) {
-      nodes.push(await startCouchNode({ couchdb: db.url, prefix: 'edgedns_', nodeId: `bench-${'abc'[i]}`, zoneFiles: i === 0 ? [zone] : [] }));
+      nodes.push(await startTestNode({ nodeId: `bench-${'abc'[i]}`, zoneFiles: i === 0 ? [zone] : [], flags: { couchdb: db.url, 'db-prefix': 'edgedns_' } }));
     }
     const [a, b, c] = servers;
     await join(a, b);
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
         ` (target: median under 2000 ms: ${median < 2000 ? 'met' : 'NOT met'})\n`,
     );
   } finally {
-    await Promise.all(nodes.map((node) => node.destroy()));
+    await Promise.all(nodes.map((node) => node.close()));
     await Promise.all(servers.map((server) => server.destroy()));
   }
 }

@@ -113,7 +113,7 @@ async function askMany(port: number, names: string[]): Promise<number> {
 }
 
 function startNode(dataDir: string, zonesDir: string | undefined, dnsPort: number, apiPort: number, nodeArgs: string[] = []): ChildProcess {
-  const args = [...nodeArgs, path.resolve('dist/cli/main.js'), 'serve', '--dns', `127.0.0.1:${dnsPort}`, '--api', `127.0.0.1:${apiPort}`, '--http', '127.0.0.1:0', '--data', dataDir, '--log-level', 'warn'];
+  const args = [...nodeArgs, path.resolve('dist/cli/main.js'), 'serve', '--dns', `127.0.0.1:${dnsPort}`, '--api', `127.0.0.1:${apiPort}`, '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--data', dataDir, '--log-level', 'warn'];
   if (zonesDir) args.push('--zones', zonesDir);
   return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }

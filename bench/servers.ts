@@ -96,6 +96,6 @@ export async function startEdgedns(zone: string, zoneFiles: string[], workDir: s
   const zonesDir = path.join(workDir, `zones-${port}`);
   mkdirSync(zonesDir, { recursive: true });
   for (const file of zoneFiles) copyFileSync(file, path.join(zonesDir, path.basename(file)));
-  const args = [path.resolve('dist/cli/main.js'), 'serve', '--dns', `127.0.0.1:${port}`, '--api', `127.0.0.1:${await freePort()}`, '--http', '127.0.0.1:0', '--data', path.join(workDir, `data-${port}`), '--zones', zonesDir, '--log-level', 'warn', ...extraArgs];
+  const args = [path.resolve('dist/cli/main.js'), 'serve', '--dns', `127.0.0.1:${port}`, '--api', `127.0.0.1:${await freePort()}`, '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--data', path.join(workDir, `data-${port}`), '--zones', zonesDir, '--log-level', 'warn', ...extraArgs];
   return launch('edgedns', port, zone, process.execPath, args, env, pin);
 }

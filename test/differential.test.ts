@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { compareServers, formatDifferences, type CompareOptions } from './helpers/diff.js';
-import { startEdgedns } from './helpers/edgedns.js';
+import { startTestNode } from './helpers/node.js';
 import { startKnot } from './helpers/knotd.js';
 import { FIXTURE_ZONES, QUERIES, TCP_QUERIES } from './fixtures/diff/queries.js';
 
@@ -13,8 +13,8 @@ const zones = FIXTURE_ZONES.map((z) => ({ ...z }));
 t.test('edgedns answers the fixture zones as knotd does', async (t) => {
   const knot = await startKnot({ zones });
   t.teardown(() => knot.stop());
-  const edge = await startEdgedns({ zoneFiles: zones.map((z) => z.zoneFile), nodeId: 'differential-test' });
-  t.teardown(() => edge.stop());
+  const edge = await startTestNode({ zoneFiles: zones.map((z) => z.zoneFile), nodeId: 'differential-test' });
+  t.teardown(() => edge.close());
   const edgePort = { port: edge.dnsPort };
 
   // Structural type: the few assertions used, whatever tap's plugin-built Test type is called.

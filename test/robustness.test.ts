@@ -5,8 +5,9 @@ import t, { type Test } from 'tap';
 import path from 'node:path';
 import { Rcode, Type } from '../src/proto/constants.js';
 import { decodeMessage } from './helpers/decode.js';
-import { udpExchange, udpSendAll, tcpExchange } from './helpers/dns-socket.js';
+import { frame, tcpExchange, tcpWriteAndWatch, udpExchange, udpSendAll } from './helpers/dns-socket.js';
 import { spawnEdgedns } from './helpers/spawn-edgedns.js';
+import { waitFor } from './helpers/wait-for.js';
 import { buildQuery } from './helpers/wire.js';
 
 /** A small seeded PRNG (mulberry32) so a failure can be replayed from the seed in the test output. */
@@ -112,18 +113,57 @@ t.test('10,000 mutated queries do not stop the server, and memory stays flat', a
 
 t.test('garbage over TCP closes that connection only', async (t) => {
   const net = await import('node:net');
+  // A connection opened before, kept open while others send garbage.
+  const bystander = net.connect(node.dnsPort, '127.0.0.1');
+  bystander.setNoDelay(true);
+  t.teardown(() => bystander.destroy());
+  let fromBystander = Buffer.alloc(0);
+  bystander.on('data', (chunk) => (fromBystander = Buffer.concat([fromBystander, chunk])));
+  await new Promise<void>((resolve, reject) => {
+    bystander.once('connect', resolve);
+    bystander.once('error', reject);
+  });
+
+  // Messages the server drops rather than answers; it must hang up on them without our side ending first, well
+  // before its idle timeout (10 s).
+  const response = buildQuery('example.com.', Type.A);
+  response[2] |= 0x80; // QR: a response, not a query
+  for (const [what, garbage] of [
+    ['a message shorter than a header', Buffer.from([0x12, 0x34, 0x01])],
+    ['a response sent to the server', response],
+  ] as const) {
+    const seen = await tcpWriteAndWatch(node.dnsPort, frame(garbage), 2000);
+    t.ok(seen.closed, `${what}: the server closes the connection (after ${seen.ms} ms)`);
+    t.equal(seen.received.length, 0, `${what}: and sends nothing back`);
+  }
+
+  // Random junk, then our FIN: whatever the junk was, the server ends the connection within 2 s.
+  let closed = 0;
   for (let i = 0; i < 50; i++) {
-    await new Promise<void>((resolve) => {
-      const socket = net.connect(node.dnsPort, '127.0.0.1', () => {
-        const junk = Buffer.alloc(int(300));
-        for (let j = 0; j < junk.length; j++) junk[j] = int(256);
-        socket.end(junk);
-      });
+    const junk = Buffer.alloc(int(300));
+    for (let j = 0; j < junk.length; j++) junk[j] = int(256);
+    closed += await new Promise<number>((resolve) => {
+      const socket = net.connect(node.dnsPort, '127.0.0.1', () => socket.end(junk));
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(0);
+      }, 2000);
       socket.on('data', () => undefined);
-      socket.on('error', () => resolve());
-      socket.on('close', () => resolve());
-      socket.setTimeout(2000, () => socket.destroy());
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(1);
+      });
     });
   }
+  t.equal(closed, 50, 'every junk connection was closed by the server within 2 s');
+
+  // The connection opened before all this still answers.
+  bystander.write(frame(buildQuery('example.com.', Type.SOA, { id: 4242 })));
+  const answered = await waitFor(() => fromBystander.length >= 2 && fromBystander.length >= 2 + fromBystander.readUInt16BE(0), { what: 'an answer on the connection opened before the garbage', timeoutMs: 2000 });
+  t.ok(answered.value, 'the other connection stays open');
+  const reply = decodeMessage(fromBystander.subarray(2));
+  t.equal(reply.header.id, 4242);
+  t.equal(reply.header.rcode, Rcode.NOERROR, 'and answers');
   await checkAnswers(t, node.dnsPort);
 });

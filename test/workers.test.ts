@@ -10,6 +10,7 @@ import t from 'tap';
 import { decodeMessage } from './helpers/decode.js';
 import { udpExchange } from './helpers/dns-socket.js';
 import { spawnEdgedns, type SpawnedNode } from './helpers/spawn-edgedns.js';
+import { waitFor } from './helpers/wait-for.js';
 import { buildQuery } from './helpers/wire.js';
 
 const A = 1;
@@ -32,16 +33,6 @@ function workerPids(node: SpawnedNode): Map<number, number> {
     pids.set(entry.worker, entry.pid);
   }
   return pids;
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 t.test('two DNS workers answer from the same data; writes, restarts, probes and metrics', async (t) => {
@@ -96,15 +87,18 @@ t.test('two DNS workers answer from the same data; writes, restarts, probes and 
   // Kill worker 1: worker 2 alone answers, with the new data; worker 1 comes back.
   process.kill(pids.get(1) as number, 'SIGKILL');
   t.same(new Set(await addresses(node.dnsPort, 'www.workers.test.', 20)), new Set(['192.0.2.2']), 'the surviving worker answers');
-  const restarted = await until('worker 1 to start again', () => {
-    const pid = workerPids(node).get(1);
-    return pid !== undefined && pid !== pids.get(1) ? pid : undefined;
-  });
+  const { value: restarted } = await waitFor(
+    () => {
+      const pid = workerPids(node).get(1);
+      return pid !== undefined && pid !== pids.get(1) && pid;
+    },
+    { what: 'worker 1 to start again', timeoutMs: 15_000 },
+  );
   t.match(node.logs(), /DNS worker exited; starting it again/, 'the exit is logged');
   await put(['192.0.2.3']);
   process.kill(pids.get(2) as number, 'SIGKILL');
   t.same(new Set(await addresses(node.dnsPort, 'www.workers.test.', 20)), new Set(['192.0.2.3']), `the restarted worker (pid ${restarted}) answers the newest write`);
-  await until('worker 2 to start again', () => (workerPids(node).get(2) !== pids.get(2) ? true : undefined));
+  await waitFor(() => workerPids(node).get(2) !== pids.get(2), { what: 'worker 2 to start again', timeoutMs: 15_000 });
 
   // Probes: once per node, not once per worker.
   const before = probes;
@@ -117,14 +111,14 @@ t.test('two DNS workers answer from the same data; writes, restarts, probes and 
   // The edge goes down: the primary's probes take it out of every worker's answers.
   t.same(new Set(await addresses(node.dnsPort, 'geo.workers.test.', 10)), new Set(['198.51.100.1,198.51.100.2']), 'both edges while up');
   await new Promise<void>((resolve) => checkServer.close(() => resolve()));
-  const deadline = Date.now() + 10_000;
-  let seen: Set<string> = new Set();
-  while (Date.now() < deadline) {
-    seen = new Set(await addresses(node.dnsPort, 'geo.workers.test.', 20));
-    if (seen.size === 1 && seen.has('198.51.100.2')) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  t.same(seen, new Set(['198.51.100.2']), 'every worker leaves the down edge out');
+  const left = await waitFor(
+    async () => {
+      const seen = new Set(await addresses(node.dnsPort, 'geo.workers.test.', 20));
+      return seen.size === 1 && seen.has('198.51.100.2') && seen;
+    },
+    { what: 'every worker to leave the down edge out', timeoutMs: 10_000, intervalMs: 200 },
+  );
+  t.same(left.value, new Set(['198.51.100.2']), 'every worker leaves the down edge out');
 
   // One /metrics for the node: queries of all workers, each process's own memory.
   const metrics = await (await fetch(`http://127.0.0.1:${node.apiPort}/metrics`)).text();

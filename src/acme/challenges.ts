@@ -8,6 +8,7 @@ import type { RRset } from '../zone/model.js';
 import type { RRsetDoc } from '../zone/zone-docs.js';
 import { updateRRsets, type RRsetWriteResult } from '../zone/zone-writer.js';
 import type { Store } from '../store/store.js';
+import { ChallengeInputError, ChallengeLimitError } from '../errors.js';
 
 export interface ChallengeSettings {
   /** TTL of challenge TXT RRsets, seconds (short: a resolver must not keep an old value). */
@@ -20,15 +21,6 @@ export const DEFAULT_CHALLENGE_SETTINGS: ChallengeSettings = { ttl: 60, lifetime
 
 /** Field of the RRset document: value → expiry (ISO time). */
 export const ACME_FIELD = 'acme';
-
-export class ChallengeInputError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
-}
 
 /** What an ACME value may be: the base64url digest (43 chars) and anything else printable that fits a string. */
 const VALUE = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
@@ -92,15 +84,26 @@ function plan(
   return { rrset: { name: fqdn, type: 'TXT', ttl: doc?.ttl ?? settings.ttl, records: [...records] }, extra };
 }
 
+/**
+ * Values one name may hold at once. An order needs one per identifier at that name (a name and its wildcard: two),
+ * and a few orders may overlap; 600 made the name unanswerable even over TCP and grew the store from 3 to 81 MB
+ * (issue 12). Expired values are dropped before counting, so the oldest make room first.
+ */
+export const MAX_CHALLENGE_VALUES = 16;
+
 export async function addChallenge(store: Store, zone: string, fqdn: string, value: string, settings: ChallengeSettings, now = Date.now()): Promise<RRsetWriteResult> {
   return updateRRsets(store, zone, (current) => {
     const doc = current.get(`${fqdn}/TXT`);
     const next = plan(doc, fqdn, settings, now, (records, expiry) => {
+      if (!records.has(quoted(value)) && records.size >= MAX_CHALLENGE_VALUES) {
+        const soonest = Object.values(expiry).sort()[0];
+        throw new ChallengeLimitError(fqdn, MAX_CHALLENGE_VALUES, soonest);
+      }
       records.add(quoted(value));
       expiry[value] = new Date(now + settings.lifetimeMs).toISOString();
     });
     return [{ name: fqdn, type: 'TXT', rrset: next.rrset, extra: next.extra }];
-  });
+  }, 'value');
 }
 
 /** Removes one value; `removed` is false when it was not there (removing twice is not an error for hooks). */
@@ -116,7 +119,7 @@ export async function removeChallenge(store: Store, zone: string, fqdn: string, 
     });
     if (!removed && Object.keys(expiries(doc)).length === Object.keys(next.extra[ACME_FIELD] as object).length) return [];
     return [{ name: fqdn, type: 'TXT', rrset: next.rrset, extra: next.extra }];
-  });
+  }, 'value');
   return { removed, result };
 }
 

@@ -1,8 +1,10 @@
-// Waits until every authoritative nameserver of a zone answers a challenge value over DNS, as the CA will ask one
-// of them: the certbot hook returns only then, so replication lag never fails an order. Bounded in time; the
-// error names the servers that lag.
+// Waits until every authoritative nameserver of a zone answers a challenge value authoritatively over DNS, as the
+// CA will ask one of them: the certbot hook returns only then, so replication lag never fails an order. Bounded in
+// time; the error names the servers that lag.
 
-import { lookup, Resolver } from 'node:dns/promises';
+import { lookup } from 'node:dns/promises';
+import { isIPv6 } from 'node:net';
+import { UDPClient } from 'dns2';
 
 export interface Nameserver {
   name: string;
@@ -27,12 +29,18 @@ async function addressesOf(ns: Nameserver): Promise<string[]> {
   }
 }
 
+const TXT = 16;
+
+/**
+ * Whether the server answers `value` authoritatively (AA set, NOERROR), as the CA's validation query will see it: a
+ * resolver's cached copy or a REFUSED says nothing about the zone. dns2 retries over TCP when the reply is truncated.
+ */
 async function answers(address: string, port: number, fqdn: string, value: string): Promise<boolean> {
-  const resolver = new Resolver({ timeout: 1000, tries: 1 });
-  resolver.setServers([address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`]);
+  const ask = UDPClient({ dns: address, port, timeout: 1000, socketType: isIPv6(address) ? 'udp6' : 'udp4' });
   try {
-    const records = await resolver.resolveTxt(fqdn.replace(/\.$/, ''));
-    return records.some((chunks) => chunks.join('') === value);
+    const reply = await ask(fqdn.replace(/\.$/, ''), 'TXT', undefined, { recursive: false });
+    if (reply.header.aa !== 1 || reply.header.rcode !== 0) return false;
+    return reply.answers.some((rr) => rr.type === TXT && (Array.isArray(rr.data) ? rr.data.join('') : rr.data) === value);
   } catch {
     return false;
   }

@@ -1,8 +1,9 @@
-// One audit line per accepted write: who (key name and scope), what, where. Searchable by "audit":true.
+// One audit line per accepted write through the API: who (key name and scope), what, where (keys/audit-line.ts).
 
 import type { FastifyRequest } from 'fastify';
+import { auditLine } from '../keys/audit-line.js';
 
 export function audit(request: FastifyRequest, action: string, details: Record<string, unknown>): void {
   const p = request.principal;
-  request.log.info({ audit: true, key: p?.name ?? null, keyId: p?.keyId ?? null, scope: p?.scope ?? null, client: request.ip, action, ...details }, 'audit');
+  auditLine(request.log, { key: p?.name ?? null, keyId: p?.keyId ?? null, scope: p?.scope ?? null, client: request.ip }, action, details);
 }

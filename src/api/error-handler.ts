@@ -1,27 +1,67 @@
-// The one place a failure becomes an HTTP response.
+// The one place a failure becomes an HTTP response. Errors carry their code, status and field (src/errors.ts);
+// fastify's own (schema validation, body limits, content types) are read by their status and validation details.
+// The PowerDNS routes use the same mapping with PowerDNS's body shape (routes/pdns.ts). Every error answered is
+// counted by its code, so each limit (payload_too_large, too_many_requests, key_in_query, …) has its metric.
 
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { ApiError } from './errors.js';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import { ApiError, CodedError, type ErrorCode } from '../errors.js';
 
-export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | ApiError | Error, request, reply) => {
-    let apiError: ApiError;
-    if (err instanceof ApiError) apiError = err;
-    else if ('validation' in err && err.validation) {
-      const first = err.validation[0];
-      const field = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-      apiError = new ApiError('bad_request', err.message, field || undefined);
-    } else if ('statusCode' in err && err.statusCode === 413) apiError = new ApiError('payload_too_large', err.message);
-    else if ('statusCode' in err && err.statusCode === 415) apiError = new ApiError('unsupported_media_type', err.message);
-    else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) apiError = new ApiError('bad_request', err.message);
-    else {
-      request.log.error({ err }, 'internal error in API request');
-      apiError = new ApiError('internal', 'internal error; see the node log');
-    }
-    void reply.status(apiError.status).send(apiError.toJSON());
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiErrors?: Counter<'code'>;
+  }
+}
+
+/** Any thrown value as a coded error; what is not one is a bug: logged, and answered 500 without its details. */
+export function codedError(err: unknown, request: FastifyRequest): CodedError {
+  const coded = toCoded(err, request);
+  request.server.apiErrors?.labels(coded.code).inc();
+  return coded;
+}
+
+function toCoded(err: unknown, request: FastifyRequest): CodedError {
+  if (err instanceof CodedError && err.status < 500) return err;
+  const fastifyError = err as Partial<FastifyError>;
+  const status = fastifyError.statusCode;
+  if (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500) {
+    const code: ErrorCode = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
+    const field = fastifyError.validation ? validationField(fastifyError.validation) : status === 413 ? 'body' : undefined;
+    return new ApiError(code, err.message, field);
+  }
+  request.log.error({ err }, 'internal error in API request');
+  return new ApiError('internal', 'internal error; see the node log');
+}
+
+/** The field a schema check failed on: "records.2" for /records/2, or the missing property. */
+function validationField(validation: NonNullable<FastifyError['validation']>): string | undefined {
+  const first = validation[0];
+  if (first?.instancePath) return first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  return (first?.params as { missingProperty?: string } | undefined)?.missingProperty || undefined;
+}
+
+export function installErrorHandler(app: FastifyInstance, registry: Registry): void {
+  app.decorate(
+    'apiErrors',
+    new Counter({
+      name: 'edgedns_api_errors_total',
+      help: 'API requests answered with an error, by its code (docs/api.md); limits show here: payload_too_large, length_required, key_in_query, too_many_requests, ...',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+  );
+  app.setErrorHandler((err, request, reply) => {
+    const coded = codedError(err, request);
+    void reply.status(coded.status).send(coded.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
     const err = new ApiError('not_found', `no route ${request.method} ${request.url}`);
+    request.server.apiErrors?.labels(err.code).inc();
     void reply.status(err.status).send(err.toJSON());
+  });
+  // A request refused before its body was read (no key, too large, a bad path): close the connection after the
+  // answer, rather than let Node read and discard what is left of the body to keep the connection open.
+  app.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode >= 400 && request.raw.complete === false) void reply.header('connection', 'close');
   });
 }

@@ -2,7 +2,7 @@
 // a summary per route) and /v1/docs, a small page that lists the operations.
 
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { ErrorCodes } from './errors.js';
+import { ErrorCodes } from '../errors.js';
 
 interface Operation {
   method: string;
@@ -23,6 +23,9 @@ const SUMMARIES: Record<string, string> = {
   'GET /v1/keys': 'List API keys',
   'POST /v1/keys': 'Create an API key (the secret is returned once)',
   'DELETE /v1/keys/{id}': 'Revoke an API key',
+  'GET /v1/tsig-keys': 'List TSIG keys (RFC 2136 updates)',
+  'POST /v1/tsig-keys': 'Create a TSIG key (the secret is returned once)',
+  'DELETE /v1/tsig-keys/{name}': 'Revoke a TSIG key',
   'GET /v1/acme/challenges': 'Challenge values being served',
   'POST /v1/acme/challenges': 'Add one challenge value',
   'DELETE /v1/acme/challenges': 'Remove one challenge value',

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { NameserverLagError, waitForNameservers, type Nameserver } from '../acme/wait-nameservers.js';
 import { apiClient, ApiRequestError, type ApiClient } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 
 export const ACME_HELP = `Usage:
   edgedns acme add DOMAIN VALUE              add a challenge value for DOMAIN (example.com or *.example.com)
@@ -20,12 +20,19 @@ export const ACME_HELP = `Usage:
                                              $CERTBOT_DOMAIN, returns once every nameserver answers it
   edgedns acme certbot-cleanup               certbot --manual-cleanup-hook: removes it
 
-Settings (variables, or KEY=VALUE lines in --config FILE / EDGEDNS_CONFIG / /etc/edgedns/acme.env):
-  EDGEDNS_API        the node's API, HOST:PORT (default 127.0.0.1:8053)
+Options:
+  --config FILE      KEY=VALUE lines with the settings below (EDGEDNS_CONFIG, default /etc/edgedns/acme.env)
+  --api H:P          the node's API, HOST:PORT or http(s)://HOST:PORT (overrides EDGEDNS_API)
+  --data DIR         where admin.key is when EDGEDNS_API_KEY is unset (EDGEDNS_DATA, default ./data)
+
+Settings (variables, or KEY=VALUE lines in the config file):
+  EDGEDNS_API        the node's API, HOST:PORT or http(s)://HOST:PORT (default 127.0.0.1:8053)
   EDGEDNS_API_KEY    a key: acme:DOMAIN is enough
   EDGEDNS_NS_PORT    DNS port of the nameservers to check (default 53)
   EDGEDNS_ACME_WAIT  seconds to wait for every nameserver (default 120)
 `;
+
+export const ACME_OPTIONS: CommandOptions = { ...API_OPTIONS, config: { type: 'string' } };
 
 const DEFAULT_CONFIG = '/etc/edgedns/acme.env';
 

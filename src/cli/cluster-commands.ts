@@ -8,7 +8,7 @@ import { ConfigError, resolveConfig } from '../node/config.js';
 import { CouchError, CouchUnavailableError, type CouchServer } from '../store/couch-http.js';
 import { CouchStore } from '../store/couch-store.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { UsageError, type CommandOptions } from './args.js';
 
 export const CLUSTER_HELP = `Usage:
   edgedns cluster join PEER_COUCHDB_URL     replicate every edgedns database both ways with a peer (idempotent)
@@ -25,6 +25,13 @@ PEER_COUCHDB_URL is how this node's CouchDB reaches the peer's (the server makes
 if the peer needs them, e.g. http://admin:secret@10.0.0.2:5984.
 `;
 
+export const CLUSTER_OPTIONS: CommandOptions = {
+  couchdb: { type: 'string' },
+  'db-prefix': { type: 'string' },
+  resolve: { type: 'string' },
+  keep: { type: 'string' },
+};
+
 /** A failure the operator can act on (server unreachable, refused, unknown revision): printed without a stack. */
 export class ClusterCommandError extends Error {}
 
@@ -34,7 +41,7 @@ export async function clusterCommand(args: ParsedArgs, out: NodeJS.WritableStrea
     out.write(CLUSTER_HELP);
     return;
   }
-  const config = resolveConfig(args.flags);
+  const config = resolveConfig({ couchdb: args.flags.couchdb, 'db-prefix': args.flags['db-prefix'] });
   if (!config.couchdb) throw new ConfigError('cluster commands need the node\'s CouchDB: --couchdb URL or EDGEDNS_COUCHDB');
   const store = new CouchStore({ ...config.couchdb, prefix: config.dbPrefix });
   const local = store.server;

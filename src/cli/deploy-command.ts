@@ -2,16 +2,17 @@
 // a time, with progress), commit the manifest, and print the deployment id and its URLs. Exit status is non-zero on
 // any failure, so CI can rely on it.
 
-import { readFile } from 'node:fs/promises';
 import { apiClient, ApiRequestError } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
-import { eachLimited, hashSiteFiles, listSiteFiles, type LocalFile } from './site-files.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
+import { eachLimited, hashSiteFiles, listSiteFiles, readSiteFile, SiteFolderError, skippedList, type LocalFile, type SiteListing } from './site-files.js';
 
 export const DEPLOY_HELP = `Usage: edgedns deploy DIR --site HOST [--preview] [--message TEXT]
 
 Uploads the files of DIR that the node does not have yet (by sha256) and commits them as a new deployment of HOST.
 Without --preview, HOST serves it as soon as the command returns; with --preview, only its preview URL does.
+A symbolic link in DIR stops the deploy (it names the link); names starting with "." (.env, .git) are left out
+and listed, except .well-known.
 
 Options:
   --site HOST         the site's hostname (created on its first deploy)
@@ -19,10 +20,23 @@ Options:
   --message TEXT      a label kept with the deployment (e.g. the git commit)
   --ignore PATTERNS   comma-separated names or paths to leave out, "*" within a name (also read from
                       DIR/.edgednsignore; .git, node_modules and .DS_Store are always left out)
+  --follow-symlinks   follow symbolic links whose target is inside DIR (a link out of DIR still stops the deploy)
+  --include-dotfiles  publish files and folders whose name starts with "." too
   --concurrency N     uploads at once (default 4)
   --api H:P           the node's API address (EDGEDNS_API, default 127.0.0.1:8053)
   --data DIR          where admin.key is (EDGEDNS_DATA); EDGEDNS_API_KEY overrides it
 `;
+
+export const DEPLOY_OPTIONS: CommandOptions = {
+  ...API_OPTIONS,
+  site: { type: 'string' },
+  preview: { type: 'boolean' },
+  message: { type: 'string' },
+  ignore: { type: 'string' },
+  'follow-symlinks': { type: 'boolean' },
+  'include-dotfiles': { type: 'boolean' },
+  concurrency: { type: 'string' },
+};
 
 const MAX_CONCURRENCY = 32;
 const PROGRESS_INTERVAL_MS = 1000;
@@ -53,14 +67,21 @@ export async function deployCommand(args: ParsedArgs, out: NodeJS.WritableStream
   const message = typeof args.flags.message === 'string' ? args.flags.message : undefined;
   const client = await apiClient(args.flags);
 
-  let listed;
+  let listing: SiteListing;
   try {
-    listed = await listSiteFiles(dir, ignores);
+    listing = await listSiteFiles(dir, { ignores, followSymlinks: args.flags['follow-symlinks'] === true, includeDotfiles: args.flags['include-dotfiles'] === true });
   } catch (e) {
+    if (e instanceof SiteFolderError) throw new UsageError(`not deploying ${dir}: ${e.message}`);
     throw new UsageError(`cannot read ${dir}: ${(e as Error).message}`);
   }
-  if (listed.length === 0) throw new UsageError(`${dir} has no files to deploy`);
-  const files = await hashSiteFiles(listed);
+  const dotfiles = skippedList(listing.skipped, 'dotfile');
+  if (dotfiles) out.write(`left out ${dotfiles.count} ${dotfiles.count === 1 ? 'dotfile' : 'dotfiles'}: ${dotfiles.list} (--include-dotfiles publishes them)\n`);
+  const special = skippedList(listing.skipped, 'not a regular file');
+  if (special) out.write(`left out ${special.count} ${special.count === 1 ? 'entry that is not a regular file' : 'entries that are not regular files'}: ${special.list}\n`);
+  const loops = skippedList(listing.skipped, 'link loop');
+  if (loops) out.write(`left out ${loops.count} linked ${loops.count === 1 ? 'folder that leads' : 'folders that lead'} back to a folder above: ${loops.list}\n`);
+  if (listing.files.length === 0) throw new UsageError(`${dir} has no files to deploy`);
+  const files = await hashSiteFiles(listing.files);
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   out.write(`${files.length} files, ${formatBytes(totalBytes)} in ${dir}\n`);
 
@@ -81,7 +102,7 @@ export async function deployCommand(args: ParsedArgs, out: NodeJS.WritableStream
 
   const progress = new Progress(uploads.length, uploads.reduce((n, f) => n + f.size, 0), err.isTTY === true ? err : undefined, out);
   await eachLimited(uploads, concurrency, async (file) => {
-    const data = await readFile(file.absolute);
+    const data = await readSiteFile(file);
     try {
       await client.request('PUT', `/v1/blobs/${file.sha256}`, { body: new Blob([data]), contentType: 'application/octet-stream' });
     } catch (e) {

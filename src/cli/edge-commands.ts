@@ -2,7 +2,7 @@
 
 import { apiClient } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 
 export const EDGE_HELP = `Usage:
   edgedns edge add NAME --ipv4 ADDR[,ADDR] [--ipv6 ADDR[,ADDR]] [options]   add an edge
@@ -22,9 +22,17 @@ Options:
   --api H:P, --data DIR      which node, and where its admin.key is (EDGEDNS_API, EDGEDNS_DATA, EDGEDNS_API_KEY)
 `;
 
+const EDGE_FIELDS = ['ipv4', 'ipv6', 'lat', 'lon', 'country', 'check', 'expect-status', 'weight', 'state', 'bias'];
+export const EDGE_OPTIONS: CommandOptions = { ...API_OPTIONS, ...Object.fromEntries(EDGE_FIELDS.map((f) => [f, { type: 'string' }])) };
+
 export const ROUTE_HELP = `Usage:
   edgedns route NAME --client ADDR[/LEN] [--type A|AAAA]   which edges this node answers that client, and why
+
+Options:
+  --api H:P, --data DIR      which node, and where its admin.key is (EDGEDNS_API, EDGEDNS_DATA, EDGEDNS_API_KEY)
 `;
+
+export const ROUTE_OPTIONS: CommandOptions = { ...API_OPTIONS, client: { type: 'string' }, type: { type: 'string' } };
 
 function numberFlag(value: string | boolean | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -66,6 +74,7 @@ interface EdgeRow {
   weight: number;
   up: boolean;
   ownRttMs: number | null;
+  penaltyMs: number | null;
   location: { latitude: number; longitude: number; country?: string; source: string } | null;
   check: { type: string; url?: string; port?: number };
   votes: { node: string; up: boolean; fresh: boolean }[];
@@ -106,10 +115,11 @@ export async function edgeCommand(args: ParsedArgs, out: NodeJS.WritableStream):
       e.check.type === 'none' ? 'unchecked' : e.up ? 'up' : 'down',
       `${e.votes.filter((v) => v.fresh && v.up).length}/${e.votes.filter((v) => v.fresh).length}`,
       e.ownRttMs === null ? '-' : `${e.ownRttMs.toFixed(1)}ms`,
+      e.penaltyMs === null || e.penaltyMs === undefined ? '-' : `${e.penaltyMs.toFixed(1)}ms`,
       e.location ? `${e.location.latitude.toFixed(2)},${e.location.longitude.toFixed(2)}${e.location.source === 'geoip' ? ' (geoip)' : ''}` : '-',
       [...e.ipv4, ...e.ipv6].join(' '),
     ]);
-    const head = ['EDGE', 'STATE', 'HEALTH', 'VOTES', 'RTT', 'LOCATION', 'ADDRESSES'];
+    const head = ['EDGE', 'STATE', 'HEALTH', 'VOTES', 'RTT', 'PENALTY', 'LOCATION', 'ADDRESSES'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const row of [head, ...rows]) out.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
   } else throw new UsageError(`unknown edge command "${sub}"\n\n${EDGE_HELP}`);
@@ -130,14 +140,35 @@ export async function routeCommand(args: ParsedArgs, out: NodeJS.WritableStream)
     ttl: number;
     answer: string[];
     client: { source: string; network?: string; location?: { country?: string; city?: string; latitude: number; longitude: number }; scopePrefix: number };
-    decision: { failOpen: boolean; pin?: string; candidates: { edge: string; up: boolean; distanceKm?: number; measuredRttMs?: number; scoreMs: number | null; chosen: boolean; excluded?: string }[] };
+    decision: {
+      failOpen: boolean;
+      pin?: string;
+      from: 'client' | 'node' | 'nowhere';
+      margin: { percent: number; ms: number; rounds: number };
+      steering: { anchor: string; best: string; gainMs: number; neededMs: number; chosen: string }[];
+      candidates: { edge: string; up: boolean; distanceKm?: number; penaltyMs?: number; geoScoreMs: number | null; scoreMs: number | null; chosen: boolean; excluded?: string; votes: { node: string; fresh: boolean; penaltyMs?: number }[] }[];
+    };
   };
   const where = result.client.location ? `${result.client.location.city ?? ''} ${result.client.location.country ?? ''} (${result.client.location.latitude.toFixed(2)},${result.client.location.longitude.toFixed(2)})`.trim() : 'unknown location';
   out.write(`client ${result.client.network ?? '-'} (${result.client.source}): ${where}; ECS scope /${result.client.scopePrefix}\n`);
+  if (result.decision.from === 'node') out.write('  (a client of unknown place: distances measured from this node, where its resolver asked)\n');
   out.write(`pool ${result.pool}${result.decision.pin ? `, pin ${result.decision.pin}` : ''}${result.decision.failOpen ? ', FAIL OPEN (every member down)' : ''}\n`);
   for (const c of result.decision.candidates) {
-    const facts = [c.up ? 'up' : 'down', c.distanceKm !== undefined ? `${c.distanceKm} km` : undefined, c.measuredRttMs !== undefined ? `rtt ${c.measuredRttMs.toFixed(1)} ms` : undefined, c.scoreMs !== null ? `score ${c.scoreMs} ms` : undefined, c.excluded].filter(Boolean);
+    const observers = c.votes.filter((v) => v.fresh && v.penaltyMs !== undefined).map((v) => `${v.node} ${v.penaltyMs}`).join(', ');
+    const facts = [
+      c.up ? 'up' : 'down',
+      c.distanceKm !== undefined ? `${c.distanceKm} km` : undefined,
+      c.geoScoreMs !== null ? `geography ${c.geoScoreMs} ms` : undefined,
+      c.penaltyMs !== undefined ? `+ route ${c.penaltyMs} ms (median of ${observers || 'no observer'})` : undefined,
+      c.scoreMs !== null ? `= ${c.scoreMs} ms` : undefined,
+      c.excluded,
+    ].filter(Boolean);
     out.write(`  ${c.chosen ? '*' : ' '} ${c.edge.padEnd(12)} ${facts.join(', ')}\n`);
+  }
+  const { margin } = result.decision;
+  for (const step of result.decision.steering) {
+    const why = step.anchor === step.best ? 'nearest is also fastest' : step.chosen === step.best ? `${step.best} saves ${step.gainMs} ms > ${step.neededMs} ms needed` : `${step.best} would save ${step.gainMs} ms, not more than the ${step.neededMs} ms needed`;
+    out.write(`steering: nearest ${step.anchor}, fastest ${step.best}: ${why} (margin ${margin.percent} % and ${margin.ms} ms) → ${step.chosen}\n`);
   }
   out.write(`answer (TTL ${result.ttl}): ${result.answer.length > 0 ? result.answer.join(' ') : 'none (NODATA)'}\n`);
 }

@@ -1,8 +1,8 @@
 // edgedns key create|list|revoke: API keys through a running node's API (admin key needed).
 
-import { apiClient } from './api-client.js';
+import { apiClient, ApiRequestError } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 import type { KeyInfo } from '../keys/key-store.js';
 
 export const KEY_HELP = `Usage:
@@ -22,6 +22,8 @@ Options:
   --data DIR     where admin.key is (EDGEDNS_DATA, default ./data); EDGEDNS_API_KEY overrides it
 `;
 
+export const KEY_OPTIONS: CommandOptions = { ...API_OPTIONS, scope: { type: 'string' }, name: { type: 'string' }, expires: { type: 'string' } };
+
 /** A key as the API shows it; `secret` only in the answer to create, the one time it is shown. */
 type KeyView = KeyInfo & { secret?: string };
 
@@ -38,9 +40,12 @@ export async function keyCommand(args: ParsedArgs, out: NodeJS.WritableStream): 
     if (!scope) throw new UsageError('key create needs --scope admin|zone:NAME|acme:NAME');
     const body = JSON.stringify({ scope, ...(flag('name') ? { name: flag('name') } : {}), ...(flag('expires') ? { expires: flag('expires') } : {}) });
     const response = await client.request('POST', '/v1/keys', { body, contentType: 'application/json' });
-    const key = (await response.json()) as KeyView;
+    const key = (await response.json().catch(() => ({}))) as Partial<KeyView>;
+    // `KEY=$(edgedns key create ...)` must never capture an empty or made-up secret: no secret, no output, exit 1.
+    if (typeof key.secret !== 'string' || key.secret === '') throw new ApiRequestError(`${client.base} answered without a key secret: is it an edgedns API?`);
     out.write(`${key.secret}\n`);
-    process.stderr.write(`created key ${key.id} "${key.name}" with scope ${key.scope}${key.expiresAt ? `, expires ${key.expiresAt}` : ''}; the secret above is shown only once\n`);
+    // stderr, so it shows even when stdout goes into a variable: which node now knows this key.
+    process.stderr.write(`created key ${key.id} "${key.name}" with scope ${key.scope}${key.expiresAt ? `, expires ${key.expiresAt}` : ''} on ${client.base}; the secret above is shown only once\n`);
   } else if (sub === 'list') {
     const response = await client.request('GET', '/v1/keys');
     const { keys } = (await response.json()) as { keys: KeyView[] };

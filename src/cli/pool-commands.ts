@@ -2,7 +2,7 @@
 
 import { apiClient } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 
 export const POOL_HELP = `Usage:
   edgedns pool add NAME --members EDGE[,EDGE] [options]   add a pool (dynamic RRsets name it: www 30 IN POOL NAME)
@@ -17,8 +17,14 @@ Options:
   --ttl S              TTL of its answers (default 30; the RRset's TTL caps it)
   --fail-open BOOL     when every member is down: all of them (true, default) or no address (false)
   --pins SPEC          "country:JP=tyo;continent:EU=fra,ams;cidr:203.0.113.0/24=nyc" (first match wins)
+  --margin-percent P   stabilization: a client leaves its nearest edge only for one faster by P % (default 20)...
+  --margin-ms MS       ...and by MS milliseconds (default 10)
+  --margin-rounds N    probe rounds an RTT change must last before it counts (default 3)
   --api H:P, --data DIR
 `;
+
+const POOL_FIELDS = ['members', 'count', 'ttl', 'fail-open', 'pins', 'client', 'type', 'margin-percent', 'margin-ms', 'margin-rounds'];
+export const POOL_OPTIONS: CommandOptions = { ...API_OPTIONS, ...Object.fromEntries(POOL_FIELDS.map((f) => [f, { type: 'string' }])) };
 
 function pinsFlag(text: string): { match: string; edges: string[] }[] {
   if (text === '') return [];
@@ -54,6 +60,10 @@ function poolBody(flags: ParsedArgs['flags']): Record<string, unknown> {
   }
   const pins = text('pins');
   if (pins !== undefined) body.pins = pinsFlag(pins);
+  for (const [flag, field] of [['margin-percent', 'marginPercent'], ['margin-ms', 'marginMs'], ['margin-rounds', 'marginRounds']] as const) {
+    const value = num(flag);
+    if (value !== undefined) body[field] = value;
+  }
   return body;
 }
 
@@ -80,13 +90,15 @@ export async function poolCommand(args: ParsedArgs, out: NodeJS.WritableStream):
     await client.request('DELETE', `/v1/pools/${encodeURIComponent(name)}`);
     out.write(`removed pool ${name}\n`);
   } else if (sub === 'list') {
-    const { pools } = (await (await client.request('GET', '/v1/pools')).json()) as { pools: { name: string; members: string[]; count: number; ttl: number; failOpen: boolean; pins: { match: string; edges: string[] }[] }[] };
+    const { pools } = (await (await client.request('GET', '/v1/pools')).json()) as {
+      pools: { name: string; members: string[]; count: number; ttl: number; failOpen: boolean; pins: { match: string; edges: string[] }[]; marginPercent: number; marginMs: number; marginRounds: number }[];
+    };
     if (pools.length === 0) {
       out.write('no pools\n');
       return;
     }
     for (const p of pools) {
-      out.write(`${p.name}: ${p.members.join(', ')}; count ${p.count}, ttl ${p.ttl}, fail-open ${p.failOpen ? 'yes' : 'no'}${p.pins.length ? '; pins ' + p.pins.map((pin) => `${pin.match}=${pin.edges.join(',')}`).join(' ') : ''}\n`);
+      out.write(`${p.name}: ${p.members.join(', ')}; count ${p.count}, ttl ${p.ttl}, fail-open ${p.failOpen ? 'yes' : 'no'}, margin ${p.marginPercent} % and ${p.marginMs} ms for ${p.marginRounds} rounds${p.pins.length ? '; pins ' + p.pins.map((pin) => `${pin.match}=${pin.edges.join(',')}`).join(' ') : ''}\n`);
     }
   } else if (sub === 'explain') {
     if (!name) throw new UsageError('pool explain needs a NAME');

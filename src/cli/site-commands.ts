@@ -2,7 +2,7 @@
 
 import { apiClient } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 import { formatBytes } from './deploy-command.js';
 
 export const SITE_HELP = `Usage:
@@ -18,6 +18,8 @@ Options:
   --api H:P      the node's API address (EDGEDNS_API, default 127.0.0.1:8053)
   --data DIR     where admin.key is (EDGEDNS_DATA); EDGEDNS_API_KEY overrides it
 `;
+
+export const SITE_OPTIONS: CommandOptions = { ...API_OPTIONS, keep: { type: 'string' }, grace: { type: 'string' } };
 
 interface SiteView {
   host: string;

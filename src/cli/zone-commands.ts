@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { apiClient } from './api-client.js';
 import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
+import { API_OPTIONS, UsageError, type CommandOptions } from './args.js';
 
 export const ZONE_HELP = `Usage:
   edgedns zone import FILE [--replace] [--origin NAME]   import a BIND zone file
@@ -17,6 +17,8 @@ Options:
   --api H:P      the node's API address (EDGEDNS_API, default 127.0.0.1:8053)
   --data DIR     where admin.key is (EDGEDNS_DATA, default ./data); EDGEDNS_API_KEY overrides it
 `;
+
+export const ZONE_OPTIONS: CommandOptions = { ...API_OPTIONS, replace: { type: 'boolean' }, origin: { type: 'string' } };
 
 export async function zoneCommand(args: ParsedArgs, out: NodeJS.WritableStream): Promise<void> {
   const [, sub, arg] = args.positionals;

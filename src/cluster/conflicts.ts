@@ -6,6 +6,7 @@
 import { docPath, statusOf } from '../store/couch-http.js';
 import { DESIGN_ID, type CouchStore } from '../store/couch-store.js';
 import type { StoredDoc } from '../store/store.js';
+import { NoSuchDocumentError, UnknownRevisionError } from '../errors.js';
 
 export interface ConflictRevision {
   rev: string;
@@ -20,20 +21,7 @@ export interface Conflict {
   losers: ConflictRevision[];
 }
 
-export class UnknownRevisionError extends Error {
-  constructor(
-    readonly id: string,
-    readonly rev: string,
-  ) {
-    super(`document ${id} has no current revision ${rev} (list the conflicts again: it may have been resolved)`);
-  }
-}
-
-export class NoSuchDocumentError extends Error {
-  constructor(readonly id: string) {
-    super(`document ${id} does not exist`);
-  }
-}
+export { NoSuchDocumentError, UnknownRevisionError } from '../errors.js';
 
 /** At most this many conflicted documents per listing: enough to act on, bounded for one response. */
 const MAX_LISTED = 1000;

@@ -4,6 +4,7 @@
 
 import type { LookupResult, SectionEntry } from '../zone/lookup.js';
 import { isInZone, nameToWire, parseName } from '../proto/names.js';
+import { ResponseClass, type ResponseClassCode } from './response-class.js';
 
 export interface EncodedSections {
   rcode: number;
@@ -16,6 +17,21 @@ export interface EncodedSections {
   withoutAdditional: number;
   /** A referral whose glue must fit, else the response is truncated (RFC 9471). */
   glueRequired: boolean;
+  /** The kind of response, for rate limiting. */
+  responseClass: ResponseClassCode;
+}
+
+function responseClass(result: LookupResult): ResponseClassCode {
+  switch (result.kind) {
+    case 'nxdomain':
+      return ResponseClass.NXDOMAIN;
+    case 'nodata':
+      return ResponseClass.NODATA;
+    case 'referral':
+      return ResponseClass.REFERRAL;
+    default:
+      return result.synthesized ? ResponseClass.WILDCARD : ResponseClass.ANSWER;
+  }
 }
 
 const QUESTION_OFFSET = 12;
@@ -71,5 +87,6 @@ export function encodeSections(result: LookupResult, qname: string, qnameWireLen
     additionalCount: counts[2],
     withoutAdditional,
     glueRequired: result.kind === 'referral' && result.additional.length > 0,
+    responseClass: responseClass(result),
   };
 }

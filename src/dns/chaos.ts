@@ -3,6 +3,7 @@
 
 import { Class, Rcode, Type } from '../proto/constants.js';
 import type { EncodedSections } from './answer-encoder.js';
+import { ResponseClass } from './response-class.js';
 
 export interface ChaosConfig {
   nodeId: string;
@@ -36,6 +37,7 @@ function answer(bytes: Buffer | undefined): EncodedSections {
     additionalCount: 0,
     withoutAdditional: size,
     glueRequired: false,
+    responseClass: ResponseClass.ANSWER,
   };
 }
 

@@ -13,6 +13,8 @@ import { Class, EDNS_UDP_PAYLOAD, MIN_UDP_PAYLOAD, Rcode, Type } from '../proto/
 import type { DnsMetrics, Transport } from './metrics.js';
 import { readQuery, type Query } from '../proto/query-reader.js';
 import { buildResponse, type ResponseInput } from './response.js';
+import { ResponseClass, type ResponseClassCode } from './response-class.js';
+import { Verdict, type ResponseRateLimiter } from './rrl.js';
 
 export interface HandlerOptions {
   catalog: Catalog;
@@ -21,6 +23,8 @@ export interface HandlerOptions {
   logger: Logger;
   /** Answers dynamic (pool) RRsets; without it they answer NODATA. */
   geo?: GeoAnswerer;
+  /** Rate-limits UDP responses; without it none are. */
+  rrl?: ResponseRateLimiter;
 }
 
 /** `remote` is the client's (the resolver's) address: the client location when the query has no ECS. */
@@ -77,8 +81,13 @@ function answerFromZone(zone: ZoneIndex, query: Query, geo: GeoAnswerer | undefi
 }
 
 export function createHandler(options: HandlerOptions): DnsHandler {
-  const { catalog, metrics, logger } = options;
+  const { catalog, metrics, logger, rrl } = options;
   const chaos = createChaos(options.chaos);
+
+  /** Rate limiting's verdict on a UDP response (TCP answers prove their source address and are never limited). */
+  function limit(transport: Transport, remote: string | undefined, kind: ResponseClassCode, name: string, qtype: number, now: number): number {
+    return rrl === undefined || transport !== 'udp' || remote === undefined ? Verdict.SEND : rrl.check(remote, kind, name, qtype, now);
+  }
 
   return function handle(message, transport, remote) {
     const started = performance.now();
@@ -87,13 +96,15 @@ export function createHandler(options: HandlerOptions): DnsHandler {
     try {
       const read = readQuery(message);
       if ('drop' in read) {
-        metrics.drop(read.drop === 'shorter than a header' ? 'short' : 'response');
+        metrics.drop(read.drop);
         return undefined;
       }
       if ('error' in read) {
         const { error } = read;
         input = { message, id: error.id, flags: error.flags, questionEnd: error.questionEnd, edns: error.edns, limit: sizeLimit(error, transport) };
-        const response = buildResponse(input, error.rcode);
+        const verdict = limit(transport, remote, ResponseClass.ERROR, '', -1, started);
+        if (verdict === Verdict.DROP) return undefined;
+        const response = buildResponse(input, error.rcode, undefined, verdict === Verdict.SLIP);
         metrics.answered(transport, -1, error.rcode, (performance.now() - started) / 1000);
         return response;
       }
@@ -103,6 +114,9 @@ export function createHandler(options: HandlerOptions): DnsHandler {
 
       let rcode: number;
       let sections: EncodedSections | undefined;
+      // The flow rate limiting counts this response under: see rrl.ts
+      let kind: ResponseClassCode = ResponseClass.ERROR;
+      let flowName = query.qname;
       if (query.edns && query.edns.version !== 0) {
         rcode = Rcode.BADVERS; // RFC 6891 §6.1.3
       } else if (query.qtype === Type.AXFR || query.qtype === Type.IXFR) {
@@ -114,7 +128,10 @@ export function createHandler(options: HandlerOptions): DnsHandler {
       } else if (query.qclass === Class.CH) {
         const answer = chaos(query.qname, query.qtype);
         rcode = answer.rcode;
-        if ('bytes' in answer) sections = answer;
+        if ('bytes' in answer) {
+          sections = answer;
+          kind = ResponseClass.ANSWER;
+        }
       } else if (query.qclass !== Class.IN && query.qclass !== Class.ANY) {
         rcode = Rcode.REFUSED;
       } else {
@@ -125,10 +142,14 @@ export function createHandler(options: HandlerOptions): DnsHandler {
           sections = answered.sections;
           input.ecsScope = answered.scope;
           rcode = sections.rcode;
+          kind = sections.responseClass;
+          if (kind !== ResponseClass.ANSWER) flowName = zone.apex.key;
         }
       }
-      const response = buildResponse(input, rcode, sections);
-      if (response[2] & 0x02) metrics.truncation(transport);
+      const verdict = limit(transport, remote, kind, flowName, qtype, started);
+      if (verdict === Verdict.DROP) return undefined;
+      const response = buildResponse(input, rcode, sections, verdict === Verdict.SLIP);
+      if (verdict === Verdict.SEND && response[2] & 0x02) metrics.truncation(transport);
       metrics.answered(transport, qtype, rcode, (performance.now() - started) / 1000);
       return response;
     } catch (err) {

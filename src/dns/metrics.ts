@@ -10,13 +10,12 @@ export type Transport = 'udp' | 'tcp';
 const TRANSPORTS: Transport[] = ['udp', 'tcp'];
 
 /** Query types counted under their own label; everything else is "other", so random qtypes cannot grow the labels. */
-const COUNTED_TYPES = ['none', 'other', 'A', 'NS', 'CNAME', 'SOA', 'PTR', 'HINFO', 'MX', 'TXT', 'AAAA', 'SRV', 'DS', 'DNSKEY', 'CAA', 'ANY', 'AXFR', 'IXFR', 'NSEC', 'RRSIG', 'TYPE64', 'TYPE65'];
+const COUNTED_TYPES = ['none', 'other', 'A', 'NS', 'CNAME', 'SOA', 'PTR', 'HINFO', 'MX', 'TXT', 'AAAA', 'SRV', 'DS', 'DNSKEY', 'CAA', 'ANY', 'AXFR', 'IXFR', 'NSEC', 'RRSIG', 'SVCB', 'HTTPS'];
 const TYPE_SLOT = new Map<number, number>();
 for (let code = 0; code < 65536; code++) {
   const slot = COUNTED_TYPES.indexOf(typeName(code));
   if (slot >= 0) TYPE_SLOT.set(code, slot);
 }
-const TYPE_LABEL = COUNTED_TYPES.map((t) => (t === 'TYPE64' ? 'SVCB' : t === 'TYPE65' ? 'HTTPS' : t));
 const RCODES = 32;
 
 const BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01];
@@ -44,7 +43,7 @@ export class DnsMetrics {
           const rcode = i % RCODES;
           const type = Math.floor(i / RCODES) % COUNTED_TYPES.length;
           const transport = Math.floor(i / RCODES / COUNTED_TYPES.length);
-          queries.labels(TRANSPORTS[transport], TYPE_LABEL[type], rcodeName(rcode)).inc(queryCounts[i]);
+          queries.labels(TRANSPORTS[transport], COUNTED_TYPES[type], rcodeName(rcode)).inc(queryCounts[i]);
         }
       },
     });

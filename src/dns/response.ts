@@ -22,8 +22,13 @@ export interface ResponseInput {
 const FLAG_QR = 0x8000;
 const FLAG_AA = 0x0400;
 const FLAG_TC = 0x0200;
-/** Opcode, RD and CD are echoed from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6). */
-const ECHOED = 0x7800 | 0x0100 | 0x0010;
+const OPCODE = 0x7800;
+/**
+ * RD and CD are echoed from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6), but only for QUERY, the one opcode that
+ * defines them: a NOTIMP or NOTAUTH for another opcode says nothing about recursion or checking (genreport's
+ * "opcodeflg" probe; BIND clears them too). The opcode itself is always echoed.
+ */
+const QUERY_ECHOED = OPCODE | 0x0100 | 0x0010;
 const OPT_SIZE = 11;
 const OPT_ECS = 8;
 
@@ -57,7 +62,11 @@ function writeOpt(buf: Buffer, off: number, extendedRcode: number, edns: Edns, e
   return p;
 }
 
-export function buildResponse(input: ResponseInput, rcode: number, sections?: EncodedSections): Buffer {
+/**
+ * `truncate`: send only the header, question and OPT with TC set, whatever would fit: the reply rate limiting
+ * "slips" out instead of dropping, so a real client retries over TCP (BIND's and Knot's RRL slip).
+ */
+export function buildResponse(input: ResponseInput, rcode: number, sections?: EncodedSections, truncate = false): Buffer {
   const { message, edns } = input;
   const questionLength = input.questionEnd - 12;
   const fixed = 12 + questionLength + (edns ? optSize(edns) : 0);
@@ -67,7 +76,11 @@ export function buildResponse(input: ResponseInput, rcode: number, sections?: En
   let authorityCount = sections?.authorityCount ?? 0;
   let additionalCount = sections?.additionalCount ?? 0;
   let truncated = false;
-  if (sections && fixed + body > input.limit) {
+  if (sections && truncate) {
+    body = 0;
+    answerCount = authorityCount = additionalCount = 0;
+    truncated = true;
+  } else if (sections && fixed + body > input.limit) {
     if (!sections.glueRequired && fixed + sections.withoutAdditional <= input.limit) {
       body = sections.withoutAdditional;
       additionalCount = 0;
@@ -80,9 +93,9 @@ export function buildResponse(input: ResponseInput, rcode: number, sections?: En
 
   const out = Buffer.allocUnsafe(fixed + body);
   out.writeUInt16BE(input.id, 0);
-  let flags = FLAG_QR | (input.flags & ECHOED) | (rcode & 0xf);
+  let flags = FLAG_QR | (input.flags & ((input.flags & OPCODE) === 0 ? QUERY_ECHOED : OPCODE)) | (rcode & 0xf);
   if (sections?.authoritative) flags |= FLAG_AA;
-  if (truncated) flags |= FLAG_TC;
+  if (truncated || truncate) flags |= FLAG_TC;
   out.writeUInt16BE(flags, 2);
   out.writeUInt16BE(questionLength > 0 ? 1 : 0, 4);
   out.writeUInt16BE(answerCount, 6);

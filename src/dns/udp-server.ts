@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
-import type { DnsHandler } from './handler.js';
+import type { DnsResponder } from './update-dispatch.js';
 
 export interface Listening {
   address: string;
@@ -17,11 +17,20 @@ export interface Listening {
  */
 export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
-export function listenUdp(host: string, port: number, handle: DnsHandler, logger: Logger): Promise<Listening> {
+export function listenUdp(host: string, port: number, handle: DnsResponder, logger: Logger): Promise<Listening> {
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER });
   socket.on('message', (message, remote) => {
     const response = handle(message, 'udp', remote.address);
-    if (response) socket.send(response, remote.port, remote.address);
+    if (response instanceof Promise) {
+      // an UPDATE is answered later (it awaits the store); queries go on meanwhile. The socket may be closed by then.
+      void response.then((r) => {
+        try {
+          if (r) socket.send(r, remote.port, remote.address);
+        } catch (err) {
+          logger.debug({ err }, 'UDP answer to an UPDATE not sent');
+        }
+      });
+    } else if (response) socket.send(response, remote.port, remote.address);
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);

@@ -8,6 +8,7 @@ import { POOL_NAME } from '../zone/model.js';
 import { formatIPv6, parseIPv6 } from '../proto/rdata-ip.js';
 import { CONTINENTS } from './continents.js';
 import { parseIp } from './ip.js';
+import { InvalidFieldError } from '../errors.js';
 
 export const EDGE_PREFIX = 'edge/';
 export const POOL_PREFIX = 'pool/';
@@ -59,7 +60,17 @@ export interface PoolFields {
   /** When every member is down: answer with all of them (true, default) or with no address (NODATA). */
   failOpen: boolean;
   pins: PoolPin[];
+  /**
+   * Stabilization: a client leaves the edge geography gives it only for an edge better by this share of its expected
+   * latency and by this many ms (both), and measured RTTs move only after this many probe rounds (see steering.ts).
+   */
+  marginPercent: number;
+  marginMs: number;
+  marginRounds: number;
 }
+
+/** The stabilization margin of a pool when it names none: 20 % and 10 ms, held for 3 probe rounds. */
+export const DEFAULT_MARGIN = { marginPercent: 20, marginMs: 10, marginRounds: 3 } as const;
 
 export interface PoolDoc extends StoredDoc, PoolFields {
   type: 'pool';
@@ -68,7 +79,7 @@ export interface PoolDoc extends StoredDoc, PoolFields {
 
 /** Fields a client may send; anything else is a mistake worth naming rather than ignoring. */
 export const EDGE_KEYS = new Set(['name', 'ipv4', 'ipv6', 'latitude', 'longitude', 'country', 'check', 'weight', 'state', 'biasMs']);
-export const POOL_KEYS = new Set(['name', 'members', 'count', 'ttl', 'failOpen', 'pins']);
+export const POOL_KEYS = new Set(['name', 'members', 'count', 'ttl', 'failOpen', 'pins', 'marginPercent', 'marginMs', 'marginRounds']);
 
 export function rejectUnknown(input: Record<string, unknown>, allowed: ReadonlySet<string>): void {
   for (const key of Object.keys(input)) {
@@ -76,14 +87,7 @@ export function rejectUnknown(input: Record<string, unknown>, allowed: ReadonlyS
   }
 }
 
-export class InvalidFieldError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { InvalidFieldError } from '../errors.js';
 
 export function edgeDocId(name: string): string {
   return EDGE_PREFIX + name;
@@ -243,6 +247,9 @@ export function normalizePool(input: Input, base?: PoolFields): PoolFields {
     ttl: merged.ttl === undefined ? 30 : numberField(merged.ttl, 'ttl', 0, 86400, true),
     failOpen,
     pins,
+    marginPercent: merged.marginPercent === undefined ? DEFAULT_MARGIN.marginPercent : numberField(merged.marginPercent, 'marginPercent', 0, 100),
+    marginMs: merged.marginMs === undefined ? DEFAULT_MARGIN.marginMs : numberField(merged.marginMs, 'marginMs', 0, 10000),
+    marginRounds: merged.marginRounds === undefined ? DEFAULT_MARGIN.marginRounds : numberField(merged.marginRounds, 'marginRounds', 1, 100, true),
   };
 }
 

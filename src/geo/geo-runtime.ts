@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
 import { GeoIp } from './geoip.js';
 import { GeoState } from './geo-state.js';
+import type { ObserverLocation } from './health-docs.js';
 import { GeoSync } from './geo-sync.js';
 import { GeoMetrics } from './metrics.js';
 import { DEFAULT_PROBE_OPTIONS, Prober, type ProbeOptions } from './probes.js';
@@ -26,6 +27,8 @@ export interface GeoConfig {
    * (GeoState.setOwnObservations); default true.
    */
   probes?: boolean;
+  /** Where this node is (--location), published in its health document. */
+  location?: ObserverLocation;
 }
 
 /** The DB-IP City Lite files the npm package ships (IPv4 and IPv6), if it is installed. */
@@ -48,6 +51,7 @@ export class GeoRuntime {
   readonly probeOptions: ProbeOptions;
   private readonly lazyGeoip: boolean;
   private lazyLoad: Promise<void> | undefined;
+  private lastEpoch = -1;
 
   private constructor(
     private readonly options: { store: Store; registry: Registry; logger: Logger; nodeId: string; config: GeoConfig },
@@ -59,7 +63,7 @@ export class GeoRuntime {
     const paths = config.geoipPaths ?? defaultGeoipPaths();
     this.geoip = paths.length > 0 ? new GeoIp(paths, { logger, registry, watchIntervalMs: config.geoipWatchMs }) : undefined;
     if (!this.geoip) logger.info('no GeoIP database: dynamic answers rank edges without client locations');
-    this.state = new GeoState({ nodeId, intervalMs: this.probeOptions.intervalMs, logger, geoip: this.geoip });
+    this.state = new GeoState({ nodeId, intervalMs: this.probeOptions.intervalMs, logger, geoip: this.geoip, location: config.location });
     this.sync = new GeoSync(store, this.state, logger);
     this.answerer = new PoolAnswerer(() => this.state.snapshot, this.geoip, this.metrics, logger);
     this.prober = new Prober({ store, state: this.state, nodeId, logger, metrics: this.metrics, probe: this.probeOptions });
@@ -80,8 +84,12 @@ export class GeoRuntime {
   }
 
   private onSnapshot(snapshot: GeoSnapshot): void {
+    this.metrics.snapshots.labels(snapshot.epoch === this.lastEpoch ? 'same' : 'new').inc();
+    this.lastEpoch = snapshot.epoch;
     for (const edge of snapshot.edges.values()) {
       this.metrics.edgeUp.labels(edge.name).set(edge.up ? 1 : 0);
+      if (edge.penaltyMs !== undefined) this.metrics.penalty.labels(edge.name).set(edge.penaltyMs / 1000);
+      else this.metrics.penalty.remove(edge.name);
       for (const vote of edge.votes) {
         if (vote.node === this.options.nodeId) continue;
         if (!vote.fresh) {

@@ -3,17 +3,21 @@
 
 import type { Logger } from 'pino';
 import { parseIPv4, parseIPv6 } from '../proto/rdata-ip.js';
-import type { EdgeFields, PoolFields } from './edge-docs.js';
+import { DEFAULT_MARGIN, type EdgeFields, type PoolFields } from './edge-docs.js';
 import type { GeoIp } from './geoip.js';
-import { decideUp, votesFor, type EdgeObservation, type HealthDoc } from './health-docs.js';
+import { decideUp, votesFor, type EdgeObservation, type HealthDoc, type ObserverLocation } from './health-docs.js';
 import { parseIp } from './ip.js';
+import { medianPenalty, scoreVote } from './shared-latency.js';
 import { compilePool, EMPTY_SNAPSHOT, type EdgeView, type GeoSnapshot, type PoolView } from './snapshot.js';
+import type { Margin } from './steady-rtt.js';
 
 export interface GeoStateOptions {
   nodeId: string;
   intervalMs: number;
   logger: Logger;
   geoip?: GeoIp;
+  /** Where this node is (--location): its own RTTs are then corrected for its distance, as others correct theirs. */
+  location?: ObserverLocation;
   /** Injected so tests can move time; Date.now otherwise. */
   now?: () => number;
 }
@@ -38,6 +42,25 @@ export class GeoState {
     const used = new Set<string>();
     for (const pool of this.pools.values()) for (const m of pool.members) used.add(m);
     return [...this.edges.values()].filter((e) => used.has(e.name) && e.state !== 'disabled');
+  }
+
+  /**
+   * The margin this node's steady RTTs to an edge follow: the tightest of the pools the edge is in, so a change that
+   * matters to any of them is published.
+   */
+  marginFor(edge: string): Margin {
+    let margin: Margin | undefined;
+    for (const pool of this.pools.values()) {
+      if (!pool.members.includes(edge)) continue;
+      margin = margin
+        ? { percent: Math.min(margin.percent, pool.marginPercent), ms: Math.min(margin.ms, pool.marginMs), rounds: Math.min(margin.rounds, pool.marginRounds) }
+        : { percent: pool.marginPercent, ms: pool.marginMs, rounds: pool.marginRounds };
+    }
+    return margin ?? { percent: DEFAULT_MARGIN.marginPercent, ms: DEFAULT_MARGIN.marginMs, rounds: DEFAULT_MARGIN.marginRounds };
+  }
+
+  get location(): ObserverLocation | undefined {
+    return this.options.location;
   }
 
   ownObservation(edge: string): EdgeObservation | undefined {
@@ -67,22 +90,29 @@ export class GeoState {
     for (const fields of this.edges.values()) {
       const own = this.own.get(fields.name);
       const checked = fields.check.type !== 'none';
-      const votes = checked ? votesFor(fields.name, this.health.values(), this.options.nodeId, own, this.options.intervalMs, now) : [];
+      const location = this.locate(fields);
+      const self = { node: this.options.nodeId, observation: own, intervalMs: this.options.intervalMs, location: this.options.location };
+      const votes = checked ? votesFor(fields.name, this.health.values(), self, now).map((v) => scoreVote(v, location)) : [];
       edges.set(fields.name, {
         name: fields.name,
         fields,
-        location: this.locate(fields),
+        location,
         ipv4: fields.ipv4.map((a) => parseIPv4(a) as Buffer),
         ipv6: fields.ipv6.map((a) => parseIPv6(a) as Buffer),
         up: checked ? decideUp(votes) : true,
         votes,
         ownRttMs: own?.rttMs,
+        ...(checked ? { penaltyMs: medianPenalty(votes) } : {}),
         checked,
       });
     }
     const pools = new Map<string, PoolView>();
-    for (const fields of this.pools.values()) pools.set(fields.name, compilePool(fields));
-    this.current = { epoch: ++this.epoch, edges, pools };
+    for (const fields of this.pools.values()) {
+      const previous = this.current.pools.get(fields.name);
+      pools.set(fields.name, previous?.fields === fields ? previous : compilePool(fields));
+    }
+    const epoch = sameDecisions(this.current, edges, pools) ? this.epoch : ++this.epoch;
+    this.current = { epoch, edges, pools, ...(this.options.location ? { origin: this.options.location } : {}) };
     for (const listener of this.listeners) listener(this.current);
     return this.current;
   }
@@ -100,4 +130,19 @@ export class GeoState {
     }
     return undefined;
   }
+}
+
+/**
+ * Whether every decision from `before` would come out the same from these edges and pools: the same documents, and
+ * per edge the same place, health and penalty. Vote ages and raw averages do not decide anything.
+ */
+function sameDecisions(before: GeoSnapshot, edges: ReadonlyMap<string, EdgeView>, pools: ReadonlyMap<string, PoolView>): boolean {
+  if (before.epoch === 0 || before.edges.size !== edges.size || before.pools.size !== pools.size) return false;
+  for (const [name, pool] of pools) if (before.pools.get(name) !== pool) return false;
+  for (const [name, edge] of edges) {
+    const old = before.edges.get(name);
+    if (!old || old.fields !== edge.fields || old.up !== edge.up || old.penaltyMs !== edge.penaltyMs) return false;
+    if (old.location?.latitude !== edge.location?.latitude || old.location?.longitude !== edge.location?.longitude || old.location?.country !== edge.location?.country) return false;
+  }
+  return true;
 }

@@ -12,6 +12,12 @@ export interface EdgeObservation {
   up: boolean;
   /** EWMA of the probe round-trip time, when a probe ever succeeded. */
   rttMs?: number;
+  /**
+   * The RTT this observer stands by for steering: it moves only once probe samples have stayed outside the
+   * stabilization margin for some rounds in a row (steady-rtt.ts), so jitter never reaches the shared view. Older
+   * documents lack it: rttMs then stands in.
+   */
+  steadyRttMs?: number;
   /** When the last probe finished (ms since the epoch). */
   checkedAt: number;
 }
@@ -22,15 +28,32 @@ export interface HealthDoc extends StoredDoc {
   /** ms since the epoch of this write. */
   updatedAt: number;
   intervalMs: number;
+  /** Where the observer is (--location), so every reader can take its distance out of its RTTs. */
+  location?: ObserverLocation;
   edges: Record<string, EdgeObservation>;
+}
+
+export interface ObserverLocation {
+  latitude: number;
+  longitude: number;
 }
 
 export interface Vote {
   node: string;
   up: boolean;
   rttMs?: number;
+  steadyRttMs?: number;
+  location?: ObserverLocation;
   ageMs: number;
   fresh: boolean;
+}
+
+/** This node as an observer: its in-memory view of an edge (undefined before its first probe) and where it is. */
+export interface SelfObserver {
+  node: string;
+  observation?: EdgeObservation;
+  intervalMs: number;
+  location?: ObserverLocation;
 }
 
 export function healthDocId(node: string): string {
@@ -41,19 +64,37 @@ export function isHealthDoc(doc: StoredDoc): doc is HealthDoc {
   return doc.type === 'health' && typeof doc.node === 'string' && typeof doc.updatedAt === 'number' && typeof doc.edges === 'object' && doc.edges !== null;
 }
 
-/** Every observer's vote on one edge; this node's own in-memory view replaces its (older) document. */
-export function votesFor(edge: string, docs: Iterable<HealthDoc>, self: string, own: EdgeObservation | undefined, ownIntervalMs: number, now: number): Vote[] {
+/**
+ * Every observer's vote on one edge. This node's in-memory view replaces its (older) document; before its first
+ * probe round its document still speaks for it, so a node that restarts votes as the others already count it.
+ */
+export function votesFor(edge: string, docs: Iterable<HealthDoc>, self: SelfObserver, now: number): Vote[] {
   const votes: Vote[] = [];
   for (const doc of docs) {
-    if (doc.node === self) continue;
+    if (doc.node === self.node && self.observation) continue;
     const seen = doc.edges[edge];
     if (!seen || typeof seen.up !== 'boolean') continue;
     const ageMs = Math.max(0, now - doc.updatedAt);
-    const interval = typeof doc.intervalMs === 'number' && doc.intervalMs > 0 ? doc.intervalMs : ownIntervalMs;
-    votes.push({ node: doc.node, up: seen.up, rttMs: seen.rttMs, ageMs, fresh: ageMs < FRESH_INTERVALS * interval });
+    const interval = typeof doc.intervalMs === 'number' && doc.intervalMs > 0 ? doc.intervalMs : self.intervalMs;
+    votes.push({ node: doc.node, up: seen.up, ...rtts(seen), ...(validLocation(doc.location) ? { location: doc.location } : {}), ageMs, fresh: ageMs < FRESH_INTERVALS * interval });
   }
-  if (own) votes.push({ node: self, up: own.up, rttMs: own.rttMs, ageMs: Math.max(0, now - own.checkedAt), fresh: true });
+  const own = self.observation;
+  if (own) votes.push({ node: self.node, up: own.up, ...rtts(own), ...(self.location ? { location: self.location } : {}), ageMs: Math.max(0, now - own.checkedAt), fresh: true });
   return votes.sort((a, b) => a.node.localeCompare(b.node));
+}
+
+function finite(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** The RTTs of an observation, when they are numbers (documents come from other nodes and older versions). */
+function rtts(seen: EdgeObservation): Pick<Vote, 'rttMs' | 'steadyRttMs'> {
+  return { ...(finite(seen.rttMs) ? { rttMs: seen.rttMs } : {}), ...(finite(seen.steadyRttMs) ? { steadyRttMs: seen.steadyRttMs } : {}) };
+}
+
+function validLocation(location: unknown): location is ObserverLocation {
+  const l = location as ObserverLocation | undefined;
+  return !!l && typeof l === 'object' && finite(Math.abs(l.latitude)) && Math.abs(l.latitude) <= 90 && finite(Math.abs(l.longitude)) && Math.abs(l.longitude) <= 180;
 }
 
 /** Up unless most fresh observers say down; with no fresh observer, up (nothing says otherwise). */

@@ -61,6 +61,9 @@ export class GeoMetrics {
   readonly probes: Counter<'edge' | 'result'>;
   readonly transitions: Counter<'edge' | 'to'>;
   readonly healthWrites: Counter<'result'>;
+  readonly penalty: Gauge<'edge'>;
+  readonly steadyMoves: Counter<'edge' | 'direction'>;
+  readonly snapshots: Counter<'decisions'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -74,5 +77,8 @@ export class GeoMetrics {
     this.probes = new Counter({ name: 'edgedns_probes_total', help: 'Probes this node ran, by edge and result (ok, fail)', labelNames: ['edge', 'result'], registers });
     this.transitions = new Counter({ name: 'edgedns_probe_transitions_total', help: 'Up/down changes of this node\'s own view, after hysteresis', labelNames: ['edge', 'to'], registers });
     this.healthWrites = new Counter({ name: 'edgedns_health_writes_total', help: 'Writes of this node\'s health document, by result', labelNames: ['result'], registers });
+    this.penalty = new Gauge({ name: 'edgedns_edge_penalty_seconds', help: 'What the edge\'s route adds to its expected latency: the median of the fresh observers\' penalties, the same on every node', labelNames: ['edge'], registers });
+    this.steadyMoves = new Counter({ name: 'edgedns_probe_steady_rtt_moves_total', help: 'Times this node\'s steady RTT to an edge moved after a change outlasted the margin (up, down)', labelNames: ['edge', 'direction'], registers });
+    this.snapshots = new Counter({ name: 'edgedns_geo_snapshots_total', help: 'Geo snapshots built, by whether they could change a decision (new: answer caches emptied) or not (same)', labelNames: ['decisions'], registers });
   }
 }

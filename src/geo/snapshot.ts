@@ -1,11 +1,12 @@
-// The immutable data one selection reads: edges with their place, addresses and health, pools with precompiled
-// pins. Built aside whenever an edge, pool or health observation changes, and swapped in whole; `epoch` changes
-// with every build, so cached decisions from an older snapshot are never reused.
+// The immutable data one selection reads: edges with their place, addresses, health and latency penalty, pools with
+// precompiled pins. Built aside whenever an edge, pool or health observation changes, and swapped in whole; `epoch`
+// changes with every build that can change a decision, so cached decisions from an older snapshot are never reused
+// (and a build that changes only vote ages, as most health writes do, keeps the caches).
 
 import type { EdgeFields, PoolFields } from './edge-docs.js';
 import type { GeoLocation } from './geoip.js';
-import type { Vote } from './health-docs.js';
 import { parseIp, type ClientAddress } from './ip.js';
+import type { ScoredVote } from './shared-latency.js';
 
 export interface EdgeView {
   name: string;
@@ -15,9 +16,11 @@ export interface EdgeView {
   ipv4: Buffer[];
   ipv6: Buffer[];
   up: boolean;
-  votes: Vote[];
+  votes: ScoredVote[];
   /** This node's own EWMA RTT to the edge, when it has probed it. */
   ownRttMs?: number;
+  /** What the edge's route adds to its expected latency, as every node computes it (shared-latency.ts); undefined without a health check. */
+  penaltyMs?: number;
   /** Whether the edge has a health check at all (without one it is always up). */
   checked: boolean;
 }
@@ -37,6 +40,11 @@ export interface GeoSnapshot {
   epoch: number;
   edges: ReadonlyMap<string, EdgeView>;
   pools: ReadonlyMap<string, PoolView>;
+  /**
+   * Where this node is (--location). A client of unknown place is taken to be here: resolvers favour the nameserver
+   * that answers them fastest, so the node a query reaches is usually near the client.
+   */
+  origin?: { latitude: number; longitude: number };
 }
 
 export const EMPTY_SNAPSHOT: GeoSnapshot = { epoch: 0, edges: new Map(), pools: new Map() };

@@ -6,17 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import { hashKey, KEY_PREFIX, newSecret, type KeyDoc } from './api-keys.js';
 import { formatScope, parseScope } from './scopes.js';
-
-export class KeyInputError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
-}
-
-export class KeyNotFoundError extends Error {}
+import { KeyInputError, KeyNotFoundError } from '../errors.js';
 
 /** What the API shows of a key: never the hash. */
 export interface KeyInfo {
@@ -63,12 +53,7 @@ export function keyInfo(doc: KeyDoc): KeyInfo {
 }
 
 export async function createKey(store: Store, input: { scope: string; name?: string; expires?: string }): Promise<{ key: KeyInfo; secret: string }> {
-  let scope: string;
-  try {
-    scope = formatScope(parseScope(input.scope));
-  } catch (err) {
-    throw new KeyInputError((err as Error).message, 'scope');
-  }
+  const scope = formatScope(parseScope(input.scope));
   const name = input.name ?? scope;
   if (name.length === 0 || name.length > MAX_NAME || /[\x00-\x1f]/.test(name)) {
     throw new KeyInputError(`name must be 1-${MAX_NAME} printable characters`, 'name');
@@ -96,7 +81,7 @@ export async function listKeys(store: Store): Promise<KeyInfo[]> {
 export async function revokeKey(store: Store, id: string): Promise<KeyInfo> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const doc = (await store.get(KEY_PREFIX + id)) as KeyDoc | undefined;
-    if (!doc || doc.type !== 'key') throw new KeyNotFoundError(`no key with id ${id}`);
+    if (!doc || doc.type !== 'key') throw new KeyNotFoundError(id);
     if (doc.revokedAt) return keyInfo(doc);
     const revoked: KeyDoc = { ...doc, revokedAt: new Date().toISOString() };
     try {

@@ -3,10 +3,9 @@
 // (deploys, previews and rollback of one pages site; nothing in DNS).
 
 import { isInZone, nameKey, NameError } from '../proto/names.js';
+import { ScopeError } from '../errors.js';
 
 export type Scope = { kind: 'admin' } | { kind: 'zone'; name: string } | { kind: 'acme'; name: string } | { kind: 'site'; name: string };
-
-export class ScopeError extends Error {}
 
 export function parseScope(text: string): Scope {
   if (text === 'admin') return { kind: 'admin' };
@@ -43,8 +42,25 @@ export function allowsZone(scope: Scope | undefined, zone: string): boolean {
 }
 
 /**
+ * The apex of another served zone that `name` (of `zone`) is at or below, if any: a child zone served on its own,
+ * perhaps by another customer. Data written there into `zone` is shadowed while the child is served and turns up
+ * if the child is removed, so a zone: key may not write it (issue 12).
+ */
+export function childZoneAt(name: string, zone: string, served: Iterable<string>): string | undefined {
+  for (const other of served) if (other !== zone && isInZone(other, zone) && isInZone(name, other)) return other;
+  return undefined;
+}
+
+/** May this scope write the RRsets at `name` in `zone`? An admin may; a zone: key of `zone` may, outside child zones. */
+export function allowsZoneWrite(scope: Scope | undefined, zone: string, name: string, served: Iterable<string>): boolean {
+  if (!allowsZone(scope, zone)) return false;
+  return scope?.kind === 'admin' || childZoneAt(name, zone, served) === undefined;
+}
+
+/**
  * May this scope add or remove challenge TXT values at `fqdn` (a name key)? acme:NAME allows
- * _acme-challenge.NAME and _acme-challenge.X.NAME (a subdomain's or a wildcard's own challenge name).
+ * _acme-challenge.NAME and _acme-challenge.X.NAME (a subdomain's or a wildcard's own challenge name). `zone` is the
+ * served zone that holds `fqdn` (the longest that contains it), so a zone: key stops at a child zone's apex.
  */
 export function allowsChallenge(scope: Scope | undefined, fqdn: string, zone: string | undefined): boolean {
   if (!scope) return false;

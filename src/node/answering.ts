@@ -5,8 +5,14 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeConfig } from './config.js';
-import { createHandler, type DnsHandler } from '../dns/handler.js';
+import { createHandler } from '../dns/handler.js';
+import { withUpdates, type DnsResponder } from '../dns/update-dispatch.js';
+import { createUpdater } from '../dns/updater.js';
+import { servedByCatalog, waitServed } from '../api/wait-served.js';
 import { DnsMetrics } from '../dns/metrics.js';
+import { ResponseRateLimiter } from '../dns/rrl.js';
+import { TcpMetrics } from '../dns/tcp-metrics.js';
+import type { TcpOptions } from '../dns/tcp-server.js';
 import { GeoRuntime } from '../geo/geo-runtime.js';
 import type { SnapshotStore } from '../store/snapshot.js';
 import type { StoreHealth } from '../store/store-health.js';
@@ -14,6 +20,7 @@ import type { Store } from '../store/store.js';
 import { Catalog } from '../zone/catalog.js';
 import { ZoneSync } from '../zone/zone-sync.js';
 import { reconcileDelayMs } from '../zone/zone-reconcile.js';
+import { writeThrough } from '../zone/write-through.js';
 
 export interface AnsweringOptions {
   store: Store;
@@ -30,8 +37,8 @@ export interface Answering {
   catalog: Catalog;
   sync: ZoneSync;
   geo: GeoRuntime;
-  /** Builds the query handler; its DNS counters register only in a process that answers queries. */
-  handler(): DnsHandler;
+  /** Builds the query handler (and the UPDATE handler beside it); its DNS counters register only in a process that answers queries. */
+  handler(): DnsResponder;
   close(): Promise<void>;
 }
 
@@ -50,7 +57,7 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
       registry,
       logger,
       nodeId: config.nodeId,
-      config: { geoipPaths: config.geoipPaths, probe: { intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs }, probes: options.probes },
+      config: { geoipPaths: config.geoipPaths, probe: { intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs }, probes: options.probes, location: config.location },
     });
   } catch (err) {
     await sync.stop();
@@ -60,17 +67,37 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
     catalog,
     sync,
     geo,
-    handler: () =>
-      createHandler({
+    handler: () => {
+      const query = createHandler({
         catalog,
         chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: () => health.text() },
         metrics: new DnsMetrics(registry),
         logger,
         geo: geo.answerer,
-      }),
+        // one limiter per answering process: with --workers N, each worker limits its own share of the traffic
+        rrl: config.rrl.rate > 0 ? new ResponseRateLimiter({ ...config.rrl, registry, logger }) : undefined,
+      });
+      // RFC 2136 updates, answered once this process serves them (with --workers: the worker that took the update);
+      // the update's version reaches this process's index directly, not only back through the changes feed
+      const served = servedByCatalog(sync, catalog);
+      const zoneStore = writeThrough(store, (docs) => sync.written(docs));
+      const update = createUpdater({ store: zoneStore, catalog, logger, registry, waitServed: (zone, serial) => waitServed(served, zone, serial) });
+      return withUpdates(query, update);
+    },
     close: async () => {
       await geo.close();
       await sync.stop();
     },
+  };
+}
+
+/** The DNS-over-TCP limits from the configuration, with their counters in `registry` (one set per process). */
+export function tcpOptions(config: NodeConfig, registry: Registry): TcpOptions {
+  return {
+    idleTimeoutMs: config.tcpIdleTimeoutMs,
+    messageTimeoutMs: config.tcpMessageTimeoutMs,
+    maxConnections: config.tcpMaxConnections,
+    maxPerAddress: config.tcpMaxPerAddress,
+    metrics: new TcpMetrics(registry),
   };
 }

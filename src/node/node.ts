@@ -1,14 +1,15 @@
 // One edgedns node: store, zone index kept in sync, DNS on UDP and TCP, the HTTP API.
 
 import { mkdir } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApi } from '../api/app.js';
 import type { NodeConfig } from './config.js';
-import { startAnswering } from './answering.js';
+import { startAnswering, tcpOptions } from './answering.js';
 import type { GeoRuntime } from '../geo/geo-runtime.js';
 import { seedEdges } from '../geo/seed.js';
-import { DEFAULT_TCP_OPTIONS, listenTcp } from '../dns/tcp-server.js';
+import { listenTcp } from '../dns/tcp-server.js';
 import { listenUdp, type Listening } from '../dns/udp-server.js';
 import { ensureBootstrapKey } from '../keys/api-keys.js';
 import { startReplica } from '../cluster/replicate-from.js';
@@ -22,11 +23,15 @@ import { startWorkers } from './workers/primary.js';
 import type { ServedZones } from '../api/wait-served.js';
 import { seedZones } from '../zone/zones-dir.js';
 import { startPages, type Pages } from '../pages/pages.js';
+import { ClusterSecrets } from '../secrets/cluster-secrets.js';
+import { CertIndex } from '../tls/cert-index.js';
+import { CertManager } from '../acme/cert-manager.js';
 
 export interface RunningNode {
   dnsUdp: Listening;
   dnsTcp: Listening;
-  api: { host: string; port: number };
+  /** `app` is the API's fastify instance: tests send it requests in-process with `app.inject()`. */
+  api: { host: string; port: number; app: FastifyInstance };
   catalog: Catalog;
   store: Store;
   registry: Registry;
@@ -84,24 +89,49 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       dnsUdp = await listenUdp(config.dns.host, config.dns.port, handler, logger);
       closers.push(dnsUdp.close);
       // Port 0 means "any": TCP then takes the port UDP got, so both transports share one number.
-      dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, { ...DEFAULT_TCP_OPTIONS, idleTimeoutMs: config.tcpIdleTimeoutMs });
+      dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, tcpOptions(config, registry));
       closers.push(dnsTcp.close);
     }
-    const pages = await startPages(store, registry, logger, config.pages);
+    // Certificates: the cluster key, the certificates it opens (served by SNI), and the manager that orders them.
+    const secrets = await ClusterSecrets.open({ store, file: config.secretsKeyFile, logger, registry });
+    closers.push(async () => secrets.close());
+    const certs = new CertIndex(store, secrets, logger, registry);
+    await certs.start();
+    closers.push(() => certs.stop());
+    const pages = await startPages(store, registry, logger, config.pages, certs);
     closers.push(pages.close);
-    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText });
+    const manager = new CertManager({
+      store,
+      secrets,
+      certs,
+      sync,
+      config: config.acme,
+      challenges: { ttl: config.acme.ttl, lifetimeMs: config.acme.lifetimeMs },
+      nodeId: config.nodeId,
+      logger,
+      registry,
+      wantedNames: () => pages.index.allSites().flatMap((site) => [site.host, ...(site.aliases ?? [])]),
+    });
+    const stopWatchingSites = pages.index.onApplied(() => manager.poke());
+    manager.start();
+    closers.push(async () => {
+      stopWatchingSites();
+      await manager.stop();
+    });
+    const tls = { certs, secrets, manager };
+    const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText, tls, timeouts: config.apiTimeouts });
     await api.listen({ host: config.api.host, port: config.api.port });
     closers.push(() => api.close());
     const apiAddress = api.server.address();
     const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.api.port;
     logger.info(
-      { dns: `${config.dns.host}:${dnsUdp.port}`, ...(config.workers > 1 ? { workers: config.workers } : {}), api: `${config.api.host}:${apiPort}`, http: `${config.pages.http.host}:${pages.port}`, zones: catalog.names(), store: store.description },
+      { dns: `${config.dns.host}:${dnsUdp.port}`, ...(config.workers > 1 ? { workers: config.workers } : {}), api: `${config.api.host}:${apiPort}`, http: `${config.pages.http.host}:${pages.port}`, https: `${config.pages.https.host}:${pages.https?.port}`, zones: catalog.names(), store: store.description },
       'edgedns node started',
     );
     return {
       dnsUdp,
       dnsTcp,
-      api: { host: config.api.host, port: apiPort },
+      api: { host: config.api.host, port: apiPort, app: api },
       catalog,
       store,
       registry,

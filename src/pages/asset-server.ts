@@ -26,7 +26,18 @@ export interface AssetServerOptions {
   immutableMaxAge: number;
   /** /healthz answers 503 when the store has not answered for this long. */
   storeStaleMs?: number;
+  /** What the HTTP→HTTPS redirect needs to know: whether a certificate is served for a host, and on which port. */
+  https?: HttpsTarget;
 }
+
+export interface HttpsTarget {
+  hasCertificate(host: string): boolean;
+  /** The HTTPS listener's port; left out of redirect URLs when it is 443. */
+  port(): number | undefined;
+}
+
+/** node:http's request and response, or node:http2's compatibility ones (which implement what `handle` uses). */
+export type RequestListener = (request: IncomingMessage, response: ServerResponse, secure: boolean) => void;
 
 export const DEPLOYMENT_HEADER = 'x-edgedns-deployment';
 const REVALIDATE = 'public, max-age=0, must-revalidate';
@@ -35,6 +46,8 @@ const STORE_CHECK_TIMEOUT_MS = 1000;
 
 export interface AssetServer {
   server: Server;
+  /** The request handler, for the HTTPS listener (https-listener.ts) to share. */
+  listener: RequestListener;
   listen(host: string, port: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -44,19 +57,20 @@ export function createAssetServer(options: AssetServerOptions): AssetServer {
   const previewSuffix = '.' + options.previewDomain.toLowerCase();
   const health = new StoreHealth(options.store, options.storeStaleMs ?? 30_000);
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((err: unknown) => {
+  const listener: RequestListener = (request, response, secure) => {
+    handle(request, response, secure).catch((err: unknown) => {
       logger.error({ err, url: request.url }, 'asset server request failed');
       if (!response.headersSent) plain(response, 500, 'internal error\n', request.method === 'HEAD');
       else response.destroy();
     });
-  });
+  };
+  const server = createServer((request, response) => listener(request, response, false));
   // Slow-loris and idle keep-alive connections must not pile up on an edge.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handle(request: IncomingMessage, response: ServerResponse, secure: boolean): Promise<void> {
     const head = request.method === 'HEAD';
     const url = request.url ?? '/';
     const q = url.indexOf('?');
@@ -70,7 +84,8 @@ export function createAssetServer(options: AssetServerOptions): AssetServer {
       return;
     }
 
-    const host = normalizeHost(request.headers.host ?? '');
+    // HTTP/2 names the host in :authority, HTTP/1.1 in Host.
+    const host = normalizeHost(request.headers.host ?? (request.headers[':authority'] as string | undefined) ?? '');
     let deployment: LiveDeployment | undefined;
     let site: SiteDoc | undefined;
     let preview = false;
@@ -83,6 +98,12 @@ export function createAssetServer(options: AssetServerOptions): AssetServer {
     } else {
       site = index.siteForHost(host);
       if (!site) return count('-', plain(response, 404, `no site is served at ${host || '(no Host header)'}\n`, head));
+      if (site.https?.redirect && !secure && options.https?.hasCertificate(host)) {
+        const port = options.https.port();
+        response.setHeader('location', `https://${host}${port === undefined || port === 443 ? '' : `:${port}`}${url}`);
+        return count(site.host, plain(response, 308, 'this site is served over HTTPS\n', head));
+      }
+      if (secure && site.https?.hstsMaxAge) response.setHeader('strict-transport-security', `max-age=${site.https.hstsMaxAge}`);
       deployment = index.production(site);
       if (!deployment) return count(site.host, plain(response, 404, `${site.host} has no production deployment yet\n`, head));
     }
@@ -153,6 +174,7 @@ export function createAssetServer(options: AssetServerOptions): AssetServer {
 
   return {
     server,
+    listener,
     listen: (host, port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -24,20 +24,9 @@ import {
 import type { PagesIndex } from './pages-index.js';
 import { checkEntry, contentTypeFor, normalizeDeployPath, PathError } from './paths.js';
 import { parseHeaders, parseRedirects, RulesError, type HeaderRule, type RedirectRule } from './rules.js';
+import { PagesError } from '../errors.js';
 
-export type PagesErrorCode = 'invalid_path' | 'too_many_files' | 'missing_blobs' | 'invalid_rules' | 'hash_mismatch' | 'file_too_large' | 'site_not_found' | 'deployment_not_found' | 'bad_request';
-
-export class PagesError extends Error {
-  constructor(
-    readonly code: PagesErrorCode,
-    message: string,
-    readonly field?: string,
-    /** For missing_blobs: the hashes the store lacks. */
-    readonly missing?: string[],
-  ) {
-    super(message);
-  }
-}
+export { PagesError };
 
 export interface DeployServiceOptions {
   store: Store;
@@ -74,44 +63,57 @@ export class DeployService {
 
   /** The hashes among `hashes` whose bytes the store does not have. */
   async missing(hashes: string[]): Promise<string[]> {
+    const stored = await this.storedBlobs(hashes);
+    return [...new Set(hashes)].filter((hash) => !stored.has(hash));
+  }
+
+  /** The real size in bytes of each blob among `hashes` that the store holds completely. */
+  private async storedBlobs(hashes: string[]): Promise<Map<string, number>> {
     const unique = [...new Set(hashes)];
     for (const hash of unique) if (!SHA256_RE.test(hash)) throw new PagesError('bad_request', `"${hash}" is not a sha256 (64 lower-case hex digits)`, 'hashes');
-    const missing: string[] = [];
+    const stored = new Map<string, number>();
     for (let i = 0; i < unique.length; i += MISSING_BATCH) {
       const batch = unique.slice(i, i + MISSING_BATCH);
       const docs = await this.options.store.getMany(batch.map(blobId));
       docs.forEach((doc, j) => {
-        if (!blobComplete(doc)) missing.push(batch[j]);
+        if (!doc || !blobComplete(doc)) return;
+        // The attachment's length is what the store holds; the document's size is what the uploading node counted.
+        const length = doc._attachments?.[BLOB_ATTACHMENT]?.length;
+        stored.set(batch[j] as string, typeof length === 'number' ? length : Number(doc.size));
       });
     }
-    return missing;
+    return stored;
   }
 
   /**
-   * Reads a blob's bytes, refusing more than the per-file limit and anything whose sha256 is not `sha256`, then stores
-   * it unless the store has it already. Returns whether it was written.
+   * Reads a blob of `length` bytes (its declared Content-Length) into one buffer of that size, refusing a length over
+   * the per-file limit before reading anything and anything whose sha256 is not `sha256`, then stores it unless the
+   * store has it already. Returns whether it was written. One copy of the file is held, never the chunks as well;
+   * the buffer is not zero-filled, so memory is only touched as bytes arrive.
    */
-  async storeBlob(sha256: string, body: AsyncIterable<Buffer | string>): Promise<{ stored: boolean; size: number }> {
+  async storeBlob(sha256: string, body: AsyncIterable<Buffer | string>, length: number): Promise<{ stored: boolean; size: number }> {
     const { metrics, store } = this.options;
+    if (!Number.isSafeInteger(length) || length < 0) throw new PagesError('bad_request', `a file's length must be a whole number of bytes, not ${length}`, 'content-length');
+    if (length > this.maxFileBytes) {
+      metrics.uploads.labels('too_large').inc();
+      throw new PagesError('payload_too_large', `the file is ${length} bytes, over the limit of ${this.maxFileBytes} bytes per file`, 'body');
+    }
     const hash = createHash('sha256');
-    const chunks: Buffer[] = [];
+    const data = Buffer.allocUnsafe(length);
     let size = 0;
     for await (const chunk of body) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (size + bytes.length > length) throw new PagesError('bad_request', `the body is longer than the ${length} bytes it declared`, 'body');
+      bytes.copy(data, size);
       size += bytes.length;
-      if (size > this.maxFileBytes) {
-        metrics.uploads.labels('too_large').inc();
-        throw new PagesError('file_too_large', `blob ${sha256} is over the limit of ${this.maxFileBytes} bytes per file`, 'body');
-      }
       hash.update(bytes);
-      chunks.push(bytes);
     }
+    if (size !== length) throw new PagesError('bad_request', `the body ended after ${size} of the ${length} bytes it declared; nothing was stored`, 'body');
     const actual = hash.digest('hex');
     if (actual !== sha256) {
       metrics.uploads.labels('hash_mismatch').inc();
       throw new PagesError('hash_mismatch', `the body's sha256 is ${actual}, not ${sha256}; nothing was stored`, 'body');
     }
-    const data = Buffer.concat(chunks, size);
     for (let attempt = 0; attempt < MAX_POINTER_ATTEMPTS; attempt++) {
       const existing = await store.get(blobId(sha256));
       if (blobComplete(existing)) {
@@ -165,10 +167,18 @@ export class DeployService {
     }
 
     const wanted = [...new Set([...Object.values(files).map((f) => f.sha256), ...(headersBlob ? [headersBlob] : []), ...(redirectsBlob ? [redirectsBlob] : [])])];
-    const missing = await this.missing(wanted);
+    const stored = await this.storedBlobs(wanted);
+    const missing = wanted.filter((hash) => !stored.has(hash));
     if (missing.length > 0) {
       metrics.deploys.labels('missing_blobs').inc();
       throw new PagesError('missing_blobs', `${missing.length} blob(s) are not uploaded yet; upload them and commit again`, 'files', missing);
+    }
+    // The manifest is the record of what a deployment publishes (its sizes are listed, summed, and read by whoever
+    // checks a deployment), so a size the client made up would be a lie kept forever: each must be the blob's own.
+    for (const [raw, value] of entries) {
+      const { sha256, size } = value as { sha256: string; size: number };
+      const real = stored.get(sha256);
+      if (real !== size) throw this.invalid(new PagesError('size_mismatch', `path "${raw}" says ${size} bytes, but blob ${sha256} is ${real} bytes`, `files.${raw}`));
     }
 
     let headers: HeaderRule[] = [];

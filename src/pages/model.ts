@@ -53,8 +53,17 @@ export interface SiteDoc extends StoredDoc {
   previous: string | null;
   /** Whether `<deployment-id>.<preview-domain>` serves this site's deployments. */
   previews: boolean;
+  /** HTTPS settings (docs/https.md); absent: no redirect, no HSTS. */
+  https?: SiteHttps;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface SiteHttps {
+  /** Plain HTTP requests get 308 to https:// once a certificate for the host is served. */
+  redirect: boolean;
+  /** Strict-Transport-Security max-age sent over HTTPS, seconds; 0: none. */
+  hstsMaxAge: number;
 }
 
 export const blobId = (sha256: string): string => BLOB_PREFIX + sha256;

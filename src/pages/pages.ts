@@ -9,9 +9,13 @@ import { BlobCache } from './blob-cache.js';
 import { DeployService } from './deploy-service.js';
 import { PagesMetrics } from './metrics.js';
 import { PagesIndex } from './pages-index.js';
+import { listenHttps, type HttpsListener } from './https-listener.js';
+import type { CertIndex } from '../tls/cert-index.js';
 
 export interface PagesSettings {
   http: { host: string; port: number };
+  /** The HTTPS listener (https-listener.ts). */
+  https: { host: string; port: number };
   previewDomain: string;
   cacheBytes: number;
   maxFiles: number;
@@ -29,20 +33,34 @@ export interface Pages {
   server: AssetServer;
   /** The port the asset server listens on (the one asked for, or the one the OS chose for 0). */
   port: number;
+  /** The same sites over TLS, when the node holds certificates (src/tls). */
+  https?: HttpsListener;
   close(): Promise<void>;
 }
 
-export async function startPages(store: Store, registry: Registry, logger: Logger, settings: PagesSettings): Promise<Pages> {
+export async function startPages(store: Store, registry: Registry, logger: Logger, settings: PagesSettings, certs?: CertIndex): Promise<Pages> {
   const metrics = new PagesMetrics(registry);
   const index = new PagesIndex(store, logger);
   await index.start();
   const blobs = new BlobCache(store, settings.cacheBytes, metrics);
   const service = new DeployService({ store, index, blobs, metrics, logger, maxFiles: settings.maxFiles });
-  const server = createAssetServer({ index, blobs, store, metrics, logger, previewDomain: settings.previewDomain, immutableMaxAge: settings.immutableMaxAge });
+  let https: HttpsListener | undefined;
+  const server = createAssetServer({
+    index,
+    blobs,
+    store,
+    metrics,
+    logger,
+    previewDomain: settings.previewDomain,
+    immutableMaxAge: settings.immutableMaxAge,
+    https: certs && { hasCertificate: (host) => certs.lookup(host) !== undefined, port: () => https?.port },
+  });
   let port: number;
   try {
     port = await server.listen(settings.http.host, settings.http.port);
+    if (certs) https = await listenHttps({ host: settings.https.host, port: settings.https.port, certs, listener: server.listener, logger });
   } catch (err) {
+    await server.close();
     await index.stop();
     throw err;
   }
@@ -55,7 +73,9 @@ export async function startPages(store: Store, registry: Registry, logger: Logge
     logger,
     server,
     port,
+    https,
     close: async () => {
+      await https?.close();
       await server.close();
       await index.stop();
     },

@@ -2,18 +2,12 @@
 // manifest: a request is looked up in that map, never joined onto a directory, so traversal has nothing to reach.
 
 import { MAX_FILE_BYTES, SHA256_RE, type FileEntry } from './model.js';
+import { PathError } from '../errors.js';
 
 export const MAX_PATH_LENGTH = 1024;
 const MAX_SEGMENT_LENGTH = 255;
 
-export class PathError extends Error {
-  constructor(
-    readonly path: string,
-    reason: string,
-  ) {
-    super(`path ${JSON.stringify(path)}: ${reason}`);
-  }
-}
+export { PathError };
 
 /** "/a/b.html" for "a/b.html" or "/a/b.html"; throws PathError naming the path when it is not acceptable. */
 export function normalizeDeployPath(raw: string): string {

@@ -7,6 +7,8 @@
 //   _headers: a URL pattern line, then indented `Name: value` lines or `! Name` to remove a header; every matching
 //     rule applies, a header set by several is joined with ", "; `:splat`/`:name` may appear in values.
 
+import { RulesError } from '../errors.js';
+
 export interface RedirectRule {
   from: string;
   to: string;
@@ -29,15 +31,7 @@ const MAX_REDIRECT_LINE = 1000;
 const MAX_HEADER_LINE = 2000;
 const REDIRECT_STATUSES = new Set([200, 301, 302, 303, 307, 308]);
 
-export class RulesError extends Error {
-  constructor(
-    readonly file: '_headers' | '_redirects',
-    readonly line: number,
-    reason: string,
-  ) {
-    super(`${file} line ${line}: ${reason}`);
-  }
-}
+export { RulesError };
 
 export function parseRedirects(text: string): RedirectRule[] {
   const rules: RedirectRule[] = [];
@@ -83,6 +77,7 @@ export function parseHeaders(text: string): HeaderRule[] {
         path = absolute[2] ?? '/';
       } else if (!line.startsWith('/')) throw new RulesError('_headers', lineNo, `"${line}" is neither a path starting with "/" nor an https:// URL`);
       checkPattern(path, '_headers', lineNo);
+      if (host) checkPattern(host, '_headers', lineNo);
       current = { path, ...(host ? { host } : {}), set: [], unset: [], line: lineNo };
       rules.push(current);
       if (rules.length > MAX_HEADER_RULES) throw new RulesError('_headers', lineNo, `more than ${MAX_HEADER_RULES} rules`);
@@ -133,7 +128,9 @@ export function compilePattern(pattern: string, segment = '[^/]+'): Pattern {
       source += '(.*)';
     } else {
       names.push(m[1]);
-      source += `(${segment})`;
+      // Atomic (a lookahead captures, the backreference consumes): a placeholder takes its whole segment and never
+      // gives octets back, so a hostile pattern such as ":a:b:c..." cannot make matching backtrack exponentially.
+      source += `(?=(${segment}))\\${names.length}`;
     }
     last = m.index + m[0].length;
   }

@@ -44,7 +44,16 @@ export interface QueryError {
   reason: string;
 }
 
-export type ReadResult = { query: Query } | { error: QueryError } | { drop: string };
+/** Why a message gets no answer at all; the values are the `reason` label of edgedns_dns_dropped_total. */
+export const DropReason = {
+  /** Shorter than the 12-octet header: there is not even an ID to answer. */
+  Short: 'short',
+  /** QR set: a response, which must never be answered (that is how reflection loops start). */
+  Response: 'response',
+} as const;
+export type DropReason = (typeof DropReason)[keyof typeof DropReason];
+
+export type ReadResult = { query: Query } | { error: QueryError } | { drop: DropReason };
 
 const OPT_ECS = 8;
 
@@ -158,10 +167,10 @@ function readEdns(msg: Buffer, ownerStart: number, pos: number, rdlength: number
 }
 
 export function readQuery(msg: Buffer): ReadResult {
-  if (msg.length < 12) return { drop: 'shorter than a header' };
+  if (msg.length < 12) return { drop: DropReason.Short };
   const id = msg.readUInt16BE(0);
   const flags = msg.readUInt16BE(2);
-  if (flags & 0x8000) return { drop: 'QR set: a response, not a query' };
+  if (flags & 0x8000) return { drop: DropReason.Response };
   const qdcount = msg.readUInt16BE(4);
   const opcode = (flags >>> 11) & 0xf;
   const fail = (rcode: number, reason: string, questionEnd = 12, edns?: Edns): ReadResult => ({

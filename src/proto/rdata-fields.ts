@@ -137,9 +137,31 @@ export class TokenReader {
     }
   }
 
+  /** The next token, not consumed; undefined at the end. */
+  peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
+
+  /** A number or one of `mnemonics` (matched case-insensitively), e.g. a DNSSEC algorithm written RSASHA256. */
+  numberOrMnemonic(field: string, octets: 1 | 2, mnemonics: ReadonlyMap<string, number>): Buffer {
+    const text = this.word(field);
+    const known = mnemonics.get(text.toUpperCase());
+    if (known !== undefined) return uint(known, octets);
+    const max = 2 ** (8 * octets) - 1;
+    if (!/^\d+$/.test(text) || Number(text) > max) this.fail(`${field} "${text}" is neither a number 0-${max} nor a known mnemonic`);
+    return uint(Number(text), octets);
+  }
+
+  /** A token that may hold a string: quoted or not, but not a `key="value"` word, which only SVCB/HTTPS take. */
+  private stringToken(field: string): Token {
+    const token = this.next(field);
+    if (token.valueQuoted) this.fail(`${field} "${token.text}" has a quote inside the word; quote the whole string`);
+    return token;
+  }
+
   /** RFC 1035 §3.3 <character-string>: quoted or not, with its length octet. */
   characterString(field: string): Buffer {
-    const token = this.next(field);
+    const token = this.stringToken(field);
     const bytes = unescapeText(token.text, `${this.type} ${field}`);
     if (bytes.length > MAX_CHARACTER_STRING) {
       this.fail(`${field} is ${bytes.length} octets; a character-string holds at most ${MAX_CHARACTER_STRING}`);
@@ -149,7 +171,7 @@ export class TokenReader {
 
   /** Octets that run to the end of the rdata, written as one string (CAA value). */
   text(field: string): Buffer {
-    const token = this.next(field);
+    const token = this.stringToken(field);
     return unescapeText(token.text, `${this.type} ${field}`);
   }
 
@@ -162,10 +184,30 @@ export class TokenReader {
     return Buffer.from(digits, 'hex');
   }
 
+  /** Base64 (RFC 4648 §4) in the remaining tokens, which may be split by spaces (DNSKEY, CERT, OPENPGPKEY, ...). */
+  base64(field: string): Buffer {
+    let text = '';
+    while (this.remaining > 0) text += this.word(field);
+    if (text === '') this.fail(`${field} is missing`);
+    const bytes = parseBase64(text);
+    if (bytes === undefined) this.fail(`${field} "${shorten(text)}" is not base64 (A-Z, a-z, 0-9, +, /, in groups of 4 with = padding)`);
+    return bytes;
+  }
+
   end(): void {
     const extra = this.tokens[this.pos];
     if (extra !== undefined) this.fail(`has unexpected data "${extra.text}"`);
   }
+}
+
+function shorten(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** Strict base64: whole groups of four, "=" only as padding at the end; undefined for anything else. */
+export function parseBase64(text: string): Buffer | undefined {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
+  return Buffer.from(text, 'base64');
 }
 
 /** Reads wire rdata field by field into canonical presentation text. */

@@ -1,19 +1,15 @@
-// Presentation and wire forms of the record types edgedns understands field by field. Every other type is
-// carried in the RFC 3597 generic form.
+// Presentation and wire forms of the record types edgedns understands field by field: the RFC 1035 types and their
+// close relatives here, the other families in rdata-types-*.ts. Every other type is carried in the RFC 3597 generic
+// form.
 
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './rdata-ip.js';
-import { RdataError, quoteText, type TokenReader, type WireReader } from './rdata-fields.js';
-
-export interface RdataCodec {
-  /** Presentation tokens to wire octets, field by field. */
-  encode(r: TokenReader): Buffer[];
-  /** Wire octets to canonical presentation fields; throws RdataError on malformed rdata. */
-  decode(w: WireReader): string[];
-  /** Index of the decoded field holding the name additional-section processing or CNAME chasing follows. */
-  target?: number;
-  /** The rdata holds domain names, compared case-insensitively (RFC 4034 §6.2). */
-  names?: true;
-}
+import { RdataError, quoteText } from './rdata-fields.js';
+import type { RdataCodec } from './rdata-codec.js';
+import { DNSSEC_CODECS } from './rdata-types-dnssec.js';
+import { KEY_CODECS } from './rdata-types-keys.js';
+import { MISC_CODECS } from './rdata-types-misc.js';
+import { NSEC_CODECS } from './rdata-types-nsec.js';
+import { SVCB_CODECS } from './rdata-types-svcb.js';
 
 const singleName: RdataCodec = {
   encode: (r) => [r.name('name')],
@@ -22,14 +18,41 @@ const singleName: RdataCodec = {
   names: true,
 };
 
-/** Hex as knot prints it: upper case, one run. */
-function hexText(bytes: Buffer): string {
-  return bytes.toString('hex').toUpperCase();
-}
-
 const CAA_TAG = /^[A-Za-z0-9]+$/; // RFC 8659 §4.1: letters and digits only, at least one
 
-export const CODECS = new Map<number, RdataCodec>([
+/** TXT and SPF (RFC 7208 §3.1, the same form): one or more character-strings. */
+const strings: RdataCodec = {
+  encode(r) {
+    const out = [r.characterString('string')];
+    for (let i = 2; r.remaining > 0; i++) out.push(r.characterString(`string ${i}`));
+    return out;
+  },
+  decode(w) {
+    const out = [w.characterString()];
+    while (w.remaining > 0) out.push(w.characterString());
+    return out;
+  },
+};
+
+/** A 16-bit number and a name: MX (RFC 1035 §3.3.9), AFSDB (RFC 1183 §1), KX (RFC 2230 §3). */
+function numberAndName(number: string, name: string): RdataCodec {
+  return {
+    encode: (r) => [r.number(number, 2), r.name(name)],
+    decode: (w) => [String(w.u16()), w.name()],
+    names: true,
+  };
+}
+
+/** Two names: RP (RFC 1183 §2.2), MINFO (RFC 1035 §3.3.7). */
+function twoNames(first: string, second: string): RdataCodec {
+  return {
+    encode: (r) => [r.name(first), r.name(second)],
+    decode: (w) => [w.name(), w.name()],
+    names: true,
+  };
+}
+
+const BASIC_CODECS: [number, RdataCodec][] = [
   [
     1, // A, RFC 1035 §3.4.1
     {
@@ -63,30 +86,13 @@ export const CODECS = new Map<number, RdataCodec>([
       decode: (w) => [w.characterString(), w.characterString()],
     },
   ],
-  [
-    15, // MX, RFC 1035 §3.3.9
-    {
-      encode: (r) => [r.number('preference', 2), r.name('exchange')],
-      decode: (w) => [String(w.u16()), w.name()],
-      target: 1,
-      names: true,
-    },
-  ],
-  [
-    16, // TXT, RFC 1035 §3.3.14: one or more character-strings
-    {
-      encode(r) {
-        const strings = [r.characterString('string')];
-        for (let i = 2; r.remaining > 0; i++) strings.push(r.characterString(`string ${i}`));
-        return strings;
-      },
-      decode(w) {
-        const strings = [w.characterString()];
-        while (w.remaining > 0) strings.push(w.characterString());
-        return strings;
-      },
-    },
-  ],
+  [15, { ...numberAndName('preference', 'exchange'), target: 1 }], // MX
+  [18, numberAndName('subtype', 'hostname')], // AFSDB
+  [36, numberAndName('preference', 'exchanger')], // KX
+  [17, twoNames('mailbox', 'text name')], // RP
+  [14, twoNames('responsible mailbox', 'error mailbox')], // MINFO
+  [16, strings], // TXT
+  [99, strings], // SPF
   [
     28, // AAAA, RFC 3596
     {
@@ -101,32 +107,6 @@ export const CODECS = new Map<number, RdataCodec>([
       decode: (w) => [String(w.u16()), String(w.u16()), String(w.u16()), w.name()],
       target: 3,
       names: true,
-    },
-  ],
-  [
-    43, // DS, RFC 4034 §5.3 (numeric algorithm and digest type)
-    {
-      encode: (r) => [r.number('key tag', 2), r.number('algorithm', 1), r.number('digest type', 1), r.hex('digest')],
-      decode: (w) => [String(w.u16()), String(w.u8()), String(w.u8()), nonEmptyHex(w, 'digest')],
-    },
-  ],
-  [
-    44, // SSHFP, RFC 4255 §3.2
-    {
-      encode: (r) => [r.number('algorithm', 1), r.number('fingerprint type', 1), r.hex('fingerprint')],
-      decode: (w) => [String(w.u8()), String(w.u8()), nonEmptyHex(w, 'fingerprint')],
-    },
-  ],
-  [
-    52, // TLSA, RFC 6698 §2.2
-    {
-      encode: (r) => [
-        r.number('certificate usage', 1),
-        r.number('selector', 1),
-        r.number('matching type', 1),
-        r.hex('certificate association data'),
-      ],
-      decode: (w) => [String(w.u8()), String(w.u8()), String(w.u8()), nonEmptyHex(w, 'certificate association data')],
     },
   ],
   [
@@ -147,13 +127,7 @@ export const CODECS = new Map<number, RdataCodec>([
       },
     },
   ],
-]);
+];
 
-function nonEmptyHex(w: WireReader, field: string): string {
-  const bytes = w.rest();
-  if (bytes.length === 0) throw new RdataError(`${w.type} ${field} is missing`);
-  return hexText(bytes);
-}
+export const CODECS = new Map<number, RdataCodec>([...BASIC_CODECS, ...DNSSEC_CODECS, ...NSEC_CODECS, ...KEY_CODECS, ...SVCB_CODECS, ...MISC_CODECS]);
 
-/** Mnemonics of types with a codec that src/proto/constants.ts does not name; they are stored as TYPEnnn. */
-export const EXTRA_MNEMONICS: Record<string, number> = { SSHFP: 44, TLSA: 52 };

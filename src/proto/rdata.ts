@@ -4,7 +4,8 @@
 import { typeCode, typeName } from './constants.js';
 import { lowerAscii } from './names.js';
 import { RdataError, TokenReader, WireReader } from './rdata-fields.js';
-import { CODECS, EXTRA_MNEMONICS } from './rdata-types.js';
+import type { RdataCodec } from './rdata-codec.js';
+import { CODECS } from './rdata-types.js';
 import { TokenizeError, tokenizeLine, type Token } from './zonefile-tokenizer.js';
 
 export { RdataError, parseTtl } from './rdata-fields.js';
@@ -15,26 +16,24 @@ export interface ParsedRdata {
   wire: Buffer;
   /** Canonical presentation form, names absolute; parsing it again gives the same wire. */
   text: string;
-  /** Lower-case key of the name to chase (CNAME, NS, MX, SRV, PTR); undefined for the root ("." means "none"). */
+  /** Lower-case key of the name to chase (CNAME, NS, MX, SRV, PTR, SVCB, HTTPS); undefined for the root ("." means "none"). */
   target?: string;
 }
 
 const MAX_RDATA = 0xffff; // RDLENGTH is 16 bits (RFC 1035 §3.2.1)
 
-/** Type code of a mnemonic or `TYPEnnn` (RFC 3597 §5), including the few mnemonics only this codec knows. */
+/** Type code of a mnemonic or `TYPEnnn` (RFC 3597 §5), case-insensitively. */
 export function rrTypeCode(name: string): number | undefined {
-  return typeCode(name) ?? EXTRA_MNEMONICS[name.toUpperCase()];
+  return typeCode(name);
 }
 
-/** The mnemonic to write in a zone file: constants.ts's name, else one this codec knows, else `TYPEnnn`. */
+/** The mnemonic to write in a zone file, or `TYPEnnn` for a type without one. */
 export function rrTypeMnemonic(code: number): string {
-  const name = typeName(code);
-  if (!name.startsWith('TYPE')) return name;
-  return Object.entries(EXTRA_MNEMONICS).find(([, c]) => c === code)?.[0] ?? name;
+  return typeName(code);
 }
 
 /** Why a type can never be zone data, or undefined when it can. */
-function refusal(code: number): string | undefined {
+export function notZoneData(code: number): string | undefined {
   const name = typeName(code);
   if (code === 0) return 'type 0 is reserved (RFC 6895 §3.1) and cannot be zone data';
   if (code === 39) return 'DNAME records are not supported: edgedns does not implement RFC 6672 redirection';
@@ -73,7 +72,7 @@ function parseGeneric(r: TokenReader): Buffer {
 export function parseRdata(type: string, tokens: Token[], origin?: string): ParsedRdata {
   const code = rrTypeCode(type);
   if (code === undefined) throw new RdataError(`unknown record type "${type}"; write unlisted types as TYPEnnn with \\# rdata`);
-  const refused = refusal(code);
+  const refused = notZoneData(code);
   if (refused !== undefined) throw new RdataError(refused);
   const mnemonic = rrTypeMnemonic(code);
   const reader = new TokenReader(tokens, mnemonic, origin);
@@ -106,7 +105,23 @@ export function parseRdataText(type: string, text: string, origin = '.'): Parsed
   return parseRdata(type, tokens, origin);
 }
 
+/**
+ * A record's wire rdata (names uncompressed, as in a dynamic update once read) as ParsedRdata: canonical text
+ * through the type's codec, or the generic form. Throws RdataError for malformed rdata or a type that cannot be data.
+ */
+export function rdataFromWire(code: number, wire: Buffer): ParsedRdata {
+  const refused = notZoneData(code);
+  if (refused !== undefined) throw new RdataError(refused);
+  if (wire.length > MAX_RDATA) throw new RdataError(`${rrTypeMnemonic(code)} rdata is ${wire.length} octets; the limit is ${MAX_RDATA}`);
+  return describe(code, Buffer.from(wire));
+}
+
 /** Two records of one RRset are the same record when their keys are equal (RFC 2181 §5, RFC 4034 §6.2). */
 export function rdataKey(parsed: ParsedRdata): string {
-  return CODECS.get(parsed.type)?.names ? lowerAscii(parsed.text) : parsed.text;
+  const names = CODECS.get(parsed.type)?.names;
+  if (names === undefined) return parsed.text;
+  if (names === true) return lowerAscii(parsed.text);
+  const codec = CODECS.get(parsed.type) as RdataCodec;
+  const fields = codec.decode(new WireReader(parsed.wire, rrTypeMnemonic(parsed.type)));
+  return fields.map((field, i) => (names.includes(i) ? lowerAscii(field) : field)).join(' ');
 }

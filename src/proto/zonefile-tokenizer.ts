@@ -5,12 +5,18 @@
 // quotes), so `\.` inside a name stays a literal dot for parseName and `\DDD` stays an octet for the rdata parser.
 // Resolving them here would lose that distinction. `quoted` tells consumers that spaces, `;` and parentheses in the
 // text were literal and that the token cannot be a name, a number or the RFC 3597 `\#` marker.
+//
+// One quote may sit inside a word: `key="value"`, the SvcParam form of RFC 9460 (Appendix A) that BIND and knot
+// accept for SVCB/HTTPS. The word and the quoted value make one token, marked `quoted` and `valueQuoted`; only the
+// SvcParam reader takes such a token.
 
 export interface Token {
   text: string;
   quoted: boolean;
   /** 1-based line the token starts on. */
   line: number;
+  /** `key="value"`: a word ending in "=" followed by a quoted string (RFC 9460 SvcParam); `quoted` is set too. */
+  valueQuoted?: true;
 }
 
 /** One logical entry: a directive or a record, possibly spread over several lines by parentheses. */
@@ -40,6 +46,34 @@ function isBlank(ch: string): boolean {
 /** Characters that end an unquoted word. */
 function endsWord(ch: string): boolean {
   return isBlank(ch) || ch === '\n' || ch === ';' || ch === '(' || ch === ')';
+}
+
+/** A SvcParam key and its "=" (RFC 9460 §2.1: letters, digits, "-"): the only word a quoted value may follow. */
+const SVC_PARAM_KEY = /^[A-Za-z0-9-]+=$/;
+
+/** The quoted string opening at `start`: its body with escapes kept, and the index after its closing quote. */
+function readQuoted(text: string, start: number, line: number): { body: string; end: number } {
+  let j = start + 1;
+  let body = '';
+  for (;;) {
+    const c = text[j];
+    if (c === undefined || c === '\n') throw new TokenizeError(line, 'quoted string is not closed on its line');
+    if (c === '"') break;
+    if (c === '\\') {
+      const next = text[j + 1];
+      if (next === undefined || next === '\n') throw new TokenizeError(line, 'quoted string is not closed on its line');
+      body += c + next;
+      j += 2;
+      continue;
+    }
+    body += c;
+    j++;
+  }
+  const after = text[j + 1];
+  if (after !== undefined && !endsWord(after)) {
+    throw new TokenizeError(line, `text right after the closing quote of "${body}"; separate the strings with a space`);
+  }
+  return { body, end: j + 1 };
 }
 
 export function tokenizeEntries(text: string): Entry[] {
@@ -98,35 +132,22 @@ export function* tokenizeEntriesSteps(text: string): Generator<void, Entry[], vo
       depth--;
       i++;
     } else if (ch === '"') {
-      const start = line;
-      let j = i + 1;
-      let body = '';
-      for (;;) {
-        const c = text[j];
-        if (c === undefined || c === '\n') throw new TokenizeError(start, 'quoted string is not closed on its line');
-        if (c === '"') break;
-        if (c === '\\') {
-          const next = text[j + 1];
-          if (next === undefined || next === '\n') throw new TokenizeError(start, 'quoted string is not closed on its line');
-          body += c + next;
-          j += 2;
-          continue;
-        }
-        body += c;
-        j++;
-      }
-      const after = text[j + 1];
-      if (after !== undefined && !endsWord(after)) {
-        throw new TokenizeError(line, `text right after the closing quote of "${body}"; separate the strings with a space`);
-      }
-      push({ text: body, quoted: true, line: start }, blankStart);
-      i = j + 1;
+      const { body, end } = readQuoted(text, i, line);
+      push({ text: body, quoted: true, line }, blankStart);
+      i = end;
     } else {
       let j = i;
       let word = '';
+      let valueQuoted: string | undefined;
       while (j < text.length && !endsWord(text[j])) {
         const c = text[j];
-        if (c === '"') throw new TokenizeError(line, `quote inside the word "${word}"; quote the whole string or escape it as \\"`);
+        if (c === '"') {
+          if (!SVC_PARAM_KEY.test(word)) throw new TokenizeError(line, `quote inside the word "${word}"; quote the whole string or escape it as \\"`);
+          const { body, end } = readQuoted(text, j, line);
+          valueQuoted = body;
+          j = end;
+          break;
+        }
         if (c === '\\') {
           const next = text[j + 1];
           if (next === undefined || next === '\n') throw new TokenizeError(line, `"${word}\\" ends with a lone backslash`);
@@ -137,7 +158,8 @@ export function* tokenizeEntriesSteps(text: string): Generator<void, Entry[], vo
         word += c;
         j++;
       }
-      push({ text: word, quoted: false, line }, blankStart);
+      if (valueQuoted === undefined) push({ text: word, quoted: false, line }, blankStart);
+      else push({ text: word + valueQuoted, quoted: true, valueQuoted: true, line }, blankStart);
       i = j;
     }
   }

@@ -94,16 +94,4 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class ConflictError extends Error {
-  readonly code = 'conflict';
-  constructor(id: string) {
-    super(`document ${id} was changed by someone else (revision conflict)`);
-  }
-}
-
-export class NotFoundError extends Error {
-  readonly code = 'not_found';
-  constructor(id: string) {
-    super(`document ${id} does not exist`);
-  }
-}
+export { ConflictError, NotFoundError } from '../errors.js';

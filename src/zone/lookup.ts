@@ -36,8 +36,14 @@ function hasPool(entries: SectionEntry[]): boolean {
 /** RFC 1034 recommends a bound; 16 is generous for in-zone chains and stops loops. */
 const MAX_CNAME_CHAIN = 16;
 
-/** Types whose answers carry addresses of their targets in the additional section (RFC 1035 §3.3.9, §3.3.11, RFC 2782). */
-const ADDITIONAL_FOR = new Set<number>([Type.NS, Type.MX, Type.SRV]);
+/**
+ * Types whose answers carry addresses of their targets in the additional section (RFC 1035 §3.3.9, §3.3.11,
+ * RFC 2782, RFC 9460 §4.2): the ones knot follows. NAPTR, KX and AFSDB name hosts too, but knot adds nothing for them.
+ */
+const ADDITIONAL_FOR = new Set<number>([Type.NS, Type.MX, Type.SRV, Type.SVCB, Type.HTTPS]);
+
+/** RFC 9460 §4.2, as knot does it: an SVCB or HTTPS answer also carries the RRset of its own type at the target. */
+const SAME_TYPE_AT_TARGET = new Set<number>([Type.SVCB, Type.HTTPS]);
 
 /** RFC 8482 §4.1: answer ANY with one RRset; prefer the ones a client most likely wanted. */
 const ANY_PREFERENCE = [Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.TXT, Type.NS, Type.SOA];
@@ -52,10 +58,12 @@ function closestEncloser(zone: ZoneIndex, name: string): ZoneNode {
 }
 
 /**
- * Adds a target's addresses to the additional section, as Knot does: in-zone targets only; a name below a cut is
- * glue, used for referrals but not for answers; a wildcard covers a target that does not exist itself.
+ * Adds a target's addresses (and, for SVCB/HTTPS, its RRset of `sameType`) to the additional section, as knot 3.2
+ * does: in-zone targets only, glue below a cut included; a wildcard covers a target that does not exist itself
+ * (below a cut only in referrals). Where knot 3.2 differs from the RFCs edgedns keeps to them: a target named by
+ * several records is added once, and a wildcard's records get the target as owner (knot leaves "*" in for SVCB).
  */
-function addAddresses(zone: ZoneIndex, target: string | undefined, additional: SectionEntry[], seen: Set<string>, glue: boolean): void {
+function addAddresses(zone: ZoneIndex, target: string | undefined, additional: SectionEntry[], seen: Set<string>, glue: boolean, sameType?: number): void {
   if (target === undefined || seen.has(target) || !isInZone(target, zone.apex.key)) return;
   seen.add(target);
   let node = zone.nodes.get(target);
@@ -64,17 +72,19 @@ function addAddresses(zone: ZoneIndex, target: string | undefined, additional: S
     if (enclosing.cut && !glue) return;
     node = zone.nodes.get('*.' + enclosing.key);
     if (!node) return;
-    const a = node.rrsets.get(Type.A);
-    const aaaa = node.rrsets.get(Type.AAAA);
-    if (a) additional.push({ owner: target, ownerNode: undefined, rrset: a });
-    if (aaaa) additional.push({ owner: target, ownerNode: undefined, rrset: aaaa });
+    pushAt(node, target, undefined, additional, sameType);
     return;
   }
-  if (node.cut && !glue) return;
+  pushAt(node, target, node, additional, sameType);
+}
+
+function pushAt(node: ZoneNode, owner: string, ownerNode: ZoneNode | undefined, additional: SectionEntry[], sameType: number | undefined): void {
   const a = node.rrsets.get(Type.A);
   const aaaa = node.rrsets.get(Type.AAAA);
-  if (a) additional.push({ owner: target, ownerNode: node, rrset: a });
-  if (aaaa) additional.push({ owner: target, ownerNode: node, rrset: aaaa });
+  const same = sameType === undefined ? undefined : node.rrsets.get(sameType);
+  if (a) additional.push({ owner, ownerNode, rrset: a });
+  if (aaaa) additional.push({ owner, ownerNode, rrset: aaaa });
+  if (same) additional.push({ owner, ownerNode, rrset: same });
 }
 
 function pickAny(node: ZoneNode): IndexedRRset | undefined {
@@ -139,7 +149,8 @@ export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupRes
       answer.push({ owner, ownerNode, rrset });
       if (ADDITIONAL_FOR.has(qtype)) {
         const seen = new Set<string>();
-        for (const record of rrset.records) addAddresses(zone, record.target, additional, seen, false);
+        const sameType = SAME_TYPE_AT_TARGET.has(qtype) ? qtype : undefined;
+        for (const record of rrset.records) addAddresses(zone, record.target, additional, seen, false, sameType);
       }
       return result('answer', Rcode.NOERROR, true, synthesized);
     }

@@ -9,42 +9,25 @@ import { typeName } from '../proto/constants.js';
 import { MAX_TTL, POOL_NAME, type RRset, type Zone } from './model.js';
 import { isInZone, lowerAscii, NameError, nameKey, normalizeName, parentKey } from '../proto/names.js';
 import { parseRdataText, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from '../proto/rdata.js';
+import { RRsetError, ZoneValidationError, type ZoneProblem } from '../errors.js';
+import { rrsetSizeProblem } from './rrset-size.js';
 import { runAtOnce, STEP_ITEMS, type Steps } from './slices.js';
 
-export interface ZoneProblem {
-  /** Owner name (key) the problem is at. */
-  name: string;
-  /** Type of the RRset concerned, or "" when it is about the name as a whole. */
-  type: string;
-  message: string;
-}
+export { RRsetError, ZoneValidationError, type ZoneProblem };
 
-/** The message lists this many; `problems` has them all. */
-const SHOWN_PROBLEMS = 10;
+/** The parts of an RRset a client sends. */
+export type RRsetPart = 'zone' | 'name' | 'type' | 'ttl' | 'pool' | 'records';
 
-export class ZoneValidationError extends Error {
-  override name = 'ZoneValidationError';
+/** Where each part sits in the request, so an RRsetError names the field the client sent; `record` is 0-based. */
+export type RRsetFields = (part: RRsetPart, record?: number) => string;
 
-  constructor(
-    readonly zone: string,
-    readonly problems: ZoneProblem[],
-  ) {
-    const list = problems.slice(0, SHOWN_PROBLEMS).map((p) => `${p.name}${p.type ? ' ' + p.type : ''}: ${p.message}`);
-    const more = problems.length > SHOWN_PROBLEMS ? `; and ${problems.length - SHOWN_PROBLEMS} more` : '';
-    super(`zone ${zone} is not valid: ${list.join('; ')}${more}`);
-  }
-}
+/** An RRset that is the request body: "ttl", "records", "records.2". */
+export const RRSET_FIELDS: RRsetFields = (part, record) => (record === undefined ? part : `${part}.${record}`);
 
-/** A single RRset (from the API) that cannot be stored; `record` is the 0-based index of the bad record, if any. */
-export class RRsetError extends Error {
-  override name = 'RRsetError';
-
-  constructor(
-    message: string,
-    readonly record?: number,
-  ) {
-    super(message);
-  }
+/** Which input a zone came from: the request field a ZoneValidationError names, and the file its message starts with. */
+export interface ZoneSource {
+  field?: string;
+  file?: string;
 }
 
 /** Types that may share a name with a CNAME (RFC 1034 §3.6.2, RFC 4035 §2.5). */
@@ -73,7 +56,9 @@ function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[], parsed?
     add(`unknown type ${type}`);
     return;
   }
-  if (typeName(code) !== type) add(`type should be written ${typeName(code)}`);
+  // RRsets stored before edgedns knew a type's mnemonic kept its RFC 3597 spelling and generic rdata: still valid.
+  const legacy = type === `TYPE${code}` && rrset.records.every((record) => record.startsWith('\\# '));
+  if (typeName(code) !== type && !legacy) add(`type should be written ${typeName(code)}`);
   if (!Number.isInteger(rrset.ttl) || rrset.ttl < 0 || rrset.ttl > MAX_TTL) {
     add(`TTL ${rrset.ttl} is not an integer 0-${MAX_TTL} (RFC 2181 §8)`);
   }
@@ -89,7 +74,7 @@ function checkRRset(rrset: RRset, apex: string, problems: ZoneProblem[], parsed?
   for (const record of rrset.records) {
     try {
       const one = parseRdataText(type, record, '.');
-      if (one.text !== record) add(`record ${record} is not in canonical form; expected ${one.text}`);
+      if (one.text !== record && !legacy) add(`record ${record} is not in canonical form; expected ${one.text}`);
       const key = rdataKey(one);
       if (seen.has(key)) add(`record "${record}" appears twice (RFC 2181 §5)`);
       seen.add(key);
@@ -139,9 +124,15 @@ export function* validateZoneSteps(zone: Zone, parsed?: Map<RRset, ParsedRdata[]
   let step = 0;
   for (const rrset of zone.rrsets) {
     checkRRset(rrset, apex, problems, parsed);
+    const code = rrTypeCode(rrset.type);
+    const type = code === undefined ? rrset.type : typeName(code);
     const types = byName.get(rrset.name) ?? new Set<string>();
-    if (types.has(rrset.type)) problem(problems, rrset.name, rrset.type, 'RRset appears twice; merge its records');
-    types.add(rrset.type);
+    if (types.has(type)) {
+      const legacy = zone.rrsets.find((r) => r.name === rrset.name && r.type !== type && r.type === `TYPE${code}`);
+      const hint = legacy ? `; it is also stored as ${legacy.type} from before edgedns knew ${type}: export the zone and import it again with --replace` : '; merge its records';
+      problem(problems, rrset.name, type, `RRset appears twice${hint}`);
+    }
+    types.add(type);
     byName.set(rrset.name, types);
     if (++step % STEP_ITEMS === 0) yield;
   }
@@ -178,9 +169,9 @@ export function* validateZoneSteps(zone: Zone, parsed?: Map<RRset, ParsedRdata[]
   return problems;
 }
 
-export function assertValidZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): void {
+export function assertValidZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>, source: ZoneSource = {}): void {
   const problems = validateZone(zone, parsed);
-  if (problems.length > 0) throw new ZoneValidationError(zone.name, problems);
+  if (problems.length > 0) throw new ZoneValidationError(zone.name, problems, source.field, source.file);
 }
 
 export interface RRsetInput {
@@ -195,38 +186,39 @@ export interface RRsetInput {
 /**
  * One RRset as a client sent it, checked and made canonical for zone `zone`: relative names (owner and rdata) are
  * completed with the zone name, records parsed and deduplicated. Zone-wide rules (CNAME alone, delegations) are for
- * validateZone once the RRset is placed in its zone.
+ * validateZone once the RRset is placed in its zone. `fields` says where the client put each part.
  */
-export function normalizeRRset(input: RRsetInput, zone: string): RRset {
+export function normalizeRRset(input: RRsetInput, zone: string, fields: RRsetFields = RRSET_FIELDS): RRset {
   let apex: string;
   let name: string;
   try {
     apex = nameKey(zone, '.');
   } catch (err) {
-    if (err instanceof NameError) throw new RRsetError(`zone "${zone}": ${err.message}`);
+    if (err instanceof NameError) throw new RRsetError(`zone "${zone}": ${err.message}`, fields('zone'));
     throw err;
   }
   try {
     name = lowerAscii(normalizeName(input.name, apex));
   } catch (err) {
-    if (err instanceof NameError) throw new RRsetError(`name "${input.name}": ${err.message}`);
+    if (err instanceof NameError) throw new RRsetError(`name "${input.name}": ${err.message}`, fields('name'));
     throw err;
   }
-  if (!isInZone(name, apex)) throw new RRsetError(`name ${name} is outside the zone ${apex}`);
+  if (!isInZone(name, apex)) throw new RRsetError(`name ${name} is outside the zone ${apex}`, fields('name'));
   const code = rrTypeCode(input.type);
-  if (code === undefined) throw new RRsetError(`unknown record type "${input.type}"; write unlisted types as TYPEnnn`);
+  if (code === undefined) throw new RRsetError(`unknown record type "${input.type}"; write unlisted types as TYPEnnn`, fields('type'));
   const type = typeName(code);
   if (!Number.isInteger(input.ttl) || input.ttl < 0 || input.ttl > MAX_TTL) {
-    throw new RRsetError(`TTL ${input.ttl} is not an integer 0-${MAX_TTL} (RFC 2181 §8)`);
+    throw new RRsetError(`TTL ${input.ttl} is not an integer 0-${MAX_TTL} (RFC 2181 §8)`, fields('ttl'));
   }
   if (input.pool !== undefined) {
-    if (type !== 'A' && type !== 'AAAA') throw new RRsetError(`only A and AAAA RRsets can name a pool, not ${type}`);
-    if (typeof input.pool !== 'string' || !POOL_NAME.test(input.pool)) throw new RRsetError(`pool name "${String(input.pool)}" must be 1-63 of a-z, 0-9, "-", "_"`);
-    if (input.records.length > 0) throw new RRsetError(`${name} ${type} names pool ${input.pool}; it cannot also have records`);
+    if (type !== 'A' && type !== 'AAAA') throw new RRsetError(`only A and AAAA RRsets can name a pool, not ${type}`, fields('pool'));
+    if (typeof input.pool !== 'string' || !POOL_NAME.test(input.pool)) throw new RRsetError(`pool name "${String(input.pool)}" must be 1-63 of a-z, 0-9, "-", "_"`, fields('pool'));
+    if (input.records.length > 0) throw new RRsetError(`${name} ${type} names pool ${input.pool}; it cannot also have records`, fields('records'));
     return { name, type, ttl: input.ttl, records: [], pool: input.pool };
   }
-  if (input.records.length === 0) throw new RRsetError(`${name} ${type} has no records`);
+  if (input.records.length === 0) throw new RRsetError(`${name} ${type} has no records`, fields('records'));
   const records: string[] = [];
+  const kept: ParsedRdata[] = [];
   const seen = new Set<string>();
   input.records.forEach((text, i) => {
     try {
@@ -235,13 +227,17 @@ export function normalizeRRset(input: RRsetInput, zone: string): RRset {
       if (seen.has(key)) return;
       seen.add(key);
       records.push(parsed.text);
+      kept.push(parsed);
     } catch (err) {
-      if (err instanceof RdataError) throw new RRsetError(`record ${i + 1} "${text}" of ${name} ${type}: ${err.message}`, i);
+      if (err instanceof RdataError) throw new RRsetError(`record ${i + 1} "${text}" of ${name} ${type}: ${err.message}`, fields('records', i));
       throw err;
     }
   });
   if ((type === 'CNAME' || type === 'SOA') && records.length > 1) {
-    throw new RRsetError(`${name} ${type} must have exactly one record, not ${records.length} (RFC 2181 §10.1)`);
+    throw new RRsetError(`${name} ${type} must have exactly one record, not ${records.length} (RFC 2181 §10.1)`, fields('records'));
   }
-  return { name, type, ttl: input.ttl, records };
+  const rrset = { name, type, ttl: input.ttl, records };
+  const tooLarge = rrsetSizeProblem(rrset, kept);
+  if (tooLarge) throw new RRsetError(`${name} ${type}: ${tooLarge}`, fields('records'));
+  return rrset;
 }

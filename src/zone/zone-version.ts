@@ -6,7 +6,7 @@
 // RRset document it writes carries the version as its marker. CouchDB replication delivers documents in any order
 // and may skip revisions, so a node holds documents whose marker is newer than the version it serves, and switches
 // when what it holds adds up to the version's hash (or, for a write on top of the version it serves, when every
-// RRset the write lists is there). An equal serial then means equal content: see docs/zones-serials.md.
+// RRset the write lists is there). An equal serial then means equal content: see docs/zones.md, "Serials".
 
 import { serialGreater } from './serial.js';
 

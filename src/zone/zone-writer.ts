@@ -10,7 +10,7 @@ import type { RRset, Zone } from './model.js';
 import { parentKey } from '../proto/names.js';
 import { nextSerial } from './serial.js';
 import { runSliced, STEP_ITEMS, type Steps } from './slices.js';
-import { validateZone, validateZoneSteps, ZoneValidationError } from './validate.js';
+import { validateZone, validateZoneSteps, type ZoneSource } from './validate.js';
 import {
   docToRRset,
   goneDoc,
@@ -25,20 +25,11 @@ import {
   type ZoneDoc,
 } from './zone-docs.js';
 import { addHash, contentHash, hashText, MARKER_FIELD, parseHash, parseVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
+import { RevisionMismatchError, ZoneExistsError, ZoneNotFoundError, ZoneValidationError, type ZoneProblem } from '../errors.js';
+import type { ParsedRdata } from '../proto/rdata.js';
+import { rrsetSizeProblem } from './rrset-size.js';
 
 export { nextSerial, serialGreater } from './serial.js';
-
-export class ZoneExistsError extends Error {
-  constructor(readonly zone: string) {
-    super(`zone ${zone} already exists; use --replace (API: ?replace=true) to overwrite it`);
-  }
-}
-
-export class ZoneNotFoundError extends Error {
-  constructor(readonly zone: string) {
-    super(`zone ${zone} does not exist`);
-  }
-}
 
 export interface SaveResult {
   zone: string;
@@ -88,9 +79,22 @@ export async function writeAll(store: Store, docs: StoredDoc[]): Promise<BulkRes
 
 const MAX_ATTEMPTS = 3;
 
-export async function saveZone(store: Store, zone: Zone, options: { replace: boolean }): Promise<SaveResult> {
-  const problems = await runSliced(validateZoneSteps(zone));
-  if (problems.length > 0) throw new ZoneValidationError(zone.name, problems);
+/** Refuses RRsets that no DNS message could carry (rrset-size.ts), naming the limit. */
+function assertRRsetsFit(zone: string, rrsets: readonly (readonly [RRset, ParsedRdata[] | undefined])[], source: ZoneSource = {}): void {
+  const problems: ZoneProblem[] = [];
+  for (const [rrset, parsed] of rrsets) {
+    const problem = rrsetSizeProblem(rrset, parsed);
+    if (problem) problems.push({ name: rrset.name, type: rrset.type, message: problem });
+  }
+  if (problems.length > 0) throw new ZoneValidationError(zone, problems, source.field, source.file);
+}
+
+/** `source` names the input in a validation error (the API's body and the file name it was sent as). */
+export async function saveZone(store: Store, zone: Zone, options: { replace: boolean; source?: ZoneSource }): Promise<SaveResult> {
+  const parsed = new Map<RRset, ParsedRdata[]>();
+  const problems = await runSliced(validateZoneSteps(zone, parsed));
+  if (problems.length > 0) throw new ZoneValidationError(zone.name, problems, options.source?.field, options.source?.file);
+  assertRRsetsFit(zone.name, zone.rrsets.map((rrset) => [rrset, parsed.get(rrset)]), options.source);
   for (let attempt = 1; ; attempt++) {
     try {
       return await trySave(store, zone, options);
@@ -176,16 +180,6 @@ export async function deleteZone(store: Store, name: string): Promise<void> {
 
 // ---- RRset-level writes (API PUT/DELETE of one RRset, PowerDNS PATCH, ACME challenge values) ----
 
-export class RevisionMismatchError extends Error {
-  constructor(
-    readonly owner: string,
-    readonly type: string,
-    readonly current: string | null,
-  ) {
-    super(`${owner} ${type} has changed since the revision you sent (now ${current ?? 'absent'}); read it again and retry`);
-  }
-}
-
 /** One RRset to put (rrset set) or delete (rrset undefined); `revision` null means "must not exist yet". */
 export interface RRsetWrite {
   name: string;
@@ -205,17 +199,31 @@ export interface RRsetWriteResult {
   changed: boolean;
 }
 
-export type RRsetPlan = (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[];
+/** A zone's RRset documents by "name/TYPE", as a plan sees them; `at` answers every RRset at one owner name. */
+export interface ZoneRRsets extends ReadonlyMap<string, RRsetDoc> {
+  at(name: string): RRsetDoc[];
+}
+
+/** A plain map of RRset documents (read whole) as ZoneRRsets. */
+export function zoneRRsets(docs: ReadonlyMap<string, RRsetDoc>): ZoneRRsets {
+  // A new Map rather than Object.create(docs): Map methods refuse any receiver but a real Map.
+  const rrsets = new Map(docs) as Map<string, RRsetDoc> & { at?: (name: string) => RRsetDoc[] };
+  rrsets.at = (name: string) => [...docs.values()].filter((doc) => doc.name === name);
+  return rrsets as ZoneRRsets;
+}
+
+export type RRsetPlan = (current: ZoneRRsets) => RRsetWrite[];
 
 /**
  * Reads the RRsets `plan` asks about, asks it what to write, validates the names the writes touch against the rest
  * of the zone, then writes the changed RRsets, the SOA with its serial moved forward and the zone document naming
  * the new version. Nothing is written when the plan or the validation throws. Writes to one zone from this process
  * are serialized; a conflict with another node's write re-runs the plan on fresh data (a stale client revision
- * then fails as it should).
+ * then fails as it should). A zone the writes would make invalid is refused naming `field`, the request field the
+ * written records came from.
  */
-export function updateRRsets(store: Store, zone: string, plan: RRsetPlan): Promise<RRsetWriteResult> {
-  return inZoneQueue(zone, () => updateWithRetries(store, zone, plan));
+export function updateRRsets(store: Store, zone: string, plan: RRsetPlan, field = 'records'): Promise<RRsetWriteResult> {
+  return inZoneQueue(zone, () => updateWithRetries(store, zone, plan, field));
 }
 
 /** One queue per zone: this process's writes to a zone never race each other for the SOA document. */
@@ -234,10 +242,10 @@ export function inZoneQueue<T>(zone: string, task: () => Promise<T>): Promise<T>
 }
 const RRSET_ATTEMPTS = 5;
 
-async function updateWithRetries(store: Store, zone: string, plan: RRsetPlan): Promise<RRsetWriteResult> {
+async function updateWithRetries(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await tryUpdate(store, zone, plan);
+      return await tryUpdate(store, zone, plan, field);
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= RRSET_ATTEMPTS) throw err;
     }
@@ -254,22 +262,34 @@ const NAMES_READ_ONE_BY_ONE = 32;
 const PLAN_ROUNDS = 3;
 
 /**
- * What a plan sees: the RRsets read so far. Asked about one not read yet, it answers "absent" and notes it, so the
- * plan can be run again once it is read; asked to go through everything, it notes that the whole zone is wanted.
+ * What a plan sees: the RRsets read so far. Asked about one not read yet (an RRset, or every RRset at a name), it
+ * answers with what it has and notes what it lacked, so the plan can be run again once that is read; asked to go
+ * through everything, it notes that the whole zone is wanted.
  */
-class PlanView implements ReadonlyMap<string, RRsetDoc> {
+class PlanView implements ZoneRRsets {
   readonly missed = new Set<string>();
+  readonly missedNames = new Set<string>();
   wantsAll = false;
+  private byName: Map<string, RRsetDoc[]> | undefined;
 
-  constructor(
-    private readonly docs: ReadonlyMap<string, RRsetDoc>,
-    private readonly known: ReadonlySet<string>,
-    private readonly complete: boolean,
-  ) {}
+  constructor(private readonly read: ZoneRead) {}
 
   get(key: string): RRsetDoc | undefined {
-    if (!this.complete && !this.known.has(key)) this.missed.add(key);
-    return this.docs.get(key);
+    if (!this.read.has(key)) this.missed.add(key);
+    return this.read.live.get(key);
+  }
+
+  at(name: string): RRsetDoc[] {
+    if (!this.read.complete && !this.read.names.has(name)) this.missedNames.add(name);
+    if (!this.byName) {
+      this.byName = new Map();
+      for (const doc of this.read.live.values()) {
+        const list = this.byName.get(doc.name);
+        if (list) list.push(doc);
+        else this.byName.set(doc.name, [doc]);
+      }
+    }
+    return this.byName.get(name) ?? [];
   }
 
   has(key: string): boolean {
@@ -277,8 +297,8 @@ class PlanView implements ReadonlyMap<string, RRsetDoc> {
   }
 
   private all(): ReadonlyMap<string, RRsetDoc> {
-    if (!this.complete) this.wantsAll = true;
-    return this.docs;
+    if (!this.read.complete) this.wantsAll = true;
+    return this.read.live;
   }
 
   get size(): number {
@@ -335,6 +355,11 @@ class ZoneRead {
     }
   }
 
+  /** Whether the RRset `key` has been read (it was asked for, or every RRset at its name was). */
+  has(key: string): boolean {
+    return this.complete || this.known.has(key) || this.names.has(key.slice(0, key.lastIndexOf('/')));
+  }
+
   async readAll(): Promise<void> {
     if (this.complete) return;
     for (const doc of await this.store.list(rrsetDocPrefix(this.zone))) this.take(doc);
@@ -343,7 +368,7 @@ class ZoneRead {
 
   async readKeys(keys: Iterable<string>): Promise<void> {
     if (this.complete) return;
-    const wanted = [...new Set(keys)].filter((key) => !this.known.has(key));
+    const wanted = [...new Set(keys)].filter((key) => !this.has(key));
     if (wanted.length === 0) return;
     const ids = wanted.map((key) => {
       const slash = key.lastIndexOf('/');
@@ -376,7 +401,7 @@ function ancestorsBelowApex(name: string, apex: string): string[] {
   return out;
 }
 
-async function tryUpdate(store: Store, zone: string, plan: RRsetPlan): Promise<RRsetWriteResult> {
+async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
   const zoneDoc = (await store.get(zoneDocId(zone))) as ZoneDoc | undefined;
   if (!zoneDoc) throw new ZoneNotFoundError(zone);
   const version = parseVersion(zoneDoc.version);
@@ -388,7 +413,7 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan): Promise<R
 
   let writes: RRsetWrite[] = [];
   for (let round = 1; ; round++) {
-    const view = new PlanView(read.live, read.known, read.complete);
+    const view = new PlanView(read);
     let failure: unknown;
     try {
       writes = plan(view);
@@ -405,10 +430,12 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan): Promise<R
     }
     const wanted = [...view.missed];
     if (failure === undefined) for (const w of writes) wanted.push(rrsetKey(w.name, w.type));
-    if (wanted.every((key) => read.known.has(key))) {
+    const names = [...view.missedNames];
+    if (wanted.every((key) => read.has(key)) && names.every((name) => read.names.has(name))) {
       if (failure !== undefined) throw failure;
       break;
     }
+    await read.readNames(names);
     await read.readKeys(wanted);
   }
 
@@ -439,7 +466,7 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan): Promise<R
       next.set(key, doc);
       written.set(key, doc);
     } else {
-      if (w.type === 'SOA') throw new ZoneValidationError(zone, [{ name: w.name, type: 'SOA', message: 'the SOA cannot be deleted (delete the zone instead)' }]);
+      if (w.type === 'SOA') throw new ZoneValidationError(zone, [{ name: w.name, type: 'SOA', message: 'the SOA cannot be deleted (delete the zone instead)' }], field);
       next.delete(key);
       written.set(key, undefined);
     }
@@ -453,7 +480,9 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan): Promise<R
   // Validated: the whole zone when it was read whole, else the touched names in their surroundings.
   const checked = read.complete ? [...next.values()] : [...next.values()].filter((doc) => touched.has(doc.name) || doc.name === zone || doc.rrtype === 'NS');
   const problems = validateZone({ name: zone, rrsets: checked.map(docToRRset) }).filter((p) => read.complete || touched.has(p.name) || p.name === zone);
-  if (problems.length > 0) throw new ZoneValidationError(zone, problems);
+  if (problems.length > 0) throw new ZoneValidationError(zone, problems, field);
+  // Only the RRsets written: a zone stored before the limit keeps accepting writes beside an oversized RRset.
+  assertRRsetsFit(zone, writes.flatMap((w) => (w.rrset ? [[w.rrset, undefined] as const] : [])), { field });
 
   // The new hash: from the whole zone when it was read whole (which also repairs a hash that drifted), else the
   // previous version's hash with the written RRsets' old content taken out and their new content put in.

@@ -16,33 +16,20 @@ import { parseRdata, parseTtl, RdataError, rdataKey, rrTypeCode, type ParsedRdat
 import { sortRRsets } from './zonefile-order.js';
 import { TokenizeError, tokenizeEntriesSteps, type Entry, type Token } from '../proto/zonefile-tokenizer.js';
 import { runAtOnce, STEP_ITEMS, type Steps } from './slices.js';
+import { ZoneFileError } from '../errors.js';
 
 export interface ParseZoneOptions {
   /** The zone's apex; without it the first SOA owner, else the first $ORIGIN, names the zone. */
   origin?: string;
   /** File name shown in error messages. */
   file?: string;
+  /** The request field the text came from (the API's `body`), named by a ZoneFileError. */
+  field?: string;
   /** TTL for records with none before any $TTL (default 3600, knot's default-ttl). */
   defaultTtl?: number;
 }
 
-export class ZoneFileError extends Error {
-  override name = 'ZoneFileError';
-
-  constructor(
-    readonly file: string | undefined,
-    readonly line: number | undefined,
-    readonly reason: string,
-  ) {
-    super(`${where(file, line)}${reason}`);
-  }
-}
-
-/** "example.zone:12: ", "line 12: ", "example.zone: " or nothing. */
-function where(file: string | undefined, line: number | undefined): string {
-  if (file !== undefined) return line === undefined ? `${file}: ` : `${file}:${line}: `;
-  return line === undefined ? '' : `line ${line}: `;
-}
+export { ZoneFileError };
 
 /** True when presentation text ends in an unescaped ".", i.e. names an absolute domain. */
 function isAbsolute(text: string): boolean {
@@ -261,14 +248,14 @@ export function parseZoneFile(text: string, options: ParseZoneOptions = {}): Zon
 
 /** parseZoneFile in steps (slices.ts): a 100,000-record file is parsed without holding up the answers. */
 export function* parseZoneFileSteps(text: string, options: ParseZoneOptions = {}): Steps<Zone> {
-  const { file } = options;
+  const { file, field } = options;
   try {
     let given: string | undefined;
     if (options.origin !== undefined) {
       try {
         given = lowerAscii(normalizeName(options.origin, '.'));
       } catch (err) {
-        if (err instanceof NameError) throw new ZoneFileError(file, undefined, `origin "${options.origin}": ${err.message}`);
+        if (err instanceof NameError) throw new ZoneFileError(file, undefined, `origin "${options.origin}": ${err.message}`, field);
         throw err;
       }
     }
@@ -287,7 +274,8 @@ export function* parseZoneFileSteps(text: string, options: ParseZoneOptions = {}
     yield;
     return { name: apex, rrsets: dynamic.length > 0 ? sortRRsets([...group(parser.records), ...dynamic]) : group(parser.records) };
   } catch (err) {
-    if (err instanceof LineError || err instanceof TokenizeError) throw new ZoneFileError(file, err.line, err.message);
+    if (err instanceof LineError || err instanceof TokenizeError) throw new ZoneFileError(file, err.line, err.message, field);
+    if (err instanceof NameError) throw new ZoneFileError(file, undefined, err.message, field);
     throw err;
   }
 }

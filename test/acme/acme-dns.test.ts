@@ -4,32 +4,31 @@
 
 import t from 'tap';
 import path from 'node:path';
-import { spawnEdgedns } from '../helpers/spawn-edgedns.js';
-import { http } from '../helpers/http.js';
 import { dig } from '../helpers/dig.js';
-import { readAdminKeyFile } from '../../src/keys/api-keys.js';
+import { startTestNode } from '../helpers/node.js';
 
-const ZONES = path.resolve('test/fixtures/api');
+const FIXTURES = path.resolve('test/fixtures/api');
+const ZONES = [path.join(FIXTURES, 'example.test.zone'), path.join(FIXTURES, 'other.test.zone')];
 const value = (i: number): string => `acmedns${i}-${'y'.repeat(36)}`;
 
 t.test('acme-dns: register, update three values, answered through the CNAME', async (t) => {
-  const node = await spawnEdgedns({ zonesDir: ZONES, extraArgs: ['--acme-dns-domain', 'auth.example.test'] });
-  t.teardown(() => node.stop());
-  const admin = (await readAdminKeyFile(node.dataDir)) as string;
+  const node = await startTestNode({ zoneFiles: ZONES, flags: { 'acme-dns-domain': 'auth.example.test' } });
+  t.teardown(() => node.close());
+  const admin = node.adminKey;
 
-  t.equal((await http(node.apiPort, 'GET', '/health')).status, 200, '/health');
-  t.equal((await http(node.apiPort, 'POST', '/register', { body: {} })).status, 401, 'registering needs a key');
-  const reg = await http(node.apiPort, 'POST', '/register', { key: admin, body: { allowfrom: [] } });
+  t.equal((await node.api('GET', '/health', { key: null })).status, 200, '/health');
+  t.equal((await node.api('POST', '/register', { key: null, body: {} })).status, 401, 'registering needs a key');
+  const reg = await node.api('POST', '/register', { key: admin, body: { allowfrom: [] } });
   t.equal(reg.status, 201);
   const account = reg.body as { username: string; password: string; fulldomain: string; subdomain: string };
   t.match(account.fulldomain, /^[0-9a-f-]{36}\.auth\.example\.test$/);
 
-  const cname = await http(node.apiPort, 'PUT', '/v1/zones/example.test/rrsets/_acme-challenge.www/CNAME', { key: admin, body: { ttl: 60, records: [account.fulldomain + '.'] } });
+  const cname = await node.api('PUT', '/v1/zones/example.test/rrsets/_acme-challenge.www/CNAME', { key: admin, body: { ttl: 60, records: [account.fulldomain + '.'] } });
   t.equal(cname.status, 201);
 
   const creds = { 'x-api-user': account.username, 'x-api-key': account.password };
   for (let i = 0; i < 3; i++) {
-    const update = await http(node.apiPort, 'POST', '/update', { headers: creds, body: { subdomain: account.subdomain, txt: value(i) } });
+    const update = await node.api('POST', '/update', { key: null, headers: creds, body: { subdomain: account.subdomain, txt: value(i) } });
     t.equal(update.status, 200, JSON.stringify(update.body));
     t.same(update.body, { txt: value(i) });
   }
@@ -38,20 +37,20 @@ t.test('acme-dns: register, update three values, answered through the CNAME', as
   t.ok(answer.answer.some((rr) => rr.type === 'CNAME'), 'the CNAME is in the answer');
   t.same(answer.answer.filter((rr) => rr.type === 'TXT').map((rr) => rr.data.replace(/"/g, '')).sort(), [value(0), value(1), value(2)], 'all three values, not just the last two');
 
-  const wrongPassword = await http(node.apiPort, 'POST', '/update', { headers: { ...creds, 'x-api-key': 'nope' }, body: { subdomain: account.subdomain, txt: value(9) } });
+  const wrongPassword = await node.api('POST', '/update', { key: null, headers: { ...creds, 'x-api-key': 'nope' }, body: { subdomain: account.subdomain, txt: value(9) } });
   t.equal(wrongPassword.status, 401);
-  const otherSubdomain = await http(node.apiPort, 'POST', '/update', { headers: creds, body: { subdomain: 'someone-else', txt: value(9) } });
+  const otherSubdomain = await node.api('POST', '/update', { key: null, headers: creds, body: { subdomain: 'someone-else', txt: value(9) } });
   t.equal(otherSubdomain.status, 403, 'a registration writes only its own name');
-  const badTxt = await http(node.apiPort, 'POST', '/update', { headers: creds, body: { subdomain: account.subdomain, txt: 'with space' } });
+  const badTxt = await node.api('POST', '/update', { key: null, headers: creds, body: { subdomain: account.subdomain, txt: 'with space' } });
   t.equal(badTxt.status, 422);
   t.equal(badTxt.body.error.field, 'txt');
 });
 
 t.test('acme-dns: without --acme-dns-domain, /register says how to enable it', async (t) => {
-  const node = await spawnEdgedns({ zonesDir: ZONES });
-  t.teardown(() => node.stop());
-  const admin = (await readAdminKeyFile(node.dataDir)) as string;
-  const reg = await http(node.apiPort, 'POST', '/register', { key: admin, body: {} });
+  const node = await startTestNode({ zoneFiles: ZONES });
+  t.teardown(() => node.close());
+  const admin = node.adminKey;
+  const reg = await node.api('POST', '/register', { key: admin, body: {} });
   t.equal(reg.status, 404);
   t.match(reg.body.error.message, /--acme-dns-domain/);
 });

@@ -3,10 +3,9 @@
 
 import t from 'tap';
 import path from 'node:path';
-import { startEdgedns } from '../helpers/edgedns.js';
-import { readAdminKeyFile } from '../../src/keys/api-keys.js';
 import { dig } from '../helpers/dig.js';
-import { http } from '../helpers/http.js';
+import { startTestNode } from '../helpers/node.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { addChallenge, dropExpired } from '../../src/acme/challenges.js';
 
 const ZONE = path.resolve('test/fixtures/api/example.test.zone');
@@ -18,10 +17,9 @@ async function txt(port: number, name: string): Promise<{ values: string[]; ttls
 }
 
 t.test('values are added and removed one at a time; concurrent adds all survive', async (t) => {
-  const node = await startEdgedns({ zoneFiles: [ZONE] });
-  t.teardown(() => node.stop());
-  const key = (await readAdminKeyFile(path.join(node.dataDir, 'data'))) as string;
-  const api = (method: string, p: string, body?: unknown) => http(node.apiPort, method, p, { key, body });
+  const node = await startTestNode({ zoneFiles: [ZONE] });
+  t.teardown(() => node.close());
+  const api = (method: string, p: string, body?: unknown) => node.api(method, p, { body });
 
   const results = await Promise.all(Array.from({ length: 8 }, (_, i) => api('POST', '/v1/acme/challenges', { domain: i % 2 ? '*.example.test' : 'example.test', value: value(i) })));
   t.same(results.map((r) => r.status), Array(8).fill(201), 'every concurrent add succeeded');
@@ -59,23 +57,29 @@ t.test('values are added and removed one at a time; concurrent adds all survive'
     if (code) t.equal(r.body.error.code, code);
     if (field) t.equal(r.body.error.field, field);
   }
-  const metrics = await http(node.apiPort, 'GET', '/metrics');
+  const metrics = await node.api('GET', '/metrics', { key: null });
   t.match(metrics.body, /edgedns_acme_challenges_active 8/);
   t.match(metrics.body, /edgedns_acme_challenge_writes_total\{op="add",result="ok"\} 10/);
 });
 
 t.test('values expire on their own', async (t) => {
-  const node = await startEdgedns({ zoneFiles: [ZONE] });
-  t.teardown(() => node.stop());
+  const node = await startTestNode({ zoneFiles: [ZONE] });
+  t.teardown(() => node.close());
   const settings = { ttl: 30, lifetimeMs: 1000 };
   const now = Date.now();
   await addChallenge(node.node.store, 'example.test.', '_acme-challenge.example.test.', 'old', settings, now - 5000);
   await addChallenge(node.node.store, 'example.test.', '_acme-challenge.example.test.', 'new', settings, now);
   // the later write already dropped the expired value; a sweep drops the rest once they expire
-  await new Promise((r) => setTimeout(r, 300));
-  t.same((await txt(node.dnsPort, '_acme-challenge.example.test')).values, ['new']);
+  const served = await waitFor(
+    async () => {
+      const { values } = await txt(node.dnsPort, '_acme-challenge.example.test');
+      return values.join() === 'new' && values;
+    },
+    { what: 'the index to serve only the unexpired value', timeoutMs: 3000 },
+  );
+  t.same(served.value, ['new']);
   const swept = await dropExpired(node.node.store, 'example.test.', '_acme-challenge.example.test.', settings, now + 2000);
   t.ok(swept.changed);
-  await new Promise((r) => setTimeout(r, 300));
-  t.equal((await dig(node.dnsPort, '_acme-challenge.example.test', 'TXT')).rcode, 'NXDOMAIN');
+  const gone = await waitFor(async () => (await dig(node.dnsPort, '_acme-challenge.example.test', 'TXT')).rcode === 'NXDOMAIN', { what: 'the swept name to be NXDOMAIN', timeoutMs: 3000 });
+  t.ok(gone.value, `NXDOMAIN ${gone.ms} ms after the sweep`);
 });

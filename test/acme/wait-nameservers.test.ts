@@ -3,7 +3,8 @@
 
 import t from 'tap';
 import path from 'node:path';
-import { startEdgedns } from '../helpers/edgedns.js';
+import { createUDPServer, Packet } from 'dns2';
+import { startTestNode } from '../helpers/node.js';
 import { freePort } from '../helpers/ports.js';
 import { addChallenge } from '../../src/acme/challenges.js';
 import { NameserverLagError, waitForNameservers } from '../../src/acme/wait-nameservers.js';
@@ -11,8 +12,8 @@ import { NameserverLagError, waitForNameservers } from '../../src/acme/wait-name
 const ZONE = path.resolve('test/fixtures/api/example.test.zone');
 
 t.test('returns when every nameserver answers, fails naming the laggards otherwise', async (t) => {
-  const node = await startEdgedns({ zoneFiles: [ZONE] });
-  t.teardown(() => node.stop());
+  const node = await startTestNode({ zoneFiles: [ZONE] });
+  t.teardown(() => node.close());
   const fqdn = '_acme-challenge.example.test.';
   await addChallenge(node.node.store, 'example.test.', fqdn, 'ready', { ttl: 60, lifetimeMs: 60_000 });
   const nameservers = [
@@ -32,4 +33,19 @@ t.test('returns when every nameserver answers, fails naming the laggards otherwi
   t.ok(err instanceof NameserverLagError, 'a timeout is a NameserverLagError');
   t.match((err as Error).message, /ns1\.example\.test\. 127\.0\.0\.1, ns2\.example\.test\. 127\.0\.0\.1, ns3/, 'it names every server that lags');
   t.ok(Date.now() - started < 5000, 'and gives up in bounded time');
+});
+
+t.test('a server that answers the value without authority (AA clear) is still waited for', async (t) => {
+  // what a resolver's cache or a stale secondary looks like: the right TXT, but not from the zone's authority
+  const server = createUDPServer((request, send) => {
+    const reply = Packet.createResponseFromRequest(request);
+    reply.header.aa = 0;
+    reply.answers.push({ name: request.questions[0].name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data: 'token' } as never);
+    send(reply);
+  });
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const port = server.address().port;
+  const err = await waitForNameservers([{ name: 'ns.example.test.', addresses: ['127.0.0.1'] }], '_acme-challenge.example.test.', 'token', { port, timeoutMs: 600, intervalMs: 200 }).catch((e: unknown) => e);
+  t.ok(err instanceof NameserverLagError, 'a non-authoritative copy of the value does not count');
 });

@@ -3,18 +3,15 @@
 
 import t from 'tap';
 import path from 'node:path';
-import { startEdgedns } from '../helpers/edgedns.js';
-import { readAdminKeyFile } from '../../src/keys/api-keys.js';
 import { dig } from '../helpers/dig.js';
-import { http } from '../helpers/http.js';
+import { startTestNode } from '../helpers/node.js';
 
 const FIXTURES = path.resolve('test/fixtures/api');
 
 t.test('RRsets: put, get, list, revisions, delete; DNS follows', async (t) => {
-  const node = await startEdgedns({ zoneFiles: [path.join(FIXTURES, 'example.test.zone')] });
-  t.teardown(() => node.stop());
-  const key = (await readAdminKeyFile(path.join(node.dataDir, 'data'))) as string;
-  const api = (method: string, p: string, body?: unknown) => http(node.apiPort, method, p, { key, body });
+  const node = await startTestNode({ zoneFiles: [path.join(FIXTURES, 'example.test.zone')] });
+  t.teardown(() => node.close());
+  const api = (method: string, p: string, body?: unknown) => node.api(method, p, { body });
 
   const created = await api('PUT', '/v1/zones/example.test/rrsets/api/A', { ttl: 120, records: ['192.0.2.10', '192.0.2.11'] });
   t.equal(created.status, 201, JSON.stringify(created.body));
@@ -56,10 +53,9 @@ t.test('RRsets: put, get, list, revisions, delete; DNS follows', async (t) => {
 });
 
 t.test('RRsets: every validation error names the field and writes nothing', async (t) => {
-  const node = await startEdgedns({ zoneFiles: [path.join(FIXTURES, 'example.test.zone')] });
-  t.teardown(() => node.stop());
-  const key = (await readAdminKeyFile(path.join(node.dataDir, 'data'))) as string;
-  const api = (method: string, p: string, body?: unknown) => http(node.apiPort, method, p, { key, body });
+  const node = await startTestNode({ zoneFiles: [path.join(FIXTURES, 'example.test.zone')] });
+  t.teardown(() => node.close());
+  const api = (method: string, p: string, body?: unknown) => node.api(method, p, { body });
   const serialBefore = (await api('GET', '/v1/zones/example.test/rrsets')).body.serial;
 
   const cases: [string, string, unknown, number, string, string | undefined][] = [

@@ -2,15 +2,14 @@
 // is answered by C; a partition with the same RRset edited on both sides heals into one answer everywhere (CouchDB's
 // deterministic winner) with the losing revision listed, and resolving it by keeping the loser reaches every node.
 
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { parseArgs } from '../../src/cli/args.js';
-import { clusterCommand } from '../../src/cli/cluster-commands.js';
 import { rrsetDocId } from '../../src/zone/zone-docs.js';
-import { startCouchNode, within, type CouchNode } from '../helpers/couch-node.js';
+import { runCommand } from '../helpers/cli.js';
+import { firstAnswer } from '../helpers/dig.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
 import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const ZONE = path.resolve('zones/example.com.zone');
 const MAIL = rrsetDocId('example.com.', 'mail.example.com.', 'A');
@@ -21,44 +20,44 @@ for (let i = 0; i < 3; i++) servers.push(await startPouchServer({ inMemory: true
 t.teardown(() => Promise.all(servers.map((s) => s.destroy())));
 const [dbA, dbB, dbC] = servers;
 
-const nodes: CouchNode[] = [];
+const nodes: TestNode[] = [];
 for (const [i, db] of servers.entries()) {
-  nodes.push(await startCouchNode({ couchdb: db.url, prefix: PREFIX, nodeId: `node-${'abc'[i]}`, zoneFiles: i === 0 ? [ZONE] : [] }));
+  nodes.push(await startTestNode({ nodeId: `node-${'abc'[i]}`, zoneFiles: i === 0 ? [ZONE] : [], flags: { couchdb: db.url, 'db-prefix': PREFIX } }));
 }
-t.teardown(() => Promise.all(nodes.map((n) => n.destroy())));
+t.teardown(() => Promise.all(nodes.map((n) => n.close())));
 const [nodeA, nodeB, nodeC] = nodes;
 
 /** Runs `edgedns cluster ...` against one server's CouchDB, as an operator on that machine would. */
 async function cluster(db: PouchServer, ...argv: string[]): Promise<string> {
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  await clusterCommand(parseArgs(['cluster', ...argv, '--couchdb', db.url], new Set(['help'])), out);
-  return text;
+  const result = await runCommand(['cluster', ...argv, '--couchdb', db.url]);
+  if (result.error) throw result.error;
+  return result.stdout;
 }
 
-async function api(node: CouchNode, method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const key = (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim();
-  const response = await fetch(`http://127.0.0.1:${node.apiPort}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
+async function api(node: TestNode, method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const response = await node.api(method, url, { body });
+  return { status: response.status, json: response.body };
 }
 
-async function setMail(node: CouchNode, address: string): Promise<void> {
+const ask = (node: TestNode, name: string): Promise<string> => firstAnswer(node.dnsPort, name);
+
+async function setMail(node: TestNode, address: string): Promise<void> {
   const { store } = node.node;
   const doc = await store.get(MAIL);
   if (!doc) throw new Error(`${MAIL} is missing on ${store.description}`);
   await store.put({ ...doc, records: [address] });
 }
 
+/** Waits until every node answers `address` for mail.example.com.; fails after `ms`. */
 async function allAnswer(address: string, ms = 10_000): Promise<number> {
-  return within(ms, async () => {
-    for (const node of nodes) if ((await node.ask('mail.example.com.')) !== address) return false;
-    return true;
-  });
+  const { ms: took } = await waitFor(
+    async () => {
+      for (const node of nodes) if ((await ask(node, 'mail.example.com.')) !== address) return false;
+      return true;
+    },
+    { what: `every node to answer ${address}`, timeoutMs: ms },
+  );
+  return took;
 }
 
 t.test('cluster join meshes the three databases, and a second join creates nothing', async (t) => {
@@ -73,10 +72,11 @@ t.test('cluster join meshes the three databases, and a second join creates nothi
 });
 
 t.test('a zone on node A is answered by node C, and an edit sent to A reaches C', async (t) => {
-  t.ok((await within(10_000, async () => (await nodeC.ask('mail.example.com.')) === '192.0.2.25')) >= 0, 'the zone reached C');
+  const reached = await waitFor(async () => (await ask(nodeC, 'mail.example.com.')) === '192.0.2.25', { what: 'the zone imported on A to be answered by C', timeoutMs: 10_000 });
+  t.ok(reached.value, 'the zone reached C');
   await setMail(nodeA, '198.51.100.1');
-  const took = await within(10_000, async () => (await nodeC.ask('mail.example.com.')) === '198.51.100.1');
-  t.ok(took >= 0, `answered by C ${took} ms after the write on A`);
+  const edit = await waitFor(async () => (await ask(nodeC, 'mail.example.com.')) === '198.51.100.1', { what: 'the edit on A to be answered by C', timeoutMs: 10_000 });
+  t.ok(edit.value, `answered by C ${edit.ms} ms after the write on A`);
 });
 
 t.test('a partition with the same RRset edited on both sides heals into one answer and a listed conflict', async (t) => {
@@ -87,24 +87,27 @@ t.test('a partition with the same RRset edited on both sides heals into one answ
   await new Promise((resolve) => setTimeout(resolve, 500));
   await setMail(nodeA, '198.51.100.10');
   await setMail(nodeB, '198.51.100.20');
-  t.ok((await within(3000, async () => (await nodeC.ask('mail.example.com.')) === '198.51.100.20')) >= 0, 'C follows B');
-  t.equal(await nodeA.ask('mail.example.com.'), '198.51.100.10', 'A, cut off, keeps its own edit');
+  t.ok((await waitFor(async () => (await ask(nodeC, 'mail.example.com.')) === '198.51.100.20', { what: 'C to follow the edit on B', timeoutMs: 3000 })).value, 'C follows B');
+  t.equal(await ask(nodeA, 'mail.example.com.'), '198.51.100.10', 'A, cut off, keeps its own edit');
 
   // Heal.
   await cluster(dbA, 'join', dbB.url);
   await cluster(dbA, 'join', dbC.url);
-  const converged = await within(15_000, async () => {
-    const answers = await Promise.all(nodes.map((node) => node.ask('mail.example.com.')));
-    return answers.every((a) => a === answers[0]) && (await api(nodeC, 'GET', '/v1/conflicts')).json !== undefined &&
-      ((await api(nodeC, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length === 1;
-  });
-  t.ok(converged >= 0, `every node answers the same after ${converged} ms`);
-  const answers = await Promise.all(nodes.map((node) => node.ask('mail.example.com.')));
+  const converged = await waitFor(
+    async () => {
+      const answers = await Promise.all(nodes.map((node) => ask(node, 'mail.example.com.')));
+      return answers.every((a) => a === answers[0]) && ((await api(nodeC, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length === 1;
+    },
+    { what: 'every node to answer the same, with the conflict listed on C', timeoutMs: 15_000 },
+  );
+  t.ok(converged.value, `every node answers the same after ${converged.ms} ms`);
+  const answers = await Promise.all(nodes.map((node) => ask(node, 'mail.example.com.')));
   t.ok(['198.51.100.10', '198.51.100.20'].includes(answers[0]), `the winner is one of the two edits (${answers[0]})`);
 
   for (const node of nodes) {
-    const listed = await within(10_000, async () => ((await api(node, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length === 1);
-    t.ok(listed >= 0, `${node.node.store.description}: the conflict is listed`);
+    const what = `${node.node.store.description}: the conflict is listed`;
+    const listed = await waitFor(async () => ((await api(node, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length === 1, { what, timeoutMs: 10_000 });
+    t.ok(listed.value, what);
   }
   const { json } = await api(nodeA, 'GET', '/v1/conflicts');
   const [conflict] = (json as { conflicts: { id: string; winner: { rev: string; doc: { records: string[] } }; losers: { rev: string; doc: { records: string[] } }[] }[] }).conflicts;
@@ -124,11 +127,14 @@ t.test('a partition with the same RRset edited on both sides heals into one answ
     const resolved = await api(nodeA, 'POST', '/v1/conflicts/resolve', { id: MAIL, keep: loser.rev });
     t.equal(resolved.status, 200, JSON.stringify(resolved.json));
     t.ok((await allAnswer(loser.doc.records[0])) >= 0, `every node answers the kept ${loser.doc.records[0]}`);
-    const cleared = await within(10_000, async () => {
-      for (const node of nodes) if (((await api(node, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length !== 0) return false;
-      return true;
-    });
-    t.ok(cleared >= 0, 'no conflict left anywhere');
+    const cleared = await waitFor(
+      async () => {
+        for (const node of nodes) if (((await api(node, 'GET', '/v1/conflicts')).json as { conflicts: unknown[] }).conflicts.length !== 0) return false;
+        return true;
+      },
+      { what: 'no conflict listed on any node', timeoutMs: 10_000 },
+    );
+    t.ok(cleared.value, 'no conflict left anywhere');
   });
 });
 

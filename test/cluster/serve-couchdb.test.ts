@@ -3,7 +3,10 @@
 
 import path from 'node:path';
 import t from 'tap';
+import { ConfigError } from '../../src/node/config.js';
+import { runCommand } from '../helpers/cli.js';
 import { dig, digSections } from '../helpers/dig.js';
+import { startTestNode } from '../helpers/node.js';
 import { freePort } from '../helpers/ports.js';
 import { startPouchServer } from '../helpers/pouchdb-server.js';
 import { runCli, spawnEdgedns } from '../helpers/spawn-edgedns.js';
@@ -23,8 +26,9 @@ const db = await startPouchServer({ inMemory: true });
 t.teardown(() => db.destroy());
 
 t.test('EDGEDNS_COUCHDB=URL edgedns serve answers exactly as the embedded store does', async (t) => {
-  const embedded = await spawnEdgedns({ zonesDir: ZONES, nodeId: 'embedded' });
-  t.teardown(() => embedded.stop());
+  // The reference: a node on the embedded store (in-process); the node under test is the real command.
+  const embedded = await startTestNode({ zonesDir: ZONES, nodeId: 'embedded' });
+  t.teardown(() => embedded.close());
   // spawn passes this process's environment on, as a shell would.
   process.env.EDGEDNS_COUCHDB = db.url;
   const couch = await spawnEdgedns({ zonesDir: ZONES, nodeId: 'couch' }).finally(() => delete process.env.EDGEDNS_COUCHDB);
@@ -47,7 +51,7 @@ t.test('cluster status with CouchDB unreachable fails with a clear message', asy
 });
 
 t.test('cluster commands without a CouchDB say how to give one', async (t) => {
-  const result = await runCli(['cluster', 'status'], { EDGEDNS_COUCHDB: '' });
-  t.equal(result.code, 1);
-  t.match(result.stderr, /--couchdb URL or EDGEDNS_COUCHDB/);
+  const result = await runCommand(['cluster', 'status'], { EDGEDNS_COUCHDB: '' });
+  t.type(result.error, ConfigError);
+  t.match(result.error?.message, /--couchdb URL or EDGEDNS_COUCHDB/);
 });

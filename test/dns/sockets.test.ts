@@ -1,15 +1,15 @@
 // The real transports: UDP datagrams, TCP framing with pipelining, truncation and the TCP retry, EDNS0.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import path from 'node:path';
 import { Rcode, Type } from '../../src/proto/constants.js';
 import { decodeMessage } from '../helpers/decode.js';
-import { tcpExchange, udpExchange } from '../helpers/dns-socket.js';
-import { startEdgedns } from '../helpers/edgedns.js';
+import { frame, tcpExchange, tcpPieces, udpExchange } from '../helpers/dns-socket.js';
+import { startTestNode } from '../helpers/node.js';
 import { buildQuery } from '../helpers/wire.js';
 
-const server = await startEdgedns({ zoneFiles: [path.resolve('zones/example.com.zone')], nodeId: 'sockets-test' });
-t.teardown(() => server.stop());
+const server = await startTestNode({ zoneFiles: [path.resolve('zones/example.com.zone')], nodeId: 'sockets-test' });
+t.teardown(() => server.close());
 const port = server.dnsPort;
 
 t.test('UDP: an answer is authoritative, echoes the ID and the question with its case', async (t) => {
@@ -28,9 +28,45 @@ t.test('TCP: several queries on one connection are answered in order', async (t)
   t.same(replies.map((r) => decodeMessage(r).header.rcode), [Rcode.NOERROR, Rcode.NXDOMAIN, Rcode.NOERROR, Rcode.NXDOMAIN, Rcode.NOERROR]);
 });
 
-t.test('TCP: a query split across writes is still answered', async (t) => {
-  const [reply] = await tcpExchange(port, [buildQuery('example.com.', Type.NS, { id: 77 })]);
-  t.equal(decodeMessage(reply).header.id, 77);
+// A TCP reader must join what arrives in separate reads (RFC 7766 §8): each piece below is its own write, with a
+// pause after it so the server reads it on its own.
+const NS_QUERY = frame(buildQuery('example.com.', Type.NS, { id: 77 }));
+
+function answersNs(t: Test, reply: Buffer | undefined, id: number, what: string): void {
+  const msg = decodeMessage(reply ?? Buffer.alloc(0));
+  t.equal(msg.header.id, id, `${what}: the reply is to query ${id}`);
+  t.equal(msg.header.rcode, Rcode.NOERROR, `${what}: NOERROR`);
+  t.ok(msg.answer.length > 0, `${what}: with the NS records`);
+}
+
+t.test('TCP: a query written one byte at a time is answered once its last byte arrives', async (t) => {
+  const bytes = [...NS_QUERY].map((b) => Buffer.from([b]));
+  const { replies, afterPiece } = await tcpPieces(port, bytes, 1);
+  answersNs(t, replies[0], 77, `${bytes.length} one-byte writes`);
+  t.same(afterPiece, [bytes.length], 'not before the last byte was written');
+});
+
+t.test('TCP: a query split in two at every boundary is answered', async (t) => {
+  // cut 1: inside the length prefix; cut 2: between prefix and message; the rest: inside the message
+  for (let cut = 1; cut < NS_QUERY.length; cut++) {
+    const { replies, afterPiece } = await tcpPieces(port, [NS_QUERY.subarray(0, cut), NS_QUERY.subarray(cut)], 1);
+    t.equal(replies.length, 1, `split after octet ${cut}: one reply`);
+    t.equal(decodeMessage(replies[0] as Buffer).header.id, 77, `split after octet ${cut}: to the query`);
+    t.same(afterPiece, [2], `split after octet ${cut}: answered after the second write`);
+  }
+});
+
+t.test('TCP: two queries in one write, and a write holding the end of one and the start of the next', async (t) => {
+  const second = frame(buildQuery('example.com.', Type.NS, { id: 78 }));
+  const together = await tcpPieces(port, [Buffer.concat([NS_QUERY, second])], 2);
+  answersNs(t, together.replies[0], 77, 'two in one write, first');
+  answersNs(t, together.replies[1], 78, 'two in one write, second');
+
+  // [first byte] [rest of the first query + the second's length prefix and 5 octets] [the rest of the second]
+  const straddle = await tcpPieces(port, [NS_QUERY.subarray(0, 1), Buffer.concat([NS_QUERY.subarray(1), second.subarray(0, 7)]), second.subarray(7)], 2);
+  answersNs(t, straddle.replies[0], 77, 'straddling writes, first');
+  answersNs(t, straddle.replies[1], 78, 'straddling writes, second');
+  t.same(straddle.afterPiece, [2, 3], 'each answered once its last octet arrived');
 });
 
 t.test('UDP without EDNS: a large RRset sets TC within 512 octets; TCP returns it whole', async (t) => {

@@ -4,15 +4,16 @@
 // converges on one content, served with one serial higher than any serial either side served; the losing edit stays
 // listed as a conflict, and resolving it by keeping the loser moves the serial again, on every node.
 
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import { join, leave } from '../../src/cluster/replication.js';
 import { MAIN_DB_SUFFIX } from '../../src/store/couch-store.js';
 import { couchServer } from '../../src/store/couch-http.js';
 import { serialGreater } from '../../src/zone/serial.js';
-import { startCouchNode, within, type CouchNode } from '../helpers/couch-node.js';
+import { firstAnswer } from '../helpers/dig.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
 import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const ZONE = path.resolve('zones/example.com.zone');
 const PREFIX = 'edgedns_serials_';
@@ -20,29 +21,25 @@ const PREFIX = 'edgedns_serials_';
 const servers: PouchServer[] = [await startPouchServer({ inMemory: true }), await startPouchServer({ inMemory: true })];
 t.teardown(() => Promise.all(servers.map((s) => s.destroy())));
 const [dbA, dbB] = servers;
-const nodeA = await startCouchNode({ couchdb: dbA.url, prefix: PREFIX, nodeId: 'node-a', zoneFiles: [ZONE] });
-const nodeB = await startCouchNode({ couchdb: dbB.url, prefix: PREFIX, nodeId: 'node-b' });
+const nodeA = await startTestNode({ nodeId: 'node-a', zoneFiles: [ZONE], flags: { couchdb: dbA.url, 'db-prefix': PREFIX } });
+const nodeB = await startTestNode({ nodeId: 'node-b', flags: { couchdb: dbB.url, 'db-prefix': PREFIX } });
 const nodes = [nodeA, nodeB];
-t.teardown(() => Promise.all(nodes.map((n) => n.destroy())));
+t.teardown(() => Promise.all(nodes.map((n) => n.close())));
 
-async function api(node: CouchNode, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- reads whatever the route returned
-  const key = (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim();
-  const response = await fetch(`http://127.0.0.1:${node.apiPort}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
+async function api(node: TestNode, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- reads whatever the route returned
+  const response = await node.api(method, url, { body });
+  return { status: response.status, json: response.body };
 }
 
-async function serial(node: CouchNode): Promise<number> {
-  return Number((await node.ask('example.com.', 'SOA')).split(/\s+/)[2]);
+const ask = (node: TestNode, name: string, type = 'A'): Promise<string> => firstAnswer(node.dnsPort, name, type);
+
+async function serial(node: TestNode): Promise<number> {
+  return Number((await ask(node, 'example.com.', 'SOA')).split(/\s+/)[2]);
 }
 
 /** What a node answers for the names the test edits, and its serial. */
-async function view(node: CouchNode): Promise<string> {
-  return JSON.stringify([await node.ask('mail.example.com.'), await node.ask('sip.example.com.'), await node.ask('extra.example.com.'), await serial(node)]);
+async function view(node: TestNode): Promise<string> {
+  return JSON.stringify([await ask(node, 'mail.example.com.'), await ask(node, 'sip.example.com.'), await ask(node, 'extra.example.com.'), await serial(node)]);
 }
 
 function mesh(): Promise<unknown> {
@@ -53,16 +50,16 @@ function partition(): Promise<unknown> {
   return Promise.all([leave(couchServer({ url: dbA.url }), dbB.url), leave(couchServer({ url: dbB.url }), dbA.url)]);
 }
 
-async function allAgree(ms: number): Promise<number> {
-  return within(ms, async () => {
-    const views = await Promise.all(nodes.map(view));
-    return views.every((v) => v === views[0]) && !JSON.parse(views[0]).includes('REFUSED');
-  });
-}
-
 t.test('meshed, both nodes serve the zone with the same serial', async (t) => {
   await mesh();
-  t.ok((await allAgree(15_000)) >= 0, 'B has the zone A imported');
+  const agreed = await waitFor(
+    async () => {
+      const views = await Promise.all(nodes.map(view));
+      return views.every((v) => v === views[0]) && !JSON.parse(views[0]).includes('REFUSED');
+    },
+    { what: 'both nodes to answer the zone A imported alike', timeoutMs: 15_000 },
+  );
+  t.ok(agreed.value, 'B has the zone A imported');
 });
 
 t.test('a partition with conflicting edits heals into one content and a serial above both sides', async (t) => {
@@ -77,8 +74,8 @@ t.test('a partition with conflicting edits heals into one content and a serial a
   t.equal((await api(nodeB, 'PUT', '/v1/zones/example.com/rrsets/extra/A', { ttl: 300, records: ['198.51.100.21'] })).status, 201);
   const serialA = await serial(nodeA);
   const serialB = await serial(nodeB);
-  t.equal(await nodeA.ask('mail.example.com.'), '198.51.100.10', 'A, cut off, serves its own edits');
-  t.equal(await nodeB.ask('mail.example.com.'), '198.51.100.20', 'B, cut off, serves its own edits');
+  t.equal(await ask(nodeA, 'mail.example.com.'), '198.51.100.10', 'A, cut off, serves its own edits');
+  t.equal(await ask(nodeB, 'mail.example.com.'), '198.51.100.20', 'B, cut off, serves its own edits');
   // Nothing can tell two sides that cannot reach each other apart: each moved its serial the same way.
   t.equal(serialA, serialB, `both sides moved their serial from ${before} to ${serialA}, with different data`);
 
@@ -87,12 +84,15 @@ t.test('a partition with conflicting edits heals into one content and a serial a
   // Every answer seen while the nodes converge: each node answers its own side's data until it switches, at once,
   // to the merged version; never a mix of both sides under an old serial.
   const seen = nodes.map(() => new Set<string>());
-  const took = await within(30_000, async () => {
-    const views = await Promise.all(nodes.map(view));
-    views.forEach((v, i) => seen[i].add(v));
-    return views.every((v) => v === views[0]) && !sides.includes(views[0]);
-  });
-  t.ok(took >= 0, `both nodes answer the same data with the same serial ${took} ms after the heal`);
+  const { ms: took } = await waitFor(
+    async () => {
+      const views = await Promise.all(nodes.map(view));
+      views.forEach((v, i) => seen[i].add(v));
+      return views.every((v) => v === views[0]) && !sides.includes(views[0]);
+    },
+    { what: 'both nodes to answer one merged version after the heal', timeoutMs: 30_000 },
+  );
+  t.pass(`both nodes answer the same data with the same serial ${took} ms after the heal`);
   const merged = await view(nodeA);
   nodes.forEach((node, i) => t.same([...seen[i]].filter((v) => v !== sides[i] && v !== merged), [], `node ${'AB'[i]} answered its own side's data, then the merged version, and nothing between`));
   const healed = JSON.parse(merged) as [string, string, string, number];
@@ -106,22 +106,28 @@ t.test('a partition with conflicting edits heals into one content and a serial a
   t.equal(JSON.parse(await view(nodeA))[3], healed[3], 'and the serial stays put');
 
   t.test('the losing edit is listed; keeping it moves the serial again on every node', async (t) => {
-    const ids = async (node: CouchNode): Promise<string[]> => ((await api(node, 'GET', '/v1/conflicts')).json.conflicts as { id: string }[]).map((c) => c.id);
-    const listed = await within(10_000, async () => {
-      for (const node of nodes) if (JSON.stringify(await ids(node)) !== JSON.stringify(['rrset/example.com./mail.example.com./A'])) return false;
-      return true;
-    });
-    t.ok(listed >= 0, `on both nodes the mail RRset is listed as a conflict, and nothing else (the versions' own bookkeeping is cleaned up): ${JSON.stringify(await ids(nodeA))}`);
+    const ids = async (node: TestNode): Promise<string[]> => ((await api(node, 'GET', '/v1/conflicts')).json.conflicts as { id: string }[]).map((c) => c.id);
+    await waitFor(
+      async () => {
+        for (const node of nodes) if (JSON.stringify(await ids(node)) !== JSON.stringify(['rrset/example.com./mail.example.com./A'])) return false;
+        return true;
+      },
+      { what: 'both nodes to list the mail RRset, and only it, as a conflict', timeoutMs: 10_000 },
+    );
+    t.pass(`on both nodes the mail RRset is listed as a conflict, and nothing else (the versions' own bookkeeping is cleaned up): ${JSON.stringify(await ids(nodeA))}`);
     const { conflicts } = (await api(nodeA, 'GET', '/v1/conflicts')).json as { conflicts: { id: string; losers: { rev: string; doc: { records: string[] } }[] }[] };
     const mail = conflicts.find((c) => c.id.endsWith('/mail.example.com./A'));
     const loser = mail!.losers[0];
     const resolved = await api(nodeA, 'POST', '/v1/conflicts/resolve', { id: mail!.id, keep: loser.rev });
     t.equal(resolved.status, 200, JSON.stringify(resolved.json));
-    const moved = await within(20_000, async () => {
-      const views = await Promise.all(nodes.map(view));
-      const [address, , , s] = JSON.parse(views[0]) as [string, string, string, number];
-      return views.every((v) => v === views[0]) && address === loser.doc.records[0] && serialGreater(s, healed[3]);
-    });
-    t.ok(moved >= 0, `both nodes answer the kept ${loser.doc.records[0]} with a serial above ${healed[3]}`);
+    await waitFor(
+      async () => {
+        const views = await Promise.all(nodes.map(view));
+        const [address, , , s] = JSON.parse(views[0]) as [string, string, string, number];
+        return views.every((v) => v === views[0]) && address === loser.doc.records[0] && serialGreater(s, healed[3]);
+      },
+      { what: `both nodes to answer the kept ${loser.doc.records[0]} with a serial above ${healed[3]}`, timeoutMs: 20_000 },
+    );
+    t.pass(`both nodes answer the kept ${loser.doc.records[0]} with a serial above ${healed[3]}`);
   });
 });

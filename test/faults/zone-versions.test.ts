@@ -3,15 +3,11 @@
 // and a version whose zone document arrives before its RRsets (replication keeps no order) is held until the last
 // of them is here, with the wait visible in the metrics.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { readAdminKeyFile } from '../../src/keys/api-keys.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
 import { planSave } from '../../src/zone/zone-writer.js';
-import { startEdgedns } from '../helpers/edgedns.js';
-import { http } from '../helpers/http.js';
+import { startTestNode } from '../helpers/node.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { sampleNames, tally } from './sample-names.js';
 
 const HOSTS = 3000;
@@ -23,26 +19,21 @@ function zoneText(address: (i: number) => string): string {
   return lines.join('\n') + '\n';
 }
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-versions-'));
-t.teardown(() => rm(dir, { recursive: true, force: true }));
-const file = path.join(dir, 'big.test.zone');
-await writeFile(file, zoneText(() => '192.0.2.1'));
-const node = await startEdgedns({ zoneFiles: [file] });
-t.teardown(() => node.stop());
-const key = (await readAdminKeyFile(path.join(node.dataDir, 'data'))) as string;
+const node = await startTestNode({ zoneTexts: { 'big.test.zone': zoneText(() => '192.0.2.1') } });
+t.teardown(() => node.close());
 
 async function metric(name: string): Promise<number> {
-  const text = await node.node.registry.metrics();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
+  return (await node.metric(name)) ?? 0;
 }
+
+const zoneFile = (text: string) => ({ body: text, headers: { 'content-type': 'text/dns' } });
 
 t.test('before any change every name answers the imported data', async (t) => {
   t.same(tally(await sampleNames(node.dnsPort, names)), { '192.0.2.1': HOSTS });
 });
 
 t.test('right after a replace of 3,000 RRsets returns, every name answers the new data', async (t) => {
-  const response = await http(node.apiPort, 'POST', '/v1/zones?replace=true', { key, body: zoneText(() => '198.51.100.7'), headers: { 'content-type': 'text/dns' } });
+  const response = await node.api('POST', '/v1/zones?replace=true', zoneFile(zoneText(() => '198.51.100.7')));
   t.equal(response.status, 200, JSON.stringify(response.body));
   t.equal(response.body.served, true, 'the call returns once this node serves the new version');
   t.same(tally(await sampleNames(node.dnsPort, names)), { '198.51.100.7': HOSTS }, 'no name answers the old address');
@@ -56,7 +47,7 @@ t.test('a replace sampled while it is written shows the old version, then the ne
     const spread = names.filter((_, i) => i % 300 === 0);
     for (let i = 0; i < 2000 && writing; i++) passes.push(tally(await sampleNames(node.dnsPort, spread)));
   })();
-  const response = await http(node.apiPort, 'POST', '/v1/zones?replace=true', { key, body: zoneText(() => '203.0.113.9'), headers: { 'content-type': 'text/dns' } });
+  const response = await node.api('POST', '/v1/zones?replace=true', zoneFile(zoneText(() => '203.0.113.9')));
   writing = false;
   await sampler;
   t.equal(response.status, 200);
@@ -69,7 +60,7 @@ t.test('a replace sampled while it is written shows the old version, then the ne
 t.test('right after a PowerDNS PATCH of 500 RRsets returns, every one of them answers the new data', async (t) => {
   const changed = names.slice(0, 500);
   const rrsets = changed.map((name) => ({ name, type: 'A', ttl: 300, changetype: 'REPLACE', records: [{ content: '198.51.100.42', disabled: false }] }));
-  const response = await http(node.apiPort, 'PATCH', '/api/v1/servers/localhost/zones/big.test.', { key, body: { rrsets } });
+  const response = await node.api('PATCH', '/api/v1/servers/localhost/zones/big.test.', { body: { rrsets } });
   t.equal(response.status, 204, JSON.stringify(response.body));
   const answers = await sampleNames(node.dnsPort, names);
   t.same(tally(new Map(changed.map((name) => [name, answers.get(name) as string]))), { '198.51.100.42': 500 });
@@ -90,13 +81,14 @@ t.test('a version whose zone document arrives before its RRsets is held until th
   for (let piece = 0; piece < pieces; piece++) {
     await store.bulk(docs.slice(piece * size, (piece + 1) * size));
     if (piece === pieces - 1) break;
-    t.ok(await waitForAsync(async () => (await heldDocuments()) >= (piece + 1) * size), `piece ${piece + 1} of ${pieces} arrives and is held (/healthz says so)`);
+    await waitFor(async () => (await heldDocuments()) >= (piece + 1) * size, { what: `piece ${piece + 1} of ${pieces} held back (/healthz zoneVersions)`, timeoutMs: 15_000, intervalMs: 20 });
+    t.pass(`piece ${piece + 1} of ${pieces} arrives and is held (/healthz says so)`);
     t.equal(await metric('edgedns_zone_versions_waiting'), 1, 'the zone is counted as waiting');
     const counts = tally(await sampleNames(node.dnsPort, names));
     t.same(Object.keys(counts).sort(), ['198.51.100.42', '203.0.113.9'], `with ${piece + 1} of ${pieces} pieces here the previous version is still answered whole`);
   }
-  const switched = await waitFor(() => node.node.catalog.get('big.test.')?.soaSerial === result.serial);
-  t.ok(switched, `the new version (serial ${result.serial}) is served once its last RRset is here`);
+  await waitFor(() => node.node.catalog.get('big.test.')?.soaSerial === result.serial, { what: `serial ${result.serial} served`, timeoutMs: 15_000, intervalMs: 20 });
+  t.pass(`the new version (serial ${result.serial}) is served once its last RRset is here`);
   const answers = await sampleNames(node.dnsPort, names);
   t.ok(names.every((name, i) => answers.get(name) === `198.18.${i >> 8}.${i & 255}`), 'every name answers the new version');
   t.equal(await metric('edgedns_zone_versions_waiting'), 0);
@@ -105,25 +97,6 @@ t.test('a version whose zone document arrives before its RRsets is held until th
 
 /** Documents the node holds back for big.test., as /healthz says. */
 async function heldDocuments(): Promise<number> {
-  const { body } = await http(node.apiPort, 'GET', '/healthz');
+  const { body } = await node.api('GET', '/healthz');
   return (body.zoneVersions.waiting as { zone: string; documents: number }[]).find((w) => w.zone === 'big.test.')?.documents ?? 0;
 }
-
-async function waitForAsync(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return check();
-}
-
-async function waitFor(check: () => boolean, ms = 15_000): Promise<boolean> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return check();
-}
-

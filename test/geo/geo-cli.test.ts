@@ -1,13 +1,17 @@
-// The operator's commands for geo routing, run as the real edgedns CLI against a real node: edge add/set/list/rm,
-// pool add/set/list/explain/rm, and route, with errors that name what is wrong.
+// The operator's commands for geo routing against a real node: edge add/set/list/rm, pool add/set/list/explain/rm,
+// and route, with errors that name what is wrong. The commands run in-process (runCommand); four runs of the real
+// `edgedns` binary prove the wiring around them: argv, exit codes 0 and 1, and the error on stderr.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { ApiRequestError } from '../../src/cli/api-client.js';
+import { runCommand } from '../helpers/cli.js';
 import { dig } from '../helpers/dig.js';
+import { startTestNode } from '../helpers/node.js';
 import { runCli } from '../helpers/spawn-edgedns.js';
-import { HealthServer, startGeoNode, writeTestDb } from './geo-helpers.js';
+import { geoNodeOptions, HealthServer, writeTestDb } from './geo-helpers.js';
 
 const ZONE = `$ORIGIN cli.test.
 @ 3600 IN SOA ns1 hostmaster 1 3600 600 86400 60
@@ -19,32 +23,39 @@ www 30 IN POOL edges
 t.test('edge, pool and route commands', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-geocli-'));
   const health = await HealthServer.start();
-  const node = await startGeoNode({ zone: ZONE, zoneName: 'cli.test', geoip: await writeTestDb(dir) });
+  const node = await startTestNode(geoNodeOptions({ zone: ZONE, zoneName: 'cli.test', geoip: await writeTestDb(dir) }));
   t.teardown(async () => {
-    await node.stop();
+    await node.close();
     await health.down();
     await rm(dir, { recursive: true, force: true });
   });
-  const env = { EDGEDNS_API: `127.0.0.1:${node.apiPort}`, EDGEDNS_DATA: path.join(node.dataDir, 'data'), EDGEDNS_API_KEY: '' };
-  const cli = (...args: string[]) => runCli(args, env);
+  const env = { EDGEDNS_API: `127.0.0.1:${node.apiPort}`, EDGEDNS_DATA: node.dataDir, EDGEDNS_API_KEY: '' };
+  const cli = (...args: string[]) => runCommand(args, env);
 
   for (const args of [['edge', '--help'], ['pool', '--help'], ['route', '--help']]) t.match((await cli(...args)).stdout, /Usage/, `${args[0]} --help`);
 
-  let r = await cli('edge', 'add', 'fra', '--ipv4', '198.51.100.1', '--ipv6', '2001:db8::1', '--lat', '50.11', '--lon', '8.68', '--check', health.url);
-  t.equal(r.code, 0, r.stderr);
-  r = await cli('edge', 'add', 'nyc', '--ipv4', '198.51.100.2', '--lat', '40.71', '--lon', '-74.0', '--check', 'none');
-  t.equal(r.code, 0, r.stderr);
-  r = await cli('edge', 'add', 'bad', '--ipv4', '300.1.1.1');
-  t.equal(r.code, 1);
-  t.match(r.stderr, /"300.1.1.1" is not an IPv4 address/, 'a bad address is named');
+  // The real binary: a command that works exits 0, one the API refuses exits 1 with the reason on stderr.
+  let spawned = await runCli(['edge', 'add', 'fra', '--ipv4', '198.51.100.1', '--ipv6', '2001:db8::1', '--lat', '50.11', '--lon', '8.68', '--check', health.url], env);
+  t.equal(spawned.code, 0, spawned.stderr);
+  t.match(spawned.stdout, /added edge fra/);
+  let r = await cli('edge', 'add', 'nyc', '--ipv4', '198.51.100.2', '--lat', '40.71', '--lon', '-74.0', '--check', 'none');
+  t.error(r.error, 'edge add nyc');
+  spawned = await runCli(['edge', 'add', 'bad', '--ipv4', '300.1.1.1'], env);
+  t.equal(spawned.code, 1);
+  t.match(spawned.stderr, /^edgedns: .*"300.1.1.1" is not an IPv4 address/, 'a bad address is named');
   r = await cli('edge', 'add', 'fra', '--ipv4', '198.51.100.9');
-  t.match(r.stderr, /edge fra exists/, 'adding twice is refused');
+  t.type(r.error, ApiRequestError);
+  t.match(r.error?.message, /edge fra exists/, 'adding twice is refused');
 
-  r = await cli('pool', 'add', 'edges', '--members', 'fra,nyc', '--ttl', '15', '--pins', 'country:US=nyc');
-  t.equal(r.code, 0, r.stderr);
+  spawned = await runCli(['pool', 'add', 'edges', '--members', 'fra,nyc', '--ttl', '15', '--pins', 'country:US=nyc'], env);
+  t.equal(spawned.code, 0, spawned.stderr);
   r = await cli('pool', 'add', 'ghost', '--members', 'nope');
-  t.match(r.stderr, /no edge named nope/);
-  t.match((await cli('pool', 'list')).stdout, /edges: fra, nyc; count 1, ttl 15, fail-open yes; pins country:US=nyc/);
+  t.match(r.error?.message, /no edge named nope/);
+  t.match((await cli('pool', 'list')).stdout, /edges: fra, nyc; count 1, ttl 15, fail-open yes, margin 20 % and 10 ms for 3 rounds; pins country:US=nyc/);
+  t.equal((await cli('pool', 'set', 'edges', '--margin-percent', '15', '--margin-ms', '5', '--margin-rounds', '4')).error, undefined, 'the stabilization margin is set per pool');
+  t.match((await cli('pool', 'list')).stdout, /margin 15 % and 5 ms for 4 rounds/);
+  r = await cli('pool', 'set', 'edges', '--margin-rounds', '0');
+  t.match(r.error?.message, /marginRounds must be an integer from 1 to 100/, 'a bad margin is named');
 
   const list = await cli('edge', 'list');
   t.match(list.stdout, /EDGE\s+STATE\s+HEALTH/);
@@ -54,26 +65,27 @@ t.test('edge, pool and route commands', async (t) => {
   const london = await dig(node.dnsPort, 'www.cli.test', 'A', { subnet: '81.2.69.0/24' });
   t.same(london.answer.map((a) => a.data), ['198.51.100.1']);
   t.equal(london.answer[0]?.ttl, 15);
-  const route = await cli('route', 'www.cli.test', '--client', '81.2.69.0/24');
+  const route = await runCli(['route', 'www.cli.test', '--client', '81.2.69.0/24'], env);
   t.equal(route.code, 0, route.stderr);
   t.match(route.stdout, /London GB/);
-  t.match(route.stdout, /\* fra\s+up, \d+ km/);
+  t.match(route.stdout, /\* fra\s+up, \d+ km, geography [\d.]+ ms, \+ route [\d.]+ ms \(median of node-a [\d.]+\), = [\d.]+ ms/);
+  t.match(route.stdout, /steering: nearest fra, fastest fra: nearest is also fastest \(margin 15 % and 5 ms\) → fra/);
   t.match(route.stdout, /answer \(TTL 15\): 198\.51\.100\.1/);
   t.match((await cli('route', 'www.cli.test', '--client', '8.8.8.0/24')).stdout, /pool edges, pin country:US/);
 
   r = await cli('edge', 'set', 'fra', '--state', 'draining');
-  t.equal(r.code, 0, r.stderr);
+  t.error(r.error, 'edge set fra --state draining');
   t.same((await dig(node.dnsPort, 'www.cli.test', 'A', { subnet: '81.2.69.0/24' })).answer.map((a) => a.data), ['198.51.100.2'], 'a draining edge gets no new clients');
   r = await cli('edge', 'set', 'fra', '--state', 'asleep');
-  t.match(r.stderr, /state must be one of active, draining, disabled/);
+  t.match(r.error?.message, /state must be one of active, draining, disabled/);
 
   r = await cli('edge', 'rm', 'fra');
-  t.equal(r.code, 1);
-  t.match(r.stderr, /member of pool edges/, 'an edge in use cannot be removed');
-  t.equal((await cli('pool', 'set', 'edges', '--members', 'nyc', '--pins', '')).code, 0);
-  t.equal((await cli('edge', 'rm', 'fra')).code, 0);
+  t.type(r.error, ApiRequestError);
+  t.match(r.error?.message, /member of pool edges/, 'an edge in use cannot be removed');
+  t.error((await cli('pool', 'set', 'edges', '--members', 'nyc', '--pins', '')).error, 'pool set edges');
+  t.error((await cli('edge', 'rm', 'fra')).error, 'edge rm fra');
   t.match((await cli('pool', 'explain', 'edges', '--client', '81.2.69.160')).stdout, /"chosen": \[\s*"nyc"\s*\]/);
-  t.equal((await cli('pool', 'rm', 'edges')).code, 0);
+  t.error((await cli('pool', 'rm', 'edges')).error, 'pool rm edges');
   const none = await dig(node.dnsPort, 'www.cli.test', 'A');
   t.equal(none.answer.length, 0, 'a dynamic RRset whose pool is gone answers NODATA');
 });

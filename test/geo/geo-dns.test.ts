@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { dig, type DigResult } from '../helpers/dig.js';
-import { HealthServer, startGeoNode, waitUntil, writeTestDb, type GeoNode } from './geo-helpers.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { geoNodeOptions, HealthServer, writeTestDb } from './geo-helpers.js';
 
 const ZONE = `$ORIGIN geo.test.
 @       3600 IN SOA ns1.geo.test. hostmaster.geo.test. 1 3600 600 86400 60
@@ -37,8 +39,10 @@ function scopeOf(r: DigResult): number | undefined {
   return m ? Number(m[2]) : undefined;
 }
 
-async function metric(node: GeoNode, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${node.apiPort}/metrics`)).text();
+type RouteVotes = { decision: { candidates: { edge: string; votes: { node: string; up: boolean }[] }[] } };
+
+async function metric(node: TestNode, name: string, labels: string): Promise<number> {
+  const text = (await node.api('GET', '/metrics', { key: null })).body as string;
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
   return line ? Number(line.split(' ').pop()) : 0;
 }
@@ -47,18 +51,18 @@ t.test('geo routing over DNS', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-geodb-'));
   const db = await writeTestDb(dir);
   const servers = { fra: await HealthServer.start(), nyc: await HealthServer.start(), tyo: await HealthServer.start() };
-  const node = await startGeoNode({ zone: ZONE, zoneName: 'geo.test', geoip: db });
+  const node = await startTestNode(geoNodeOptions({ zone: ZONE, zoneName: 'geo.test', geoip: db }));
   t.teardown(async () => {
-    await node.stop();
+    await node.close();
     for (const s of Object.values(servers)) await s.down();
     await rm(dir, { recursive: true, force: true });
   });
 
   for (const [name, edge] of Object.entries(EDGES)) {
-    const res = await node.api('PUT', `/v1/edges/${name}`, { ...edge, check: { type: 'http', url: servers[name as keyof typeof servers].url } });
+    const res = await node.api('PUT', `/v1/edges/${name}`, { body: { ...edge, check: { type: 'http', url: servers[name as keyof typeof servers].url } } });
     t.equal(res.status, 201, `edge ${name} created`);
   }
-  const pool = await node.api('PUT', '/v1/pools/web', { members: ['fra', 'nyc', 'tyo'], ttl: 20 });
+  const pool = await node.api('PUT', '/v1/pools/web', { body: { members: ['fra', 'nyc', 'tyo'], ttl: 20 } });
   t.equal(pool.status, 201, 'pool created');
   const ask = (name: string, subnet?: string, type = 'A'): Promise<DigResult> => dig(node.dnsPort, name, type, subnet ? { subnet } : {});
 
@@ -117,20 +121,17 @@ t.test('geo routing over DNS', async (t) => {
   await t.test('the explain API matches the answer', async (t) => {
     for (const client of ['81.2.69.0/24', '8.8.8.0/24', '133.242.7.0/24']) {
       const r = await ask('www.geo.test', client);
-      const ex = await node.api<{ answer: string[]; decision: { chosen: string[]; candidates: { edge: string; distanceKm: number; up: boolean }[] }; client: { source: string; scopePrefix: number; location: { country: string } } }>(
-        'GET',
-        `/v1/route?name=www.geo.test&type=A&client=${encodeURIComponent(client)}`,
-      );
+      const ex = await node.api('GET', `/v1/route?name=www.geo.test&type=A&client=${encodeURIComponent(client)}`);
       t.equal(ex.status, 200);
       t.same(ex.body.answer, r.answer.map((rr) => rr.data), `${client}: explain gives the same answer`);
       t.equal(ex.body.client.scopePrefix, scopeOf(r), 'and the same scope');
       t.equal(ex.body.decision.candidates.length, 3, 'every candidate is listed');
-      t.ok(ex.body.decision.candidates.every((c) => typeof c.distanceKm === 'number' && c.up), 'with distance and health');
+      t.ok(ex.body.decision.candidates.every((c: { distanceKm?: number; up: boolean }) => typeof c.distanceKm === 'number' && c.up), 'with distance and health');
     }
-    const bad = await node.api<{ error: { field: string } }>('GET', '/v1/route?name=www.geo.test&client=nope');
+    const bad = await node.api('GET', '/v1/route?name=www.geo.test&client=nope');
     t.equal(bad.status, 400);
     t.equal(bad.body.error.field, 'client');
-    const pex = await node.api<{ answer: string[] }>('GET', '/v1/pools/web/explain?client=8.8.8.8');
+    const pex = await node.api('GET', '/v1/pools/web/explain?client=8.8.8.8');
     t.same(pex.body.answer, ['198.51.100.2'], 'pool explain');
   });
 
@@ -140,47 +141,47 @@ t.test('geo routing over DNS', async (t) => {
     const failsBefore = await metric(node, 'edgedns_probes_total', 'edge="fra",result="fail"');
     await servers.fra.down();
     const stopped = Date.now();
-    const moved = await waitUntil(async () => {
+    const moved = await waitFor(async () => {
       const edges = edgesOf(await ask('www.geo.test', london));
-      return edges[0] !== 'fra' ? edges : undefined;
-    }, 5000);
+      return edges[0] !== 'fra' && edges;
+    }, { what: 'London to leave fra once its health server is down', timeoutMs: 5000 });
     const failoverMs = Date.now() - stopped;
-    t.same(moved, ['nyc'], 'London moves to the next nearest edge');
+    t.same(moved.value, ['nyc'], 'London moves to the next nearest edge');
     t.comment(`failover took ${failoverMs} ms at a 200 ms probe interval`);
     t.ok((await metric(node, 'edgedns_probes_total', 'edge="fra",result="fail"')) - failsBefore >= 3, 'only after 3 failed probes (hysteresis)');
     t.equal(await metric(node, 'edgedns_edge_up', 'edge="fra"'), 0, 'edge state metric says down');
 
     const okBefore = await metric(node, 'edgedns_probes_total', 'edge="fra",result="ok"');
     await servers.fra.up();
-    const back = await waitUntil(async () => {
+    const back = await waitFor(async () => {
       const edges = edgesOf(await ask('www.geo.test', london));
-      return edges[0] === 'fra' ? edges : undefined;
-    }, 5000);
-    t.same(back, ['fra'], 'back to fra once it is up again');
+      return edges[0] === 'fra' && edges;
+    }, { what: 'London to return to fra once it is up again', timeoutMs: 5000 });
+    t.same(back.value, ['fra'], 'back to fra once it is up again');
     t.ok((await metric(node, 'edgedns_probes_total', 'edge="fra",result="ok"')) - okBefore >= 2, 'only after 2 good probes');
   });
 
   await t.test('every edge down: fail open with all of them, or NODATA when the pool says so', async (t) => {
     for (const s of Object.values(servers)) await s.down();
-    const all = await waitUntil(async () => {
+    const all = await waitFor(async () => {
       const edges = edgesOf(await ask('www.geo.test', '81.2.69.0/24'));
-      return edges.length === 3 ? edges : undefined;
-    }, 5000);
-    t.same(all, ['fra', 'nyc', 'tyo'], 'fail open: every address');
+      return edges.length === 3 && edges;
+    }, { what: 'every edge in the answer once all are down (fail open)', timeoutMs: 5000 });
+    t.same(all.value, ['fra', 'nyc', 'tyo'], 'fail open: every address');
     t.ok((await metric(node, 'edgedns_geo_fail_open_total', 'pool="web"')) > 0, 'fail-open counted');
-    const patched = await node.api('PATCH', '/v1/pools/web', { failOpen: false });
+    const patched = await node.api('PATCH', '/v1/pools/web', { body: { failOpen: false } });
     t.equal(patched.status, 200);
     const closed = await ask('www.geo.test', '81.2.69.0/24');
     t.equal(closed.rcode, 'NOERROR');
     t.equal(closed.answer.length, 0, 'no fail-open: NODATA');
     t.equal(closed.authority[0]?.type, 'SOA');
-    await node.api('PATCH', '/v1/pools/web', { failOpen: true });
+    await node.api('PATCH', '/v1/pools/web', { body: { failOpen: true } });
     for (const s of Object.values(servers)) await s.up();
-    const healed = await waitUntil(async () => {
+    const healed = await waitFor(async () => {
       const edges = edgesOf(await ask('www.geo.test', '81.2.69.0/24'));
-      return edges.length === 1 && edges[0] === 'fra' ? edges : undefined;
-    }, 5000);
-    t.same(healed, ['fra'], 'recovered');
+      return edges.length === 1 && edges[0] === 'fra' && edges;
+    }, { what: 'London back on fra alone once every edge is up', timeoutMs: 5000 });
+    t.same(healed.value, ['fra'], 'recovered');
   });
 
   await t.test('one observer alone cannot take an edge down when two others see it up', async (t) => {
@@ -194,20 +195,20 @@ t.test('geo routing over DNS', async (t) => {
     };
     await others(true);
     await servers.fra.down(); // this node's own link to fra is "broken"
-    const ownDown = await waitUntil(async () => {
-      const ex = await node.api<{ decision: { candidates: { edge: string; votes: { node: string; up: boolean }[] }[] } }>('GET', '/v1/route?name=www.geo.test&client=81.2.69.0/24');
-      const fra = ex.body.decision.candidates.find((c) => c.edge === 'fra');
-      return fra?.votes.find((v) => v.node === 'node-a' && !v.up) ? fra : undefined;
-    }, 5000);
-    t.ok(ownDown, 'this node sees fra down');
-    t.equal(ownDown?.votes.length, 3, 'three observers vote');
+    const ownDown = await waitFor(async () => {
+      const ex = await node.api('GET', '/v1/route?name=www.geo.test&client=81.2.69.0/24');
+      const fra = (ex.body as RouteVotes).decision.candidates.find((c) => c.edge === 'fra');
+      return fra?.votes.find((v) => v.node === 'node-a' && !v.up) && fra;
+    }, { what: 'this node to see fra down', timeoutMs: 5000 });
+    t.ok(ownDown.value, 'this node sees fra down');
+    t.equal(ownDown.value.votes.length, 3, 'three observers vote');
     t.same(edgesOf(await ask('www.geo.test', '81.2.69.0/24')), ['fra'], 'two up votes out of three keep fra in');
     await others(false);
-    const gone = await waitUntil(async () => {
+    const gone = await waitFor(async () => {
       const edges = edgesOf(await ask('www.geo.test', '81.2.69.0/24'));
-      return edges[0] !== 'fra' ? edges : undefined;
-    }, 3000);
-    t.same(gone, ['nyc'], 'when most observers see it down, it is down');
+      return edges[0] !== 'fra' && edges;
+    }, { what: 'fra to leave the answer once most observers see it down', timeoutMs: 3000 });
+    t.same(gone.value, ['nyc'], 'when most observers see it down, it is down');
     await servers.fra.up();
   });
 });

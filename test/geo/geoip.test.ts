@@ -12,7 +12,8 @@ import { defaultGeoipPaths } from '../../src/geo/geo-runtime.js';
 import { GeoIp } from '../../src/geo/geoip.js';
 import { parseIp, type ClientAddress } from '../../src/geo/ip.js';
 import { buildMmdbFromCsv } from '../../geoip/mmdb-build.js';
-import { CSV_PATH, waitUntil, writeTestDb } from './geo-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { CSV_PATH, writeTestDb } from './geo-helpers.js';
 
 const logger = pino({ level: 'silent' });
 const ip = (text: string): ClientAddress => parseIp(text) as ClientAddress;
@@ -73,8 +74,8 @@ t.test('a changed file is read again; a broken one keeps the previous database',
 
   // the operator drops in a newer database in which that network moved to Paris
   await writeFile(file, buildMmdbFromCsv(csv.replace('81.2.69.0/24,51.5143,-0.0912,GB,EU,London', '81.2.69.0/24,48.8566,2.3522,FR,EU,Paris'), 'geolite2'));
-  const moved = await waitUntil(async () => (geoip.lookup(ip('81.2.69.160')).location?.country === 'FR' ? true : undefined), 3000);
-  t.ok(moved, 'the new file is used (and the cache was cleared)');
+  const moved = await waitFor(() => geoip.lookup(ip('81.2.69.160')).location?.country === 'FR', { what: 'the changed file to place 81.2.69.160 in FR', timeoutMs: 3000 });
+  t.ok(moved.value, 'the new file is used (and the cache was cleared)');
 
   await writeFile(file, 'not a database at all');
   await new Promise((r) => setTimeout(r, 300));

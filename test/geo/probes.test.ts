@@ -79,3 +79,42 @@ t.test('hysteresis: up until 3 failures, down until 2 successes; observations wr
   }
   await prober.stop();
 });
+
+t.test('the steady RTT is published beside the average, and a restarted prober goes on from its document', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-probe-'));
+  const store = await PouchStore.open(dir);
+  const server = await HealthServer.start();
+  t.teardown(async () => {
+    await server.down();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const state = new GeoState({ nodeId: 'n1', intervalMs: 1000, logger, location: { latitude: 50.11, longitude: 8.68 } });
+  state.edges.set('e', normalizeEdge({ name: 'e', ipv4: ['127.0.0.1'], check: server.url }));
+  state.pools.set('p', normalizePool({ name: 'p', members: ['e'] }));
+  state.rebuild();
+  const probe = { intervalMs: 1000, timeoutMs: 500, downAfter: 3, upAfter: 2 };
+  const prober = new Prober({ store, state, nodeId: 'n1', logger, metrics: new GeoMetrics(new Registry()), probe });
+  await prober.round();
+  t.equal(server.lastUserAgent, 'edgedns-probe (node n1)', 'the probe says which node asks');
+  const first = await store.get('health/n1');
+  t.ok(first && isHealthDoc(first), 'written');
+  if (!first || !isHealthDoc(first)) return;
+  t.same(first.location, { latitude: 50.11, longitude: 8.68 }, 'with where the observer is');
+  const steady = first.edges.e.steadyRttMs as number;
+  t.ok(steady > 0, `a steady RTT from the first measurement (${steady} ms)`);
+  t.equal(state.snapshot.edges.get('e')?.votes[0]?.steadyRttMs, steady, 'its own vote carries the number its document holds');
+  await prober.stop();
+
+  // a restart: a new prober and state on the same store; loopback RTTs differ from round to round, but by less
+  // than the 10 ms margin, so the steady value stays what the document said
+  const again = new GeoState({ nodeId: 'n1', intervalMs: 1000, logger });
+  again.edges.set('e', normalizeEdge({ name: 'e', ipv4: ['127.0.0.1'], check: server.url }));
+  again.pools.set('p', normalizePool({ name: 'p', members: ['e'] }));
+  again.rebuild();
+  const restarted = new Prober({ store, state: again, nodeId: 'n1', logger, metrics: new GeoMetrics(new Registry()), probe });
+  await restarted.resume();
+  await restarted.round();
+  t.equal(again.snapshot.edges.get('e')?.votes[0]?.steadyRttMs, steady, 'the restarted node votes with the steady RTT it had published');
+  await restarted.stop();
+});

@@ -169,6 +169,12 @@ export async function dig(port: number, name: string, type = 'A', options: DigOp
   return parseDig(raw, command);
 }
 
+/** The first answer record's data for a question (1 s timeout), or the rcode when the answer section is empty. */
+export async function firstAnswer(port: number, name: string, type = 'A', options: DigOptions = {}): Promise<string> {
+  const reply = await dig(port, name, type, { timeoutSeconds: 1, ...options });
+  return reply.answer[0]?.data ?? reply.rcode;
+}
+
 export interface BatchOptions extends DigOptions {
   /** Questions per dig process (default 150). */
   chunk?: number;

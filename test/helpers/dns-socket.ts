@@ -19,7 +19,7 @@ export function udpExchange(port: number, message: Buffer, timeoutMs = 2000): Pr
   });
 }
 
-/** Sends every message on one connection (pipelined) and collects one framed reply per message. */
+/** Sends every message on one connection (pipelined, in one write) and collects one framed reply per message. */
 export function tcpExchange(port: number, messages: Buffer[], timeoutMs = 2000): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -34,7 +34,7 @@ export function tcpExchange(port: number, messages: Buffer[], timeoutMs = 2000):
       reject(err);
     });
     socket.on('connect', () => {
-      socket.write(Buffer.concat(messages.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]))));
+      socket.write(Buffer.concat(messages.map(frame)));
     });
     socket.on('data', (chunk) => {
       pending = Buffer.concat([pending, chunk]);
@@ -48,6 +48,96 @@ export function tcpExchange(port: number, messages: Buffer[], timeoutMs = 2000):
         socket.end();
         resolve(replies);
       }
+    });
+  });
+}
+
+/** A message with its two-octet TCP length prefix (RFC 1035 §4.2.2). */
+export function frame(message: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([message.length >> 8, message.length & 0xff]), message]);
+}
+
+export interface PiecesResult {
+  replies: Buffer[];
+  /** For each reply, how many pieces had been written when it arrived. */
+  afterPiece: number[];
+}
+
+/**
+ * Writes `pieces` on one TCP connection one write each, waiting `pauseMs` after every write so that the server
+ * reads each piece on its own (Nagle is off; on loopback a write is in the server's socket before the pause
+ * ends), and collects `expected` framed replies.
+ */
+export function tcpPieces(port: number, pieces: Buffer[], expected: number, options: { pauseMs?: number; timeoutMs?: number } = {}): Promise<PiecesResult> {
+  const pauseMs = options.pauseMs ?? 10;
+  const timeoutMs = options.timeoutMs ?? 3000 + pieces.length * pauseMs;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    const replies: Buffer[] = [];
+    const afterPiece: number[] = [];
+    let written = 0;
+    let pending = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`got ${replies.length} of ${expected} TCP answers within ${timeoutMs} ms after ${written} of ${pieces.length} writes`));
+    }, timeoutMs);
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('connect', async () => {
+      for (const piece of pieces) {
+        if (socket.destroyed) return;
+        socket.write(piece);
+        written++;
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    });
+    socket.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const length = pending.readUInt16BE(0);
+        replies.push(pending.subarray(2, 2 + length));
+        afterPiece.push(written);
+        pending = pending.subarray(2 + length);
+      }
+      if (replies.length >= expected) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ replies, afterPiece });
+      }
+    });
+  });
+}
+
+/**
+ * Opens a connection, writes `bytes` without ending our side, and watches it for `withinMs`: the octets the server
+ * sent, and whether it closed the connection (FIN or reset) and after how long.
+ */
+export function tcpWriteAndWatch(port: number, bytes: Buffer, withinMs: number): Promise<{ closed: boolean; ms: number; received: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const done = (closed: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ closed, ms: Date.now() - started, received: Buffer.concat(chunks) });
+    };
+    const timer = setTimeout(() => done(false), withinMs);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => done(true));
+    socket.on('close', () => done(true));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return done(true);
+      settled = true;
+      clearTimeout(timer);
+      reject(err);
     });
   });
 }

@@ -12,6 +12,8 @@ export interface Pebble {
   directory: string;
   /** PEM of the certificate pebble's HTTPS listener uses: what clients must trust. */
   caFile: string;
+  /** pebble's management API (https, trusting caFile): /roots/0 is the root its certificates chain to. */
+  managementUrl: string;
   dir: string;
   logs(): string;
   stop(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startPebble(dnsPort: number): Promise<Pebble> {
   return {
     directory: `https://localhost:${port}/dir`,
     caFile: cert,
+    managementUrl: `https://localhost:${management}`,
     dir,
     logs: () => output,
     stop: async () => {

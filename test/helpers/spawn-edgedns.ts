@@ -27,7 +27,7 @@ export async function spawnEdgedns(options: { zonesDir?: string; nodeId?: string
   const dnsPort = await freePort();
   const apiPort = await freePort();
   const httpPort = await freePort();
-  const args = [CLI, 'serve', '--dns', `127.0.0.1:${dnsPort}`, '--api', `127.0.0.1:${apiPort}`, '--http', `127.0.0.1:${httpPort}`, '--data', dataDir, '--node-id', options.nodeId ?? 'e2e-node'];
+  const args = [CLI, 'serve', '--dns', `127.0.0.1:${dnsPort}`, '--api', `127.0.0.1:${apiPort}`, '--http', `127.0.0.1:${httpPort}`, '--https', '127.0.0.1:0', '--data', dataDir, '--node-id', options.nodeId ?? 'e2e-node'];
   if (options.zonesDir) args.push('--zones', options.zonesDir);
   args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

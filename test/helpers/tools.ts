@@ -10,10 +10,14 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   knotc: 'knot',
   kdig: 'knot-dnsutils',
   dig: 'bind9-dnsutils',
+  'named-checkzone': 'bind9-utils',
   pebble: 'pebble',
   certbot: 'certbot',
   lego: 'lego',
   openssl: 'openssl',
+  lexicon: 'lexicon',
+  knsupdate: 'knot-dnsutils',
+  nsupdate: 'bind9-dnsutils',
 };
 
 /** sbin directories are often missing from a non-root PATH, and knotd lives there. */

@@ -12,7 +12,8 @@ import { DeployService, PagesError } from '../../src/pages/deploy-service.js';
 import { PagesMetrics } from '../../src/pages/metrics.js';
 import { PagesIndex } from '../../src/pages/pages-index.js';
 import { PouchStore } from '../../src/store/pouch-store.js';
-import { deployTree, get, sha256, startPagesNode } from './pages-helpers.js';
+import { startTestNode } from '../helpers/node.js';
+import { deployTree, get, sha256 } from './pages-helpers.js';
 
 t.test('more files than the limit is refused before anything is written', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-limits-'));
@@ -33,16 +34,16 @@ t.test('more files than the limit is refused before anything is written', async 
 });
 
 t.test('an alias serves the site; deploying to the alias is refused', async (t) => {
-  const node = await startPagesNode();
-  t.teardown(() => node.stop());
+  const node = await startTestNode();
+  t.teardown(() => node.close());
   await deployTree(node, 'main.example.test', { 'index.html': 'main' });
-  const set = await node.api('PUT', '/v1/sites/main.example.test', { aliases: ['www.main.example.test'] });
+  const set = await node.api('PUT', '/v1/sites/main.example.test', { body: { aliases: ['www.main.example.test'] } });
   t.equal(set.status, 200);
   t.same(set.body.aliases, ['www.main.example.test']);
   t.equal((await get(node.httpPort, 'www.main.example.test', '/')).body.toString(), 'main');
   const refused = await deployTree(node, 'www.main.example.test', { 'index.html': 'x' });
   t.equal(refused.result.status, 409);
   t.match(refused.result.body.error, { code: 'conflict', field: 'host' });
-  const taken = await node.api('PUT', '/v1/sites/other.example.test', { aliases: ['www.main.example.test'] });
+  const taken = await node.api('PUT', '/v1/sites/other.example.test', { body: { aliases: ['www.main.example.test'] } });
   t.equal(taken.status, 409, 'an alias belongs to one site');
 });

@@ -3,7 +3,8 @@
 
 import t from 'tap';
 import { compileHeaderRules, compileRedirects, findRedirect, headersFor, parseHeaders, parseRedirects, RulesError } from '../../src/pages/rules.js';
-import { deployTree, get, startPagesNode, type PagesNode } from './pages-helpers.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { deployTree, get } from './pages-helpers.js';
 
 t.test('redirect table: first match wins, splats and placeholders fill the destination', async (t) => {
   const rules = compileRedirects(
@@ -93,8 +94,8 @@ t.test('a bad _headers line is an error naming the line', async (t) => {
 });
 
 t.test('a deployed site applies its _redirects before files and its _headers to files', async (t) => {
-  const node: PagesNode = await startPagesNode();
-  t.teardown(() => node.stop());
+  const node: TestNode = await startTestNode();
+  t.teardown(() => node.close());
   const site = 'rules.example.test';
   const { result } = await deployTree(node, site, {
     'index.html': 'home',

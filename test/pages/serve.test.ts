@@ -2,7 +2,8 @@
 // URLs and 404.html as on Cloudflare Pages, and nothing outside the manifest can be reached.
 
 import t from 'tap';
-import { deployTree, get, sha256, startPagesNode, type PagesNode } from './pages-helpers.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { deployTree, get, sha256 } from './pages-helpers.js';
 
 const SITE = 'blog.example.test';
 const TREE = {
@@ -20,13 +21,13 @@ const TREE = {
   'noext': 'raw',
 };
 
-let node: PagesNode;
+let node: TestNode;
 t.before(async () => {
-  node = await startPagesNode();
+  node = await startTestNode();
   const { result } = await deployTree(node, SITE, TREE);
   if (result.status !== 201) throw new Error(JSON.stringify(result.body));
 });
-t.teardown(() => node?.stop());
+t.teardown(() => node?.close());
 
 const page = (path: string, headers?: Record<string, string>) => get(node.httpPort, SITE, path, { headers });
 
@@ -163,7 +164,7 @@ t.test('a hot file is served from memory: repeated requests do not read the stor
 });
 
 t.test('metrics count requests by site and status, bytes served and cache hits', async (t) => {
-  const text = await (await fetch(`http://127.0.0.1:${node.apiPort}/metrics`)).text();
+  const text = (await node.api('GET', '/metrics', { key: null })).body as string;
   t.match(text, /edgedns_pages_requests_total\{site="blog\.example\.test",status="200"\} \d+/);
   t.match(text, /edgedns_pages_requests_total\{site="-",status="404"\} \d+/);
   t.match(text, /edgedns_pages_bytes_served_total\{site="blog\.example\.test"\} \d+/);

@@ -21,6 +21,7 @@ const cases: { behaviour: string; input: string; entries: (string | number | boo
   { behaviour: 'a quoted string may touch a parenthesis or a comment', input: 'a TXT ("x");c', entries: [[1, false, 'a', 'TXT', '"x"']] },
   { behaviour: 'CRLF line ends are accepted', input: 'a A 1.2.3.4\r\nb A 1.2.3.5\r\n', entries: [[1, false, 'a', 'A', '1.2.3.4'], [2, false, 'b', 'A', '1.2.3.5']] },
   { behaviour: 'the last line needs no newline', input: 'a A 1.2.3.4', entries: [[1, false, 'a', 'A', '1.2.3.4']] },
+  { behaviour: 'a SvcParam value may be quoted: key="value" is one quoted token (RFC 9460 App. A)', input: 'a SVCB 1 . alpn="h2,h3" key9="a b;c"', entries: [[1, false, 'a', 'SVCB', '1', '.', '"alpn=h2,h3"', '"key9=a b;c"']] },
 ];
 
 for (const c of cases) {
@@ -40,6 +41,8 @@ const errors: { behaviour: string; input: string; line: number; error: RegExp }[
   { behaviour: 'a quoted string cannot run past its line', input: 'a TXT "x\ny"', line: 1, error: /quoted string is not closed on its line/ },
   { behaviour: 'text right after a closing quote is an error', input: '\na TXT "x"y', line: 2, error: /right after the closing quote/ },
   { behaviour: 'a quote inside a word is an error', input: 'a TXT x"y"', line: 1, error: /quote inside the word "x"/ },
+  { behaviour: 'a quote after "=" is an error unless the word is a SvcParam key', input: 'a TXT a.b="c"', line: 1, error: /quote inside the word "a\.b="/ },
+  { behaviour: 'text right after a quoted SvcParam value is an error', input: 'a SVCB 1 . alpn="h2"x', line: 1, error: /right after the closing quote of "h2"/ },
   { behaviour: 'a backslash at the end of a line is an error', input: 'a TXT x\\\nb', line: 1, error: /lone backslash/ },
 ];
 

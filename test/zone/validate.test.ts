@@ -17,11 +17,12 @@ function zone(extra: RRset[], without: string[] = []): Zone {
 
 const accepted: { behaviour: string; zone: Zone }[] = [
   { behaviour: 'a zone with SOA and NS at the apex is valid', zone: zone([]) },
-  { behaviour: 'a CNAME may share its name with RRSIG and NSEC (RFC 4035 §2.5)', zone: zone([rr('www.example.com.', 'CNAME', 'example.com.'), rr('www.example.com.', 'RRSIG', '\\# 1 00'), rr('www.example.com.', 'NSEC', '\\# 1 00')]) },
-  { behaviour: 'a delegation may carry DS', zone: zone([rr('sub.example.com.', 'NS', 'ns.other.'), rr('sub.example.com.', 'DS', '1 5 1 ABCD')]) },
+  { behaviour: 'a CNAME may share its name with RRSIG and NSEC (RFC 4035 §2.5)', zone: zone([rr('www.example.com.', 'CNAME', 'example.com.'), rr('www.example.com.', 'RRSIG', 'CNAME 13 3 300 20240101000000 20231201000000 12345 example.com. AAAA'), rr('www.example.com.', 'NSEC', 'www.example.com. CNAME RRSIG NSEC')]) },
+  { behaviour: 'a delegation may carry DS', zone: zone([rr('sub.example.com.', 'NS', 'ns.other.'), rr('sub.example.com.', 'DS', '1 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118')]) },
   { behaviour: 'glue A and AAAA below a delegation are allowed', zone: zone([rr('sub.example.com.', 'NS', 'ns1.sub.example.com.'), rr('ns1.sub.example.com.', 'A', '192.0.2.1'), rr('ns1.sub.example.com.', 'AAAA', '2001:db8::1')]) },
   { behaviour: 'glue A at the delegation point itself is allowed', zone: zone([rr('sub.example.com.', 'NS', 'sub.example.com.'), rr('sub.example.com.', 'A', '192.0.2.1')]) },
   { behaviour: 'a name with only deeper records is an empty non-terminal, which is fine', zone: zone([rr('a.b.deep.example.com.', 'A', '192.0.2.1')]) },
+  { behaviour: 'an RRset stored as TYPE65 in generic form before edgedns knew HTTPS is still valid', zone: zone([rr('a.example.com.', 'TYPE65', '\\# 3 000100')]) },
   { behaviour: 'TTL 0 and 2^31-1 are both allowed', zone: zone([{ ...rr('a.example.com.', 'A', '192.0.2.1'), ttl: 0 }, { ...rr('b.example.com.', 'A', '192.0.2.1'), ttl: 2147483647 }]) },
 ];
 
@@ -53,13 +54,14 @@ const rejected: { behaviour: string; zone: Zone; problem: { name: string; type: 
   { behaviour: 'an RRset listed twice is refused', zone: zone([rr('a.example.com.', 'A', '192.0.2.1'), rr('a.example.com.', 'A', '192.0.2.2')]), problem: { name: 'a.example.com.', type: 'A', message: /RRset appears twice/ } },
   { behaviour: 'an empty RRset is refused', zone: zone([rr('a.example.com.', 'A')]), problem: { name: 'a.example.com.', type: 'A', message: /no records/ } },
   { behaviour: 'an unknown type is refused', zone: zone([rr('a.example.com.', 'FOO', 'x')]), problem: { name: 'a.example.com.', type: 'FOO', message: /unknown type FOO/ } },
+  { behaviour: 'an RRset stored both as TYPE65 and as HTTPS is refused, with the way out', zone: zone([rr('a.example.com.', 'TYPE65', '\\# 3 000100'), rr('a.example.com.', 'HTTPS', '1 .')]), problem: { name: 'a.example.com.', type: 'HTTPS', message: /^RRset appears twice; it is also stored as TYPE65 from before edgedns knew HTTPS: export the zone and import it again with --replace$/ } },
   { behaviour: 'a type spelt other than constants.ts spells it is refused', zone: zone([rr('a.example.com.', 'TYPE44', '1 1 ABCD')]), problem: { name: 'a.example.com.', type: 'TYPE44', message: /should be written SSHFP/ } },
   { behaviour: 'a DNAME is refused', zone: zone([rr('a.example.com.', 'DNAME', 'b.')]), problem: { name: 'a.example.com.', type: 'DNAME', message: /DNAME records are not supported/ } },
   { behaviour: 'other data beside a delegation is refused (not authoritative)', zone: zone([rr('sub.example.com.', 'NS', 'ns.other.'), rr('sub.example.com.', 'TXT', '"x"')]), problem: { name: 'sub.example.com.', type: 'TXT', message: /beside the delegation NS is not authoritative/ } },
   { behaviour: 'non-glue data below a delegation is refused as occluded', zone: zone([rr('sub.example.com.', 'NS', 'ns.other.'), rr('x.sub.example.com.', 'TXT', '"x"')]), problem: { name: 'x.sub.example.com.', type: 'TXT', message: /below the delegation at sub\.example\.com\. is occluded/ } },
   { behaviour: 'a delegation below a delegation is occluded', zone: zone([rr('sub.example.com.', 'NS', 'ns.other.'), rr('x.sub.example.com.', 'NS', 'ns.other.')]), problem: { name: 'x.sub.example.com.', type: 'NS', message: /below the delegation at sub\.example\.com\./ } },
-  { behaviour: 'DS away from a delegation is refused (RFC 4035 §2.4)', zone: zone([rr('a.example.com.', 'DS', '1 5 1 ABCD')]), problem: { name: 'a.example.com.', type: 'DS', message: /only at a delegation/ } },
-  { behaviour: 'DS at the apex is refused: it belongs in the parent', zone: zone([rr(APEX, 'DS', '1 5 1 ABCD')]), problem: { name: APEX, type: 'DS', message: /only at a delegation/ } },
+  { behaviour: 'DS away from a delegation is refused (RFC 4035 §2.4)', zone: zone([rr('a.example.com.', 'DS', '1 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118')]), problem: { name: 'a.example.com.', type: 'DS', message: /only at a delegation/ } },
+  { behaviour: 'DS at the apex is refused: it belongs in the parent', zone: zone([rr(APEX, 'DS', '1 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118')]), problem: { name: APEX, type: 'DS', message: /only at a delegation/ } },
 ];
 
 for (const c of rejected) {
@@ -101,15 +103,17 @@ for (const c of normalized) {
   });
 }
 
-const badInputs: { behaviour: string; input: RRsetInput; message: RegExp; record?: number }[] = [
-  { behaviour: 'a bad record is named by its position', input: { name: 'a', type: 'A', ttl: 60, records: ['192.0.2.1', '1.2.3'] }, message: /^record 2 "1\.2\.3" of a\.example\.com\. A: A address "1\.2\.3" is not IPv4/, record: 1 },
-  { behaviour: 'an owner outside the zone is refused', input: { name: 'a.example.net.', type: 'A', ttl: 60, records: ['192.0.2.1'] }, message: /outside the zone example\.com\./ },
-  { behaviour: 'an invalid owner is refused', input: { name: 'a..b', type: 'A', ttl: 60, records: ['192.0.2.1'] }, message: /^name "a\.\.b": empty label/ },
-  { behaviour: 'an unknown type is refused', input: { name: 'a', type: 'FOO', ttl: 60, records: ['x'] }, message: /unknown record type "FOO"/ },
-  { behaviour: 'a refused type is refused', input: { name: 'a', type: 'DNAME', ttl: 60, records: ['b.'] }, message: /DNAME records are not supported/, record: 0 },
-  { behaviour: 'a TTL out of range is refused', input: { name: 'a', type: 'A', ttl: 2 ** 31, records: ['192.0.2.1'] }, message: /TTL 2147483648 is not an integer/ },
-  { behaviour: 'an RRset without records is refused', input: { name: 'a', type: 'A', ttl: 60, records: [] }, message: /has no records/ },
-  { behaviour: 'a CNAME with two targets is refused', input: { name: 'a', type: 'CNAME', ttl: 60, records: ['b', 'c'] }, message: /must have exactly one record, not 2/ },
+const badInputs: { behaviour: string; input: RRsetInput; message: RegExp; field: string }[] = [
+  { behaviour: 'a bad record is named by its position', input: { name: 'a', type: 'A', ttl: 60, records: ['192.0.2.1', '1.2.3'] }, message: /^record 2 "1\.2\.3" of a\.example\.com\. A: A address "1\.2\.3" is not IPv4/, field: 'records.1' },
+  { behaviour: 'an owner outside the zone is refused', input: { name: 'a.example.net.', type: 'A', ttl: 60, records: ['192.0.2.1'] }, message: /outside the zone example\.com\./, field: 'name' },
+  { behaviour: 'an invalid owner is refused', input: { name: 'a..b', type: 'A', ttl: 60, records: ['192.0.2.1'] }, message: /^name "a\.\.b": empty label/, field: 'name' },
+  { behaviour: 'an unknown type is refused', input: { name: 'a', type: 'FOO', ttl: 60, records: ['x'] }, message: /unknown record type "FOO"/, field: 'type' },
+  { behaviour: 'a refused type is refused', input: { name: 'a', type: 'DNAME', ttl: 60, records: ['b.'] }, message: /DNAME records are not supported/, field: 'records.0' },
+  { behaviour: 'a TTL out of range is refused', input: { name: 'a', type: 'A', ttl: 2 ** 31, records: ['192.0.2.1'] }, message: /TTL 2147483648 is not an integer/, field: 'ttl' },
+  { behaviour: 'an RRset without records is refused', input: { name: 'a', type: 'A', ttl: 60, records: [] }, message: /has no records/, field: 'records' },
+  { behaviour: 'a CNAME with two targets is refused', input: { name: 'a', type: 'CNAME', ttl: 60, records: ['b', 'c'] }, message: /must have exactly one record, not 2/, field: 'records' },
+  { behaviour: 'a pool on a type other than A or AAAA is refused', input: { name: 'a', type: 'MX', ttl: 60, records: [], pool: 'web' }, message: /only A and AAAA RRsets can name a pool/, field: 'pool' },
+  { behaviour: 'a pool name out of its alphabet is refused', input: { name: 'a', type: 'A', ttl: 60, records: [], pool: 'Web!' }, message: /pool name "Web!" must be/, field: 'pool' },
 ];
 
 for (const c of badInputs) {
@@ -120,7 +124,7 @@ for (const c of badInputs) {
     } catch (err) {
       t.type(err, RRsetError);
       t.match((err as Error).message, c.message);
-      t.equal((err as RRsetError).record, c.record);
+      t.equal((err as RRsetError).field, c.field, 'the error names the field at fault');
     }
   });
 }

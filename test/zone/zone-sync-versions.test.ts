@@ -16,6 +16,7 @@ import { writeThrough } from '../../src/zone/write-through.js';
 import { planSave, saveZone, updateRRsets } from '../../src/zone/zone-writer.js';
 import { ZoneSync } from '../../src/zone/zone-sync.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** A tap test (the root `t` or any subtest). */
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -52,29 +53,26 @@ async function metric(registry: Registry, name: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
-async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return check();
+/** Waits (polling every 10 ms) until `check` holds, and passes `what`; a WaitTimeout naming it fails the test. */
+async function until(t: TapTest, check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  await waitFor(check, { what, timeoutMs, intervalMs: 10 });
+  t.pass(what);
 }
 
 t.test('a version that never arrives whole is served as it is once the wait runs out, and says so', async (t) => {
   const { store, sync, catalog, registry } = await fixture(t, 400);
   await saveZone(store, parseZoneFile(zoneText(50, () => '192.0.2.1')), { replace: false });
-  t.ok(await until(() => answer(catalog, 'h0.big.test.') === '192.0.2.1'), 'the first version is served');
+  await until(t, () => answer(catalog, 'h0.big.test.') === '192.0.2.1', 'the first version is served');
 
   const { docs, result } = await planSave(store, parseZoneFile(zoneText(50, () => '198.51.100.1')), { replace: true });
   // One RRset of the new version never arrives (a conflict lost it, a write failed half way).
   const lost = docs.findIndex((doc) => doc._id.endsWith('/h49.big.test./A'));
   docs.splice(lost, 1);
   await store.bulk(docs);
-  t.ok(await until(() => sync.status().waiting.length === 1, 2000), 'the zone waits for the rest of the version');
+  await until(t, () => sync.status().waiting.length === 1, 'the zone waits for the rest of the version', 2000);
   t.equal(answer(catalog, 'h0.big.test.'), '192.0.2.1', 'while it waits, the previous version is served whole');
 
-  t.ok(await until(() => catalog.get('big.test.')?.soaSerial === result.serial, 5000), 'after the wait the version is served as it is');
+  await until(t, () => catalog.get('big.test.')?.soaSerial === result.serial, 'after the wait the version is served as it is', 5000);
   t.equal(answer(catalog, 'h0.big.test.'), '198.51.100.1');
   t.equal(answer(catalog, 'h49.big.test.'), '192.0.2.1', 'the RRset that never came keeps its old data');
   t.equal(await metric(registry, 'edgedns_zone_versions_total{result="forced"}'), 1, 'counted as forced');
@@ -86,13 +84,13 @@ t.test('one RRset changed in a 5,000-RRset zone updates its name, not the whole 
   const { store, sync, catalog, registry } = await fixture(t);
   const writer = writeThrough(store, (docs) => sync.written(docs));
   await saveZone(writer, parseZoneFile(zoneText(5000, (i) => `10.0.${i >> 8}.${i & 255}`)), { replace: false });
-  t.ok(await until(() => answer(catalog, 'h4999.big.test.') === '10.0.19.135'), 'the zone is served');
+  await until(t, () => answer(catalog, 'h4999.big.test.') === '10.0.19.135', 'the zone is served');
   const builds = await metric(registry, 'edgedns_zone_index_updates_total{kind="build"}');
   const patches = await metric(registry, 'edgedns_zone_index_updates_total{kind="patch"}');
   const before = catalog.get('big.test.');
 
   const result = await updateRRsets(writer, 'big.test.', () => [{ name: 'h7.big.test.', type: 'A', rrset: { name: 'h7.big.test.', type: 'A', ttl: 300, records: ['203.0.113.7'] } }]);
-  t.ok(await until(() => catalog.get('big.test.')?.soaSerial === result.serial), 'the change is served');
+  await until(t, () => catalog.get('big.test.')?.soaSerial === result.serial, 'the change is served');
   t.equal(answer(catalog, 'h7.big.test.'), '203.0.113.7');
   t.equal(answer(catalog, 'h8.big.test.'), '10.0.0.8', 'the other names are as they were');
   t.equal(await metric(registry, 'edgedns_zone_index_updates_total{kind="patch"}'), patches + 1, 'the index was patched');

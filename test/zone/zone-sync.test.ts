@@ -8,11 +8,12 @@ import { Rcode, Type } from '../../src/proto/constants.js';
 import { rrsetDocId } from '../../src/zone/zone-docs.js';
 import { decodeMessage } from '../helpers/decode.js';
 import { udpExchange } from '../helpers/dns-socket.js';
-import { startEdgedns } from '../helpers/edgedns.js';
+import { startTestNode } from '../helpers/node.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { buildQuery } from '../helpers/wire.js';
 
-const server = await startEdgedns({ zoneFiles: [path.resolve('zones/example.com.zone')], tcpIdleTimeout: '0.5' });
-t.teardown(() => server.stop());
+const server = await startTestNode({ zoneFiles: [path.resolve('zones/example.com.zone')], flags: { 'tcp-idle-timeout': '0.5' } });
+t.teardown(() => server.close());
 const { store } = server.node;
 
 async function mailAddress(): Promise<string | undefined> {
@@ -21,40 +22,31 @@ async function mailAddress(): Promise<string | undefined> {
   return rdata ? [...rdata].join('.') : undefined;
 }
 
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return -1;
-}
-
 t.test('a document written straight to the store is answered within 1 s', async (t) => {
   t.equal(await mailAddress(), '192.0.2.25');
   const id = rrsetDocId('example.com.', 'mail.example.com.', 'A');
   const doc = await store.get(id);
   t.ok(doc, 'the RRset document exists');
   await store.put({ ...doc!, records: ['203.0.113.7'] });
-  const took = await within(1000, async () => (await mailAddress()) === '203.0.113.7');
-  t.ok(took >= 0, `new address answered after ${took} ms`);
+  const answered = await waitFor(async () => (await mailAddress()) === '203.0.113.7', { what: 'the new address in the answer', timeoutMs: 1000, intervalMs: 20 });
+  t.ok(answered.value, `new address answered after ${answered.ms} ms`);
 });
 
 t.test('a new RRset appears and a deleted one disappears', async (t) => {
   const id = rrsetDocId('example.com.', 'fresh.example.com.', 'TXT');
   const { rev } = await store.put({ _id: id, type: 'rrset', zone: 'example.com.', name: 'fresh.example.com.', rrtype: 'TXT', ttl: 60, records: ['"hello"'] });
   const rcode = async () => decodeMessage(await udpExchange(server.dnsPort, buildQuery('fresh.example.com.', Type.TXT))).header.rcode;
-  t.ok((await within(1000, async () => (await rcode()) === Rcode.NOERROR)) >= 0, 'answered');
+  t.ok((await waitFor(async () => (await rcode()) === Rcode.NOERROR, { what: 'the new RRset answered', timeoutMs: 1000, intervalMs: 20 })).value, 'answered');
   await store.remove(id, rev);
-  t.ok((await within(1000, async () => (await rcode()) === Rcode.NXDOMAIN)) >= 0, 'gone');
+  t.ok((await waitFor(async () => (await rcode()) === Rcode.NXDOMAIN, { what: 'the deleted RRset gone', timeoutMs: 1000, intervalMs: 20 })).value, 'gone');
 });
 
 t.test('a change that breaks the zone keeps the previous index', async (t) => {
   const soaId = rrsetDocId('example.com.', 'example.com.', 'SOA');
   const soa = await store.get(soaId);
   await store.remove(soaId, soa!._rev!);
-  const failed = await within(1000, async () => /edgedns_zone_builds_total\{result="failed"\} [1-9]/.test(await server.node.registry.metrics()));
-  t.ok(failed >= 0, 'the failed build is counted');
+  const failed = await waitFor(async () => /edgedns_zone_builds_total\{result="failed"\} [1-9]/.test(await server.node.registry.metrics()), { what: 'a failed zone build in the metrics', timeoutMs: 1000, intervalMs: 20 });
+  t.ok(failed.value, 'the failed build is counted');
   const msg = decodeMessage(await udpExchange(server.dnsPort, buildQuery('example.com.', Type.SOA)));
   t.equal(msg.header.rcode, Rcode.NOERROR, 'still answering');
   t.equal(msg.answer.length, 1, 'with the SOA of the last good index');

@@ -227,6 +227,9 @@ const errors: { behaviour: string; text: string; options?: ParseZoneOptions; lin
   { behaviour: 'a lexical error carries its line', text: zoneText('a 60 TXT "open'), line: 3, message: /^example\.zone:3: quoted string is not closed/ },
   { behaviour: 'an error in the rdata of a multi-line record names the type\'s line', text: zoneText('a 60 MX (', '  x mail )'), line: 3, message: /MX preference "x"/ },
   { behaviour: 'an error on the last line fails the whole file', text: zoneText('a 60 A 192.0.2.1', 'b 60 A 192.0.2.1', 'c 60 A 1.2.3'), line: 5, message: /A address "1\.2\.3" is not IPv4/ },
+  { behaviour: 'an SVCB whose mandatory key is missing is reported with file and line', text: zoneText('a 60 A 192.0.2.1', 'svc 60 SVCB 1 . mandatory=alpn'), line: 4, message: /^example\.zone:4: SVCB mandatory lists alpn, which the record does not have \(RFC 9460 §8\)$/ },
+  { behaviour: 'a LOC over several lines is reported at its first line', text: zoneText('loc 60 LOC ( 91 0 0 N', '  0 E 0m )'), line: 3, message: /^example\.zone:3: LOC latitude degrees "91" is not a number 0-90$/ },
+  { behaviour: 'a quote inside a TXT word is refused; only SVCB params take key="value"', text: zoneText('t 60 TXT foo="bar"'), line: 3, message: /TXT string "foo=bar" has a quote inside the word/ },
   { behaviour: 'a bad origin option is refused', text: `${SOA}\n`, options: { origin: 'a..b' }, message: /^example\.zone: origin "a\.\.b": empty label/ },
 ];
 

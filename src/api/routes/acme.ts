@@ -4,6 +4,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ACME_FIELD, activeChallenges, addChallenge, challengeName, checkValue, removeChallenge, toFqdn, zoneFor, type ChallengeSettings } from '../../acme/challenges.js';
+import { zoneNameservers } from '../../acme/nameservers.js';
 import type { AcmeMetrics } from '../../acme/sweeper.js';
 import type { Principal } from '../../keys/api-keys.js';
 import { allowsChallenge, scopeOf } from '../../keys/scopes.js';
@@ -11,10 +12,9 @@ import type { Store } from '../../store/store.js';
 import type { Catalog } from '../../zone/catalog.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { audit } from '../audit.js';
-import { forbidden, requireAnyKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { forbidden } from '../auth.js';
+import { ApiError } from '../../errors.js';
 import { waitServed, type ServedZones } from '../wait-served.js';
-import { toApiError } from '../write-errors.js';
 
 export interface AcmeRoutesOptions {
   store: Store;
@@ -49,10 +49,10 @@ export function challengeService(options: AcmeRoutesOptions): ChallengeService {
         const served = await waitServed(servedZones, zone, result.serial);
         metrics.writes.labels('add', 'ok').inc();
         audit(request, 'acme.add', { zone, name: fqdn, value });
-        return { zone, name: fqdn, value, ttl: settings.ttl, expiresAt: new Date(Date.now() + settings.lifetimeMs).toISOString(), served, nameservers: nameservers(sync, zone) };
+        return { zone, name: fqdn, value, ttl: settings.ttl, expiresAt: new Date(Date.now() + settings.lifetimeMs).toISOString(), served, nameservers: zoneNameservers(sync, zone) };
       } catch (err) {
         metrics.writes.labels('add', 'failed').inc();
-        throw toApiError(err, 'value');
+        throw err;
       }
     },
     async cleanup(request, fqdn, value) {
@@ -65,20 +65,10 @@ export function challengeService(options: AcmeRoutesOptions): ChallengeService {
         return { removed };
       } catch (err) {
         metrics.writes.labels('remove', 'failed').inc();
-        throw toApiError(err, 'value');
+        throw err;
       }
     },
   };
-}
-
-/** The zone's NS names with the addresses the zone itself gives them (glue), for hooks that wait on every one. */
-export function nameservers(sync: ZoneSync, zone: string): { name: string; addresses: string[] }[] {
-  const docs = sync.rrsetDocs(zone);
-  const ns = docs.find((d) => d.name === zone && d.rrtype === 'NS')?.records ?? [];
-  return ns.map((name) => ({
-    name,
-    addresses: docs.filter((d) => d.name === name.toLowerCase() && (d.rrtype === 'A' || d.rrtype === 'AAAA')).flatMap((d) => d.records),
-  }));
 }
 
 const challengeBody = {
@@ -95,7 +85,6 @@ const httpreqBody = {
 export async function acmeRoutes(app: FastifyInstance, options: AcmeRoutesOptions): Promise<void> {
   const { store, sync } = options;
   const service = challengeService(options);
-  app.addHook('preHandler', requireAnyKey(store));
 
   app.get('/v1/acme/challenges', async (request) => {
     const scope = scopeOf((request.principal as Principal).scope);
@@ -104,14 +93,14 @@ export async function acmeRoutes(app: FastifyInstance, options: AcmeRoutesOption
   });
 
   app.post<{ Body: { domain: string; value: string } }>('/v1/acme/challenges', { schema: { body: challengeBody } }, async (request, reply) => {
-    const fqdn = wrap(() => challengeName(request.body.domain));
-    const value = wrap(() => checkValue(request.body.value));
+    const fqdn = challengeName(request.body.domain);
+    const value = checkValue(request.body.value);
     return reply.status(201).send(await service.present(request, fqdn, value));
   });
 
   app.delete<{ Body: { domain: string; value: string } }>('/v1/acme/challenges', { schema: { body: challengeBody } }, async (request, reply) => {
-    const fqdn = wrap(() => challengeName(request.body.domain));
-    const value = wrap(() => checkValue(request.body.value));
+    const fqdn = challengeName(request.body.domain);
+    const value = checkValue(request.body.value);
     const { removed } = await service.cleanup(request, fqdn, value);
     if (!removed) throw new ApiError('challenge_not_found', `${fqdn} has no value ${value}`, 'value');
     return reply.status(204).send();
@@ -119,19 +108,11 @@ export async function acmeRoutes(app: FastifyInstance, options: AcmeRoutesOption
 
   // lego --dns httpreq (default mode): fqdn is the full challenge name with a trailing dot.
   app.post<{ Body: { fqdn: string; value: string } }>('/v1/acme/httpreq/present', { schema: { body: httpreqBody } }, async (request) => {
-    const fqdn = wrap(() => toFqdn(request.body.fqdn, 'fqdn'));
-    return service.present(request, fqdn, wrap(() => checkValue(request.body.value)));
+    const fqdn = toFqdn(request.body.fqdn, 'fqdn');
+    return service.present(request, fqdn, checkValue(request.body.value));
   });
   app.post<{ Body: { fqdn: string; value: string } }>('/v1/acme/httpreq/cleanup', { schema: { body: httpreqBody } }, async (request) => {
-    const fqdn = wrap(() => toFqdn(request.body.fqdn, 'fqdn'));
-    return service.cleanup(request, fqdn, wrap(() => checkValue(request.body.value)));
+    const fqdn = toFqdn(request.body.fqdn, 'fqdn');
+    return service.cleanup(request, fqdn, checkValue(request.body.value));
   });
-}
-
-function wrap<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    throw toApiError(err);
-  }
 }

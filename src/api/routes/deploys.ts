@@ -1,6 +1,7 @@
 // The deploy protocol under /v1:
 //   POST /v1/blobs/missing {hashes}        → {missing}: which files the client must upload
-//   PUT  /v1/blobs/:sha256 (raw bytes)     → stored once, hash verified as it arrives, 25 MiB limit (413)
+//   PUT  /v1/blobs/:sha256 (raw bytes)     → stored once, hash verified as it arrives, 25 MiB limit (413),
+//                                            Content-Length required (411)
 //   POST /v1/sites/:host/deployments {files: {path: {sha256, size}}, message?, preview?}
 //                                          → 201 {id, ...}; 409 missing_blobs with the list when any is absent
 //   GET  /v1/sites/:host/deployments[/:id], POST /v1/sites/:host/promote {deployment}, POST /v1/sites/:host/rollback
@@ -12,9 +13,8 @@ import { SHA256_RE } from '../../pages/model.js';
 import type { Pages } from '../../pages/pages.js';
 import type { LiveDeployment } from '../../pages/pages-index.js';
 import type { Store } from '../../store/store.js';
-import { requireAnyKey } from '../auth.js';
-import { ApiError } from '../errors.js';
-import { allowAnySite, allowSite, pagesCall, siteParam } from './pages-access.js';
+import { ApiError } from '../../errors.js';
+import { allowAnySite, allowSite, siteParam } from './pages-access.js';
 
 export interface DeployRoutesOptions {
   store: Store;
@@ -48,7 +48,6 @@ export function deploymentSummary(pages: Pages, d: LiveDeployment | DeploymentDo
 export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOptions): Promise<void> {
   const { store, pages } = options;
   const { service, index } = pages;
-  app.addHook('preHandler', requireAnyKey(store));
   // Blob bodies are read as a stream by the route itself, which counts and hashes them as they arrive.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 
@@ -64,9 +63,9 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       allowAnySite(request);
-      return pagesCall(reply, async () => ({ missing: await service.missing(request.body.hashes) }));
+      return { missing: await service.missing(request.body.hashes) };
     },
   );
 
@@ -74,18 +73,20 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
     allowAnySite(request);
     const { sha256 } = request.params;
     if (!SHA256_RE.test(sha256)) throw new ApiError('bad_request', `"${sha256}" is not a sha256 (64 lower-case hex digits)`, 'sha256');
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > service.maxFileBytes) {
+    // The length is known before a byte is read: over the limit is refused at once, and the file is read into one
+    // buffer of that size (a chunked body of unknown length could only be collected and copied again).
+    const header = request.headers['content-length'];
+    if (header === undefined) throw new ApiError('length_required', 'send the file with a Content-Length header (not chunked)', 'content-length');
+    const declared = Number(header);
+    if (declared > service.maxFileBytes) {
       throw new ApiError('payload_too_large', `the file is ${declared} bytes, over the limit of ${service.maxFileBytes} bytes per file`, 'body');
     }
     const body = request.body as Readable | undefined;
     if (!body || typeof (body as Partial<Readable>)[Symbol.asyncIterator] !== 'function') {
       throw new ApiError('unsupported_media_type', 'send the file as the request body with Content-Type: application/octet-stream', 'body');
     }
-    return pagesCall(reply, async () => {
-      const result = await service.storeBlob(sha256, body);
-      return reply.status(result.stored ? 201 : 200).send({ sha256, size: result.size, stored: result.stored });
-    });
+    const result = await service.storeBlob(sha256, body, declared);
+    return reply.status(result.stored ? 201 : 200).send({ sha256, size: result.size, stored: result.stored });
   });
 
   app.post<{ Params: { host: string }; Body: { files: Record<string, { sha256: string; size: number }>; message?: string; preview?: boolean } }>(
@@ -109,16 +110,14 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
       allowSite(request, host);
       const owner = index.siteForHost(host);
       if (owner && owner.host !== host) throw new ApiError('conflict', `${host} is an alias of site ${owner.host}; deploy to ${owner.host}`, 'host');
-      return pagesCall(reply, async () => {
-        const { deployment, site, served } = await service.commit({
-          site: host,
-          files: request.body.files,
-          message: request.body.message,
-          author: request.principal?.keyId ?? 'unknown',
-          production: request.body.preview !== true,
-        });
-        return reply.status(201).send({ ...deploymentSummary(pages, deployment, site), ...siteUrls(pages, host, deployment.id), served });
+      const { deployment, site, served } = await service.commit({
+        site: host,
+        files: request.body.files,
+        message: request.body.message,
+        author: request.principal?.keyId ?? 'unknown',
+        production: request.body.preview !== true,
       });
+      return reply.status(201).send({ ...deploymentSummary(pages, deployment, site), ...siteUrls(pages, host, deployment.id), served });
     },
   );
 
@@ -154,21 +153,17 @@ export async function deployRoutes(app: FastifyInstance, options: DeployRoutesOp
     },
   });
 
-  app.post<{ Params: { host: string }; Body: { deployment: string } }>('/v1/sites/:host/promote', pointerSchema(true), async (request, reply) => {
+  app.post<{ Params: { host: string }; Body: { deployment: string } }>('/v1/sites/:host/promote', pointerSchema(true), async (request) => {
     const host = siteParam(request.params.host);
     allowSite(request, host);
-    return pagesCall(reply, async () => {
-      const { site, served } = await service.movePointer(host, request.body.deployment, 'promote');
-      return { site: host, production: site.production, previous: site.previous, served };
-    });
+    const { site, served } = await service.movePointer(host, request.body.deployment, 'promote');
+    return { site: host, production: site.production, previous: site.previous, served };
   });
 
-  app.post<{ Params: { host: string }; Body: { deployment?: string } | undefined }>('/v1/sites/:host/rollback', pointerSchema(false), async (request, reply) => {
+  app.post<{ Params: { host: string }; Body: { deployment?: string } | undefined }>('/v1/sites/:host/rollback', pointerSchema(false), async (request) => {
     const host = siteParam(request.params.host);
     allowSite(request, host);
-    return pagesCall(reply, async () => {
-      const { site, served } = await service.rollback(host, request.body?.deployment);
-      return { site: host, production: site.production, previous: site.previous, served };
-    });
+    const { site, served } = await service.rollback(host, request.body?.deployment);
+    return { site: host, production: site.production, previous: site.previous, served };
   });
 }

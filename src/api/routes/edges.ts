@@ -2,12 +2,12 @@
 // POST creates, PUT creates or replaces, PATCH changes some fields, DELETE removes (not while a pool uses it).
 
 import type { FastifyInstance } from 'fastify';
-import { EDGE_KEYS, rejectUnknown, edgeDocId, EDGE_NAME, edgeFields, InvalidFieldError, isEdgeDoc, normalizeEdge, type EdgeDoc, type EdgeFields } from '../../geo/edge-docs.js';
+import { EDGE_KEYS, rejectUnknown, edgeDocId, EDGE_NAME, edgeFields, isEdgeDoc, normalizeEdge, type EdgeDoc, type EdgeFields } from '../../geo/edge-docs.js';
 import type { GeoRuntime } from '../../geo/geo-runtime.js';
 import type { EdgeView } from '../../geo/snapshot.js';
-import { ConflictError, type Store } from '../../store/store.js';
-import { requireKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import type { Store } from '../../store/store.js';
+import { requireAdmin } from '../auth.js';
+import { ApiError } from '../../errors.js';
 import { waitApplied } from '../../store/wait-applied.js';
 
 export interface GeoRoutesOptions {
@@ -29,11 +29,6 @@ export function stableJson(value: unknown): string {
   );
 }
 
-export function invalid(err: unknown): never {
-  if (err instanceof InvalidFieldError) throw new ApiError('bad_request', err.message, err.field);
-  throw err;
-}
-
 export function bodyObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('bad_request', 'send a JSON object as the body', 'body');
   return body as Record<string, unknown>;
@@ -50,13 +45,14 @@ export function edgeJson(fields: EdgeFields, view: EdgeView | undefined): Record
     location: view?.location ?? null,
     up: view?.up ?? true,
     ownRttMs: view?.ownRttMs ?? null,
+    penaltyMs: view?.penaltyMs ?? null,
     votes: view?.votes ?? [],
   };
 }
 
 export async function edgeRoutes(app: FastifyInstance, options: GeoRoutesOptions): Promise<void> {
   const { store, geo } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   const same = (name: string, fields: EdgeFields): (() => boolean) => () => stableJson(geo.state.edges.get(name)) === stableJson(fields);
 
@@ -65,12 +61,7 @@ export async function edgeRoutes(app: FastifyInstance, options: GeoRoutesOptions
     const existing = await store.get(id);
     if (existing && mode === 'create') throw new ApiError('edge_exists', `edge ${fields.name} exists; use PUT or PATCH to change it`, 'name');
     const doc: EdgeDoc = { _id: id, ...(existing?._rev ? { _rev: existing._rev } : {}), type: 'edge', ...fields, updatedAt: new Date().toISOString() };
-    try {
-      await store.put(doc);
-    } catch (err) {
-      if (err instanceof ConflictError) throw new ApiError('conflict', err.message, 'name');
-      throw err;
-    }
+    await store.put(doc);
     return { created: !existing, served: await waitForGeo(geo, same(fields.name, fields)) };
   }
 
@@ -88,14 +79,9 @@ export async function edgeRoutes(app: FastifyInstance, options: GeoRoutesOptions
   });
 
   app.post('/v1/edges', async (request, reply) => {
-    let fields: EdgeFields;
-    try {
-      const body = bodyObject(request.body);
-      rejectUnknown(body, EDGE_KEYS);
-      fields = normalizeEdge(body);
-    } catch (err) {
-      invalid(err);
-    }
+    const body = bodyObject(request.body);
+    rejectUnknown(body, EDGE_KEYS);
+    const fields = normalizeEdge(body);
     const saved = await save(fields, 'create');
     return reply.status(201).send({ ...fields, served: saved.served });
   });
@@ -104,13 +90,8 @@ export async function edgeRoutes(app: FastifyInstance, options: GeoRoutesOptions
     const name = nameParam(request.params.edge, 'edge');
     const body = bodyObject(request.body);
     if (body.name !== undefined && body.name !== name) throw new ApiError('bad_request', `body names edge ${String(body.name)} but the URL ${name}`, 'name');
-    let fields: EdgeFields;
-    try {
-      rejectUnknown(body, EDGE_KEYS);
-      fields = normalizeEdge({ ...body, name });
-    } catch (err) {
-      invalid(err);
-    }
+    rejectUnknown(body, EDGE_KEYS);
+    const fields = normalizeEdge({ ...body, name });
     const saved = await save(fields, 'replace');
     return reply.status(saved.created ? 201 : 200).send({ ...fields, served: saved.served });
   });
@@ -121,19 +102,14 @@ export async function edgeRoutes(app: FastifyInstance, options: GeoRoutesOptions
     if (body.name !== undefined && body.name !== name) throw new ApiError('bad_request', 'an edge cannot be renamed; add a new one', 'name');
     const doc = await store.get(edgeDocId(name));
     if (!doc || !isEdgeDoc(doc)) throw new ApiError('edge_not_found', `edge ${name} does not exist`, 'edge');
-    let fields: EdgeFields;
-    try {
-      rejectUnknown(body, EDGE_KEYS);
-      // null clears an optional field (coordinates back to GeoIP, country)
-      const base: Record<string, unknown> = { ...edgeFields(doc) };
-      for (const [k, v] of Object.entries(body)) {
-        if (v === null) delete base[k];
-        else base[k] = v;
-      }
-      fields = normalizeEdge(base);
-    } catch (err) {
-      invalid(err);
+    rejectUnknown(body, EDGE_KEYS);
+    // null clears an optional field (coordinates back to GeoIP, country)
+    const base: Record<string, unknown> = { ...edgeFields(doc) };
+    for (const [k, v] of Object.entries(body)) {
+      if (v === null) delete base[k];
+      else base[k] = v;
     }
+    const fields = normalizeEdge(base);
     const saved = await save(fields, 'replace');
     return { ...fields, served: saved.served };
   });

@@ -1,15 +1,14 @@
 // /v1/keys: create (the secret is in the response, once), list, revoke. Admin only.
 
 import type { FastifyInstance } from 'fastify';
-import { createKey, KeyInputError, KeyNotFoundError, listKeys, revokeKey } from '../../keys/key-store.js';
+import { createKey, listKeys, revokeKey } from '../../keys/key-store.js';
 import type { Store } from '../../store/store.js';
 import { audit } from '../audit.js';
-import { requireKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { requireAdmin } from '../auth.js';
 
 export async function keyRoutes(app: FastifyInstance, options: { store: Store }): Promise<void> {
   const { store } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   app.get('/v1/keys', async () => ({ keys: await listKeys(store) }));
 
@@ -26,25 +25,15 @@ export async function keyRoutes(app: FastifyInstance, options: { store: Store })
       },
     },
     async (request, reply) => {
-      try {
-        const created = await createKey(store, request.body);
-        audit(request, 'key.create', { id: created.key.id, name: created.key.name, keyScope: created.key.scope, expiresAt: created.key.expiresAt });
-        return reply.status(201).send({ ...created.key, secret: created.secret });
-      } catch (err) {
-        if (err instanceof KeyInputError) throw new ApiError('bad_request', err.message, err.field);
-        throw err;
-      }
+      const created = await createKey(store, request.body);
+      audit(request, 'key.create', { id: created.key.id, name: created.key.name, keyScope: created.key.scope, expiresAt: created.key.expiresAt });
+      return reply.status(201).send({ ...created.key, secret: created.secret });
     },
   );
 
   app.delete<{ Params: { id: string } }>('/v1/keys/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 200 } } } } }, async (request) => {
-    try {
-      const key = await revokeKey(store, request.params.id);
-      audit(request, 'key.revoke', { id: key.id, name: key.name, keyScope: key.scope });
-      return key;
-    } catch (err) {
-      if (err instanceof KeyNotFoundError) throw new ApiError('key_not_found', err.message, 'id');
-      throw err;
-    }
+    const key = await revokeKey(store, request.params.id);
+    audit(request, 'key.revoke', { id: key.id, name: key.name, keyScope: key.scope });
+    return key;
   });
 }

@@ -1,19 +1,15 @@
 // PowerDNS zone ids: the zone name with its trailing dot, "/" written "=2F" (and any other octet as =XX), so an
 // id is safe in a URL path. Clients may send the id with or without the trailing dot.
 
-import { nameKey, NameError } from '../../proto/names.js';
-import { ApiError } from '../errors.js';
+import { nameKey } from '../../proto/names.js';
+import { nameParam } from '../name-param.js';
 
 export function pdnsZoneId(zone: string): string {
   return zone.replace(/[=/]/g, (c) => '=' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }
 
-export function zoneFromId(id: string): string {
+/** The zone an id names; a 400 naming `field` (the URL's zone_id, or the body's name) when it is not a name. */
+export function zoneFromId(id: string, field = 'zone_id'): string {
   const text = id.replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-  try {
-    return nameKey(text.endsWith('.') ? text : text + '.');
-  } catch (err) {
-    if (err instanceof NameError) throw new ApiError('bad_request', `zone id "${id}": ${err.message}`, 'zone_id');
-    throw err;
-  }
+  return nameParam(field, `zone id "${id}"`, () => nameKey(text.endsWith('.') ? text : text + '.'));
 }

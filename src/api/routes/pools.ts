@@ -4,14 +4,14 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '../../proto/constants.js';
 import { POOL_KEYS, rejectUnknown, EDGE_NAME, isPoolDoc, normalizePool, poolDocId, poolFields, type PoolDoc, type PoolFields } from '../../geo/edge-docs.js';
-import { clientSubnetFromText, ClientParamError, explain } from '../../geo/explain.js';
-import { ConflictError } from '../../store/store.js';
+import { clientSubnetFromText, explain } from '../../geo/explain.js';
 import { lookup } from '../../zone/lookup.js';
 import { nameKey } from '../../proto/names.js';
-import { requireKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { requireAdmin } from '../auth.js';
+import { nameParam } from '../name-param.js';
+import { ApiError } from '../../errors.js';
 import type { Catalog } from '../../zone/catalog.js';
-import { bodyObject, invalid, stableJson, waitForGeo, type GeoRoutesOptions } from './edges.js';
+import { bodyObject, stableJson, waitForGeo, type GeoRoutesOptions } from './edges.js';
 
 function poolParam(raw: string): string {
   if (!EDGE_NAME.test(raw)) throw new ApiError('bad_request', `pool name "${raw}" must be 1-63 of a-z, 0-9, "-", "_"`, 'pool');
@@ -20,12 +20,7 @@ function poolParam(raw: string): string {
 
 function clientParam(text: string | undefined, field = 'client'): ReturnType<typeof clientSubnetFromText> | undefined {
   if (text === undefined || text === '') return undefined;
-  try {
-    return clientSubnetFromText(text);
-  } catch (err) {
-    if (err instanceof ClientParamError) throw new ApiError('bad_request', err.message, field);
-    throw err;
-  }
+  return clientSubnetFromText(text, field);
 }
 
 function typeParam(text: string | undefined): number {
@@ -36,7 +31,7 @@ function typeParam(text: string | undefined): number {
 
 export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions & { catalog: Catalog }): Promise<void> {
   const { store, geo, catalog } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   function checkMembers(fields: PoolFields): void {
     fields.members.forEach((m, i) => {
@@ -50,12 +45,7 @@ export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions
     const existing = await store.get(id);
     if (existing && mode === 'create') throw new ApiError('pool_exists', `pool ${fields.name} exists; use PUT or PATCH to change it`, 'name');
     const doc: PoolDoc = { _id: id, ...(existing?._rev ? { _rev: existing._rev } : {}), type: 'pool', ...fields, updatedAt: new Date().toISOString() };
-    try {
-      await store.put(doc);
-    } catch (err) {
-      if (err instanceof ConflictError) throw new ApiError('conflict', err.message, 'name');
-      throw err;
-    }
+    await store.put(doc);
     const served = await waitForGeo(geo, () => stableJson(geo.state.pools.get(fields.name)) === stableJson(fields));
     return { created: !existing, served };
   }
@@ -70,14 +60,9 @@ export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions
   });
 
   app.post('/v1/pools', async (request, reply) => {
-    let fields: PoolFields;
-    try {
-      const body = bodyObject(request.body);
-      rejectUnknown(body, POOL_KEYS);
-      fields = normalizePool(body);
-    } catch (err) {
-      invalid(err);
-    }
+    const body = bodyObject(request.body);
+    rejectUnknown(body, POOL_KEYS);
+    const fields = normalizePool(body);
     const saved = await save(fields, 'create');
     return reply.status(201).send({ ...fields, served: saved.served });
   });
@@ -86,13 +71,8 @@ export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions
     const name = poolParam(request.params.pool);
     const body = bodyObject(request.body);
     if (body.name !== undefined && body.name !== name) throw new ApiError('bad_request', `body names pool ${String(body.name)} but the URL ${name}`, 'name');
-    let fields: PoolFields;
-    try {
-      rejectUnknown(body, POOL_KEYS);
-      fields = normalizePool({ ...body, name });
-    } catch (err) {
-      invalid(err);
-    }
+    rejectUnknown(body, POOL_KEYS);
+    const fields = normalizePool({ ...body, name });
     const saved = await save(fields, 'replace');
     return reply.status(saved.created ? 201 : 200).send({ ...fields, served: saved.served });
   });
@@ -103,13 +83,8 @@ export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions
     if (body.name !== undefined && body.name !== name) throw new ApiError('bad_request', 'a pool cannot be renamed; add a new one', 'name');
     const doc = await store.get(poolDocId(name));
     if (!doc || !isPoolDoc(doc)) throw new ApiError('pool_not_found', `pool ${name} does not exist`, 'pool');
-    let fields: PoolFields;
-    try {
-      rejectUnknown(body, POOL_KEYS);
-      fields = normalizePool(body, poolFields(doc));
-    } catch (err) {
-      invalid(err);
-    }
+    rejectUnknown(body, POOL_KEYS);
+    const fields = normalizePool(body, poolFields(doc));
     const saved = await save(fields, 'replace');
     return { ...fields, served: saved.served };
   });
@@ -136,12 +111,8 @@ export async function poolRoutes(app: FastifyInstance, options: GeoRoutesOptions
   app.get<{ Querystring: { name?: string; type?: string; client?: string; resolver?: string } }>('/v1/route', async (request) => {
     const { query } = request;
     if (!query.name) throw new ApiError('bad_request', 'name is required (the name a visitor asks for)', 'name');
-    let qname: string;
-    try {
-      qname = nameKey(query.name.endsWith('.') ? query.name : query.name + '.');
-    } catch (err) {
-      throw new ApiError('bad_request', `name "${query.name}": ${(err as Error).message}`, 'name');
-    }
+    const raw = query.name;
+    const qname = nameParam('name', `name "${raw}"`, () => nameKey(raw.endsWith('.') ? raw : raw + '.'));
     const qtype = typeParam(query.type);
     const ecs = clientParam(query.client);
     clientParam(query.resolver, 'resolver');

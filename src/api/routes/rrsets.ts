@@ -3,21 +3,21 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../keys/api-keys.js';
-import { allowsZone, scopeOf } from '../../keys/scopes.js';
+import { allowsZone, allowsZoneWrite, childZoneAt, scopeOf } from '../../keys/scopes.js';
 import type { Store } from '../../store/store.js';
 import type { Catalog } from '../../zone/catalog.js';
-import { lowerAscii, nameKey, NameError, normalizeName } from '../../proto/names.js';
+import { lowerAscii, nameKey, normalizeName } from '../../proto/names.js';
 import { rrTypeCode } from '../../proto/rdata.js';
 import { typeName } from '../../proto/constants.js';
-import { normalizeRRset, RRsetError } from '../../zone/validate.js';
+import { normalizeRRset } from '../../zone/validate.js';
 import { docToRRset, isRRsetDoc, rrsetDocPrefix, zoneDocId, type RRsetDoc } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { updateRRsets } from '../../zone/zone-writer.js';
 import { audit } from '../audit.js';
-import { forbidden, requireAnyKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { nameParam } from '../name-param.js';
+import { forbidden } from '../auth.js';
+import { ApiError } from '../../errors.js';
 import { waitServed, type ServedZones } from '../wait-served.js';
-import { toApiError } from '../write-errors.js';
 
 export interface RRsetRoutesOptions {
   store: Store;
@@ -27,32 +27,32 @@ export interface RRsetRoutesOptions {
   served: ServedZones;
 }
 
-export function zoneKey(raw: string): string {
-  try {
-    return nameKey(raw.endsWith('.') ? raw : raw + '.');
-  } catch (err) {
-    throw new ApiError('bad_request', `zone name "${raw}": ${(err as Error).message}`, 'zone');
-  }
+/** A zone name from the request (`field`): its key, or a 400 naming the field. */
+export function zoneKey(raw: string, field = 'zone'): string {
+  return nameParam(field, `zone name "${raw}"`, () => nameKey(raw.endsWith('.') ? raw : raw + '.'));
 }
 
 /** An owner name from a URL: "@" for the apex, relative to the zone, or absolute. */
 export function ownerKey(raw: string, zone: string): string {
-  try {
-    return lowerAscii(normalizeName(raw, zone));
-  } catch (err) {
-    if (err instanceof NameError) throw new ApiError('bad_request', `name "${raw}": ${err.message}`, 'name');
-    throw err;
-  }
+  return nameParam('name', `name "${raw}"`, () => lowerAscii(normalizeName(raw, zone)));
 }
 
 export function typeKey(raw: string): string {
   const code = rrTypeCode(raw.toUpperCase());
-  if (code === undefined) throw new ApiError('bad_request', `unknown record type "${raw}"`, 'type');
+  if (code === undefined) throw new ApiError('bad_request', `unknown record type "${raw}"; write unlisted types as TYPEnnn`, 'type');
   return typeName(code);
 }
 
 export function checkZoneScope(request: FastifyRequest, principal: Principal, zone: string): void {
   if (!allowsZone(scopeOf(principal.scope), zone)) throw forbidden(request, principal, `zone ${zone}`);
+}
+
+/** A write at `name`: the zone's scope, and for a zone: key, not at or below a child zone served on its own. */
+export function checkZoneWrite(request: FastifyRequest, principal: Principal, zone: string, name: string, served: Iterable<string>): void {
+  checkZoneScope(request, principal, zone);
+  if (!allowsZoneWrite(scopeOf(principal.scope), zone, name, served)) {
+    throw forbidden(request, principal, `writing ${name}, which is in zone ${childZoneAt(name, zone, served)} (served on its own; it needs admin)`);
+  }
 }
 
 export function rrsetView(doc: RRsetDoc): Record<string, unknown> {
@@ -79,7 +79,6 @@ const putBody = {
 
 export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOptions): Promise<void> {
   const { store, sync, catalog, served: servedZones } = options;
-  app.addHook('preHandler', requireAnyKey(store));
 
   const readZone = async (request: FastifyRequest, rawZone: string): Promise<{ zone: string; docs: RRsetDoc[] }> => {
     const zone = zoneKey(rawZone);
@@ -110,20 +109,18 @@ export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOpti
       const zone = zoneKey(request.params.zone);
       checkZoneScope(request, request.principal as Principal, zone);
       const body = request.body;
-      try {
-        const rrset = normalizeRRset({ name: request.params.name, type: request.params.type, ttl: body.ttl, records: body.records ?? [], pool: body.pool }, zone);
-        let created = false;
-        const result = await updateRRsets(store, zone, (current) => {
-          created = !current.has(`${rrset.name}/${rrset.type}`);
-          return [{ name: rrset.name, type: rrset.type, rrset, revision: body.revision }];
-        });
-        const served = await waitServed(servedZones, zone, result.serial);
-        audit(request, 'rrset.put', { zone, name: rrset.name, type: rrset.type, ttl: rrset.ttl, records: rrset.records, pool: rrset.pool });
-        return reply.status(created ? 201 : 200).send({ ...rrset, revision: result.revisions[`${rrset.name}/${rrset.type}`] ?? null, serial: result.serial, served });
-      } catch (err) {
-        if (err instanceof RRsetError && /^unknown record type/.test(err.message)) throw new ApiError('bad_request', err.message, 'type');
-        throw toApiError(err);
-      }
+      // The type is part of the URL, as for GET and DELETE: an unknown one is a bad request (400), not a bad RRset.
+      const type = typeKey(request.params.type);
+      const rrset = normalizeRRset({ name: request.params.name, type, ttl: body.ttl, records: body.records ?? [], pool: body.pool }, zone);
+      checkZoneWrite(request, request.principal as Principal, zone, rrset.name, sync.zoneNames());
+      let created = false;
+      const result = await updateRRsets(store, zone, (current) => {
+        created = !current.has(`${rrset.name}/${rrset.type}`);
+        return [{ name: rrset.name, type: rrset.type, rrset, revision: body.revision }];
+      });
+      const served = await waitServed(servedZones, zone, result.serial);
+      audit(request, 'rrset.put', { zone, name: rrset.name, type: rrset.type, ttl: rrset.ttl, records: rrset.records, pool: rrset.pool });
+      return reply.status(created ? 201 : 200).send({ ...rrset, revision: result.revisions[`${rrset.name}/${rrset.type}`] ?? null, serial: result.serial, served });
     },
   );
 
@@ -134,18 +131,15 @@ export async function rrsetRoutes(app: FastifyInstance, options: RRsetRoutesOpti
       const zone = zoneKey(request.params.zone);
       checkZoneScope(request, request.principal as Principal, zone);
       const name = ownerKey(request.params.name, zone);
+      checkZoneWrite(request, request.principal as Principal, zone, name, sync.zoneNames());
       const type = typeKey(request.params.type);
-      try {
-        const result = await updateRRsets(store, zone, (current) => {
-          if (!current.has(`${name}/${type}`)) throw new ApiError('rrset_not_found', `${name} ${type} does not exist in zone ${zone}`, 'name');
-          return [{ name, type, revision: request.query.revision }];
-        });
-        await waitServed(servedZones, zone, result.serial);
-        audit(request, 'rrset.delete', { zone, name, type });
-        return reply.status(204).send();
-      } catch (err) {
-        throw toApiError(err);
-      }
+      const result = await updateRRsets(store, zone, (current) => {
+        if (!current.has(`${name}/${type}`)) throw new ApiError('rrset_not_found', `${name} ${type} does not exist in zone ${zone}`, 'name');
+        return [{ name, type, revision: request.query.revision }];
+      });
+      await waitServed(servedZones, zone, result.serial);
+      audit(request, 'rrset.delete', { zone, name, type });
+      return reply.status(204).send();
     },
   );
 }

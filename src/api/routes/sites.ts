@@ -5,10 +5,9 @@ import { collectGarbage, DEFAULT_GRACE_MS, DEFAULT_KEEP } from '../../pages/gc.j
 import { isValidHost, normalizeHost, type SiteDoc } from '../../pages/model.js';
 import type { Pages } from '../../pages/pages.js';
 import { ConflictError, type Store } from '../../store/store.js';
-import { requireAnyKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../errors.js';
 import { deploymentSummary, siteUrls } from './deploys.js';
-import { allowAdmin, allowSite, pagesCall, siteParam } from './pages-access.js';
+import { allowAdmin, allowSite, siteParam } from './pages-access.js';
 
 export interface SiteRoutesOptions {
   store: Store;
@@ -18,7 +17,6 @@ export interface SiteRoutesOptions {
 export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOptions): Promise<void> {
   const { store, pages } = options;
   const { index, service } = pages;
-  app.addHook('preHandler', requireAnyKey(store));
 
   const view = (site: SiteDoc) => {
     const production = index.production(site);
@@ -26,6 +24,7 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
       host: site.host,
       aliases: site.aliases,
       previews: site.previews,
+      https: site.https ?? { redirect: false, hstsMaxAge: 0 },
       production: site.production,
       previous: site.previous,
       serving: production?.id ?? null,
@@ -50,18 +49,23 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
     return view(site);
   });
 
-  app.put<{ Params: { host: string }; Body: { aliases?: string[]; previews?: boolean } }>(
+  app.put<{ Params: { host: string }; Body: { aliases?: string[]; previews?: boolean; httpsRedirect?: boolean; hstsMaxAge?: number } }>(
     '/v1/sites/:host',
     {
       schema: {
         body: {
           type: 'object',
-          properties: { aliases: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 253 } }, previews: { type: 'boolean' } },
+          properties: {
+            aliases: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 253 } },
+            previews: { type: 'boolean' },
+            httpsRedirect: { type: 'boolean' },
+            hstsMaxAge: { type: 'integer', minimum: 0, maximum: 63_072_000 },
+          },
           additionalProperties: false,
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const host = siteParam(request.params.host);
       // Aliases claim hostnames, so only an admin may set them.
       allowAdmin(request, 'changing site settings');
@@ -72,21 +76,27 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
         if (alias === host || (owner && owner.host !== host)) throw new ApiError('conflict', `${alias} is already served by site ${owner?.host ?? host}`, `aliases.${i}`);
         return alias;
       });
-      return pagesCall(reply, async () => {
-        for (let attempt = 0; attempt < 5; attempt++) {
-          const existing = await service.ensureSite(host, { aliases, previews: request.body.previews });
-          const next: SiteDoc = { ...existing, ...(aliases ? { aliases } : {}), ...(request.body.previews !== undefined ? { previews: request.body.previews } : {}), updatedAt: new Date().toISOString() };
-          try {
-            await store.put(next);
-          } catch (err) {
-            if (err instanceof ConflictError) continue;
-            throw err;
-          }
-          await index.waitFor(() => index.site(host)?.updatedAt === next.updatedAt, 2000);
-          return view(index.site(host) ?? next);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const existing = await service.ensureSite(host, { aliases, previews: request.body.previews });
+        const { httpsRedirect, hstsMaxAge } = request.body;
+        const https = httpsRedirect === undefined && hstsMaxAge === undefined ? existing.https : { redirect: httpsRedirect ?? existing.https?.redirect ?? false, hstsMaxAge: hstsMaxAge ?? existing.https?.hstsMaxAge ?? 0 };
+        const next: SiteDoc = {
+          ...existing,
+          ...(aliases ? { aliases } : {}),
+          ...(request.body.previews !== undefined ? { previews: request.body.previews } : {}),
+          ...(https ? { https } : {}),
+          updatedAt: new Date().toISOString(),
+        };
+        try {
+          await store.put(next);
+        } catch (err) {
+          if (err instanceof ConflictError) continue;
+          throw err;
         }
-        throw new ApiError('conflict', `site ${host} kept changing; try again`, 'host');
-      });
+        await index.waitFor(() => index.site(host)?.updatedAt === next.updatedAt, 2000);
+        return view(index.site(host) ?? next);
+      }
+      throw new ApiError('conflict', `site ${host} kept changing; try again`, 'host');
     },
   );
 

@@ -3,18 +3,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
 import type { Zone } from '../../zone/model.js';
-import { nameKey, NameError } from '../../proto/names.js';
-import { ZoneValidationError } from '../../zone/validate.js';
 import { docsToZone } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
-import { deleteZone, saveZone, ZoneExistsError, ZoneNotFoundError } from '../../zone/zone-writer.js';
-import { parseZoneFileSteps, ZoneFileError } from '../../zone/zonefile-parse.js';
+import { deleteZone, saveZone } from '../../zone/zone-writer.js';
+import { parseZoneFileSteps } from '../../zone/zonefile-parse.js';
 import { runSliced } from '../../zone/slices.js';
 import { writeZoneFile } from '../../zone/zonefile-write.js';
-import { requireKey } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { requireAdmin } from '../auth.js';
+import { ZONE_BODY_LIMIT } from '../body-limits.js';
+import { ApiError } from '../../errors.js';
 import { servedWaitMs, waitServed, type ServedZones } from '../wait-served.js';
 import type { Catalog } from '../../zone/catalog.js';
+import { zoneKey } from './rrsets.js';
 
 export interface ZoneRoutesOptions {
   store: Store;
@@ -24,17 +24,9 @@ export interface ZoneRoutesOptions {
   served: ServedZones;
 }
 
-function zoneParam(raw: string): string {
-  try {
-    return nameKey(raw.endsWith('.') ? raw : raw + '.');
-  } catch (err) {
-    throw new ApiError('bad_request', `zone name "${raw}": ${(err as Error).message}`, 'zone');
-  }
-}
-
 export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOptions): Promise<void> {
   const { store, sync, catalog, served: servedZones } = options;
-  app.addHook('preHandler', requireKey(store));
+  app.addHook('onRequest', requireAdmin(store));
 
   const currentZone = (name: string): Zone => {
     if (!sync.hasZone(name)) throw new ApiError('zone_not_found', `zone ${name} does not exist`, 'zone');
@@ -53,6 +45,7 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
   app.post<{ Querystring: { replace?: string; origin?: string; file?: string } }>(
     '/v1/zones',
     {
+      bodyLimit: ZONE_BODY_LIMIT,
       schema: {
         querystring: {
           type: 'object',
@@ -66,29 +59,17 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
         throw new ApiError('bad_request', 'send the zone file as the request body (Content-Type: text/dns or text/plain)', 'body');
       }
       const file = request.query.file ?? 'request body';
-      let zone: Zone;
-      try {
-        const origin = request.query.origin ? zoneParam(request.query.origin) : undefined;
-        zone = await runSliced(parseZoneFileSteps(request.body, { origin, file }));
-      } catch (err) {
-        if (err instanceof ZoneFileError || err instanceof NameError) throw new ApiError('invalid_zone_file', err.message, 'body');
-        throw err;
-      }
+      const origin = request.query.origin ? zoneKey(request.query.origin, 'origin') : undefined;
+      const zone = await runSliced(parseZoneFileSteps(request.body, { origin, file, field: 'body' }));
       const replace = request.query.replace === 'true' || request.query.replace === '1';
-      try {
-        const saved = await saveZone(store, zone, { replace });
-        const served = await waitServed(servedZones, saved.zone, saved.serial, servedWaitMs(saved.rrsets));
-        return reply.status(saved.created ? 201 : 200).send({ ...saved, served });
-      } catch (err) {
-        if (err instanceof ZoneExistsError) throw new ApiError('zone_exists', err.message, 'zone');
-        if (err instanceof ZoneValidationError) throw new ApiError('invalid_zone', `${file}: ${err.message}`, 'body');
-        throw err;
-      }
+      const saved = await saveZone(store, zone, { replace, source: { field: 'body', file } });
+      const served = await waitServed(servedZones, saved.zone, saved.serial, servedWaitMs(saved.rrsets));
+      return reply.status(saved.created ? 201 : 200).send({ ...saved, served });
     },
   );
 
   app.get<{ Params: { zone: string } }>('/v1/zones/:zone', async (request) => {
-    const name = zoneParam(request.params.zone);
+    const name = zoneKey(request.params.zone);
     const zone = currentZone(name);
     return {
       name,
@@ -98,18 +79,12 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
   });
 
   app.get<{ Params: { zone: string } }>('/v1/zones/:zone/export', async (request, reply) => {
-    const zone = currentZone(zoneParam(request.params.zone));
+    const zone = currentZone(zoneKey(request.params.zone));
     return reply.type('text/dns; charset=utf-8').send(writeZoneFile(zone));
   });
 
   app.delete<{ Params: { zone: string } }>('/v1/zones/:zone', async (request, reply) => {
-    const name = zoneParam(request.params.zone);
-    try {
-      await deleteZone(store, name);
-    } catch (err) {
-      if (err instanceof ZoneNotFoundError) throw new ApiError('zone_not_found', err.message, 'zone');
-      throw err;
-    }
+    await deleteZone(store, zoneKey(request.params.zone));
     return reply.status(204).send();
   });
 }

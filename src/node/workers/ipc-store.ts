@@ -26,8 +26,8 @@ export function processChannel(): Channel {
 }
 
 function toError(error: RemoteError): Error {
-  if (error.code === 'conflict') return new ConflictError(error.message.replace(/^document (.*) was changed.*$/, '$1'));
-  if (error.code === 'not_found') return new NotFoundError(error.message.replace(/^document (.*) does not exist$/, '$1'));
+  if (error.store?.kind === 'conflict') return new ConflictError(error.store.id);
+  if (error.store?.kind === 'not_found') return new NotFoundError(error.store.id);
   const err = new Error(error.message);
   err.name = error.name;
   return err;

@@ -25,7 +25,8 @@ export type ToPrimary =
 export interface RemoteError {
   name: string;
   message: string;
-  code?: string;
+  /** The store's own errors, with their document id as data: the worker throws the same class again. */
+  store?: { kind: 'conflict' | 'not_found'; id: string };
 }
 
 export type ToWorker =

@@ -1,12 +1,13 @@
 // The primary's side of IpcStore: answers one worker's store calls from the node's real store and streams the
 // changes feeds it follows. Everything a worker asked for ends with it (close()).
 
-import type { ChangesFollower, Store } from '../../store/store.js';
+import { ConflictError, NotFoundError, type ChangesFollower, type Store } from '../../store/store.js';
 import { STORE_METHODS, type RemoteError, type ToPrimary, type ToWorker } from './protocol.js';
 
 function remoteError(err: unknown): RemoteError {
-  const e = err as Error & { code?: unknown };
-  return { name: e.name ?? 'Error', message: e.message ?? String(err), ...(typeof e.code === 'string' ? { code: e.code } : {}) };
+  const e = err as Error;
+  const store = err instanceof ConflictError ? { kind: 'conflict' as const, id: err.id } : err instanceof NotFoundError ? { kind: 'not_found' as const, id: err.id } : undefined;
+  return { name: e.name ?? 'Error', message: e.message ?? String(err), ...(store ? { store } : {}) };
 }
 
 export class StoreServer {

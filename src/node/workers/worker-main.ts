@@ -4,9 +4,9 @@
 
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { startAnswering, type Answering } from '../answering.js';
+import { startAnswering, tcpOptions, type Answering } from '../answering.js';
 import type { NodeConfig } from '../config.js';
-import { DEFAULT_TCP_OPTIONS, listenTcp } from '../../dns/tcp-server.js';
+import { listenTcp } from '../../dns/tcp-server.js';
 import { listenUdp, type Listening } from '../../dns/udp-server.js';
 import type { EdgeObservation } from '../../geo/health-docs.js';
 import { SnapshotStore } from '../../store/snapshot.js';
@@ -60,7 +60,7 @@ async function start(node: NodeConfig): Promise<void> {
   const handler = answering.handler();
   const udp = await listenUdp(node.dns.host, node.dns.port, handler, logger);
   listening.push(udp);
-  const tcp = await listenTcp(node.dns.host, udp.port, handler, logger, { ...DEFAULT_TCP_OPTIONS, idleTimeoutMs: node.tcpIdleTimeoutMs });
+  const tcp = await listenTcp(node.dns.host, udp.port, handler, logger, tcpOptions(node, registry));
   listening.push(tcp);
   const { catalog } = answering;
   const reportSerials = (): void =>
