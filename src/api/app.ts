@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import type { StoreHealth } from '../store/store-health.js';
 import type { Catalog } from '../zone/catalog.js';
 import type { ZoneSync } from '../zone/zone-sync.js';
+import { writeThrough } from '../zone/write-through.js';
 import { installErrorHandler } from './error-handler.js';
 import { zoneRoutes } from './routes/zones.js';
 import { edgeRoutes } from './routes/edges.js';
@@ -106,6 +107,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     node: options.nodeId,
     version: packageVersion(),
     zones: options.catalog.size,
+    // Zones holding back a version until all of it is here, and zones whose content differs from their version.
+    zoneVersions: options.sync.status(),
     store: options.store.description,
     uptimeSeconds: Math.round((Date.now() - options.startedAt) / 1000),
   }));
@@ -116,16 +119,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   await app.register(openapiRoutes); // first: it collects every route registered after it
   const served = options.served ?? servedByCatalog(options.sync, options.catalog);
-  await app.register(zoneRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
-  await app.register(rrsetRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served });
+  // Zone writes reach this node's index directly, not only through the changes feed (src/zone/write-through.ts).
+  const zoneStore = writeThrough(options.store, (docs) => options.sync.written(docs));
+  await app.register(zoneRoutes, { store: zoneStore, sync: options.sync, catalog: options.catalog, served });
+  await app.register(rrsetRoutes, { store: zoneStore, sync: options.sync, catalog: options.catalog, served });
   await app.register(keyRoutes, { store: options.store, keys: options.keys });
   await app.register(tsigKeyRoutes, { store: options.store });
   const acme = { ttl: options.acme?.ttl ?? 60, lifetimeMs: options.acme?.lifetimeMs ?? 3600_000 };
-  const acmeOptions = { store: options.store, sync: options.sync, catalog: options.catalog, served, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };
+  const acmeOptions = { store: zoneStore, sync: options.sync, catalog: options.catalog, served, settings: acme, metrics: acmeMetrics(options.registry, options.sync) };
   await app.register(acmeRoutes, acmeOptions);
   await app.register(acmeDnsRoutes, { ...acmeOptions, domain: options.acme?.dnsDomain });
   const metricsText = (): Promise<string> => options.metricsText?.() ?? options.registry.metrics();
-  await app.register(pdnsRoutes, { store: options.store, sync: options.sync, catalog: options.catalog, served, metricsText, startedAt: options.startedAt });
+  await app.register(pdnsRoutes, { store: zoneStore, sync: options.sync, catalog: options.catalog, served, metricsText, startedAt: options.startedAt });
   const stopSweeper = startSweeper({ ...acmeOptions, logger: options.logger });
   app.addHook('onClose', async () => stopSweeper());
   if (options.geo) {

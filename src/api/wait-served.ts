@@ -8,6 +8,11 @@ import { waitApplied, type OnApplied } from '../store/wait-applied.js';
 
 export const APPLY_WAIT_MS = 2000;
 
+/** How long a write of `rrsets` RRsets may take to be served here: a 100,000-record import takes seconds to index. */
+export function servedWaitMs(rrsets: number): number {
+  return APPLY_WAIT_MS + Math.ceil(rrsets / 5);
+}
+
 /** Which serial of a zone the answering processes serve (undefined: they do not serve the zone). */
 export interface ServedZones {
   onApplied: OnApplied;

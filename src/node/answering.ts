@@ -20,6 +20,8 @@ import type { StoreHealth } from '../store/store-health.js';
 import type { Store } from '../store/store.js';
 import { Catalog } from '../zone/catalog.js';
 import { ZoneSync } from '../zone/zone-sync.js';
+import { reconcileDelayMs } from '../zone/zone-reconcile.js';
+import { writeThrough } from '../zone/write-through.js';
 
 export interface AnsweringOptions {
   store: Store;
@@ -50,7 +52,9 @@ export interface Answering {
 export async function startAnswering(options: AnsweringOptions): Promise<Answering> {
   const { store, registry, logger, config, health, snapshot } = options;
   const catalog = new Catalog();
-  const sync = new ZoneSync({ store, catalog, logger, registry, health, snapshot });
+  // The process that probes is the one per node that repairs serials after conflicts (DNS workers only follow).
+  const reconcile = options.probes ? { delayMs: reconcileDelayMs(config.nodeId) } : undefined;
+  const sync = new ZoneSync({ store, catalog, logger, registry, health, snapshot, reconcile });
   await sync.start();
   let geo: GeoRuntime;
   try {
@@ -89,9 +93,11 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
         // one limiter per answering process: with --workers N, each worker limits its own share of the traffic
         rrl: config.rrl.rate > 0 ? new ResponseRateLimiter({ ...config.rrl, registry, logger }) : undefined,
       });
-      // RFC 2136 updates, answered once this process serves them (with --workers: the worker that took the update)
+      // RFC 2136 updates, answered once this process serves them (with --workers: the worker that took the update);
+      // the update's version reaches this process's index directly, not only back through the changes feed
       const served = servedByCatalog(sync, catalog);
-      const update = createUpdater({ store, catalog, logger, registry, waitServed: (zone, serial) => waitServed(served, zone, serial) });
+      const zoneStore = writeThrough(store, (docs) => sync.written(docs));
+      const update = createUpdater({ store: zoneStore, catalog, logger, registry, waitServed: (zone, serial) => waitServed(served, zone, serial) });
       return withUpdates(query, update);
     },
     close: async () => {

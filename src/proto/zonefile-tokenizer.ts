@@ -77,6 +77,18 @@ function readQuoted(text: string, start: number, line: number): { body: string; 
 }
 
 export function tokenizeEntries(text: string): Entry[] {
+  const steps = tokenizeEntriesSteps(text);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** Lines tokenized between two yields of tokenizeEntriesSteps. */
+const LINES_PER_STEP = 2048;
+
+/** tokenizeEntries as a generator that yields every few thousand lines, for callers that share the thread. */
+export function* tokenizeEntriesSteps(text: string): Generator<void, Entry[], void> {
   const entries: Entry[] = [];
   let current: Entry | undefined;
   let line = 1;
@@ -106,6 +118,7 @@ export function tokenizeEntries(text: string): Entry[] {
       line++;
       lineStart = true;
       i++;
+      if (line % LINES_PER_STEP === 0) yield;
     } else if (isBlank(ch)) {
       i++;
     } else if (ch === ';') {

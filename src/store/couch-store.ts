@@ -105,6 +105,18 @@ export class CouchStore implements Store {
     }
   }
 
+  async conflicts(id: string): Promise<StoredDoc[]> {
+    await this.ensure();
+    let winner: StoredDoc & { _conflicts?: string[] };
+    try {
+      winner = await this.#request({ path: docPath(id), qs: { conflicts: true } });
+    } catch (err) {
+      if (statusOf(err) === 404) return [];
+      throw err;
+    }
+    return Promise.all((winner._conflicts ?? []).map((rev) => this.#request<StoredDoc>({ path: docPath(id), qs: { rev } })));
+  }
+
   async put(doc: StoredDoc): Promise<WriteResult> {
     await this.ensure();
     try {

@@ -166,6 +166,18 @@ export class PouchStore implements Store {
     }
   }
 
+  async conflicts(id: string): Promise<StoredDoc[]> {
+    let winner: StoredDoc;
+    try {
+      winner = await this.#db.get(id, { conflicts: true });
+    } catch (err) {
+      if (statusOf(err) === 404) return [];
+      throw err;
+    }
+    const revs = Array.isArray(winner._conflicts) ? (winner._conflicts as string[]) : [];
+    return Promise.all(revs.map((rev) => this.#db.get(id, { rev }) as Promise<StoredDoc>));
+  }
+
   async put(doc: StoredDoc): Promise<WriteResult> {
     try {
       const { id, rev } = await this.#write(() => this.#db.put(doc));

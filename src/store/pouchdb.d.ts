@@ -110,7 +110,7 @@ declare module 'pouchdb' {
 
   class PouchDB {
     constructor(name: string, options?: PouchDB.Options);
-    get(id: string): Promise<PouchDB.Doc>;
+    get(id: string, options?: { conflicts?: boolean; rev?: string }): Promise<PouchDB.Doc>;
     put(doc: PouchDB.Doc): Promise<PouchDB.OkResponse>;
     bulkDocs(docs: PouchDB.Doc[]): Promise<(PouchDB.OkResponse | PouchDB.ErrorResponse)[]>;
     remove(id: string, rev: string): Promise<PouchDB.OkResponse>;

@@ -1,6 +1,11 @@
 // The local snapshot of the last good zone data: the documents the node serves plus the checkpoint they reflect, in
 // one file written atomically. A node that starts while its database is unreachable serves this; when the store is
 // back it catches up from the checkpoint instead of reading everything again.
+//
+// Issue 13: a snapshot of a 100,000-RRset zone is ~20 MB of JSON. It is captured and written in slices (the
+// capture may be asynchronous, the text is made a few hundred documents at a time), so writing it never holds up
+// the answers. A capture that takes a while is still consistent for a restart: its checkpoint is taken first, and
+// catching up from it brings again everything that changed while the documents were gathered.
 
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -16,6 +21,20 @@ export interface Snapshot {
   docs: StoredDoc[];
 }
 
+/** Documents turned into text between two turns of the event loop. */
+const DOCS_PER_SLICE = 500;
+
+/** The snapshot file's text, made in slices: the same JSON as one JSON.stringify of {format, checkpoint, docs}. */
+async function snapshotText(snapshot: Snapshot): Promise<string> {
+  const parts: string[] = [`{"format":${FORMAT},"checkpoint":${JSON.stringify(snapshot.checkpoint)},"docs":[`];
+  for (let i = 0; i < snapshot.docs.length; i += DOCS_PER_SLICE) {
+    parts.push((i > 0 ? ',' : '') + snapshot.docs.slice(i, i + DOCS_PER_SLICE).map((doc) => JSON.stringify(doc)).join(','));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  parts.push(']}');
+  return parts.join('');
+}
+
 export interface SnapshotStoreOptions {
   dataDir: string;
   logger: Logger;
@@ -28,7 +47,7 @@ export interface SnapshotStoreOptions {
 
 export class SnapshotStore {
   readonly file: string;
-  #capture: (() => Snapshot) | undefined;
+  #capture: (() => Snapshot | Promise<Snapshot>) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
   readonly #writes: Counter<'result'>;
@@ -64,7 +83,7 @@ export class SnapshotStore {
    * Asks for a write. `capture` is called when the write happens, so a burst of changes costs one write holding the
    * newest state, and the documents and the checkpoint always come from the same moment.
    */
-  schedule(capture: () => Snapshot): void {
+  schedule(capture: () => Snapshot | Promise<Snapshot>): void {
     if (this.options.readOnly) return;
     this.#capture = capture;
     this.#timer ??= setTimeout(() => {
@@ -89,9 +108,9 @@ export class SnapshotStore {
     this.#capture = undefined;
     if (!capture) return this.#writing;
     this.#writing = this.#writing.then(async () => {
-      const snapshot = capture();
       try {
-        await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, ...snapshot }));
+        const snapshot = await capture();
+        await writeFileAtomic(this.file, await snapshotText(snapshot));
         this.#writes.labels('ok').inc();
       } catch (err) {
         this.#writes.labels('failed').inc();

@@ -86,6 +86,11 @@ export interface Store {
   putAttachment(id: string, name: string, rev: string | undefined, data: Buffer, contentType: string): Promise<WriteResult>;
   /** The bytes of an attachment, or undefined when the document or the attachment does not exist. */
   getAttachment(id: string, name: string): Promise<Buffer | undefined>;
+  /**
+   * The losing revisions of a document that replication left in conflict (CouchDB's `_conflicts`), with their
+   * bodies; empty when it has none or does not exist. Optional: a store that no peer writes to has none.
+   */
+  conflicts?(id: string): Promise<StoredDoc[]>;
   close(): Promise<void>;
 }
 

@@ -12,8 +12,8 @@ import { isInZone } from '../proto/names.js';
 import { notZoneData, parseRdataText, RdataError, rdataFromWire, rdataKey, type ParsedRdata } from '../proto/rdata.js';
 import type { UpdateRecord } from '../proto/update-reader.js';
 import type { RRset } from './model.js';
-import { docToRRset, type RRsetDoc } from './zone-docs.js';
-import { serialGreater, soaSerial, type RRsetWrite } from './zone-writer.js';
+import { docToRRset } from './zone-docs.js';
+import { serialGreater, soaSerial, type RRsetWrite, type ZoneRRsets } from './zone-writer.js';
 
 /** An update refused with an RFC 2136 rcode; the message is for the log. */
 export class UpdateFailure extends Error {
@@ -111,11 +111,13 @@ function working(rrset: RRset): Working {
 const key = (name: string, type: string): string => `${name}/${type}`;
 
 /** RFC 2136 §3.2.5: throws the rcode of the first prerequisite the zone does not meet. */
-function checkPrerequisites(current: ReadonlyMap<string, RRsetDoc>, prerequisites: CheckedRecord[], zoneClass: number): void {
-  const names = new Set([...current.values()].map((d) => d.name));
+function checkPrerequisites(current: ZoneRRsets, prerequisites: CheckedRecord[], zoneClass: number): void {
+  // Asked per name, never by going through every RRset: that would make the zone writer read the whole zone, which
+  // an update of a few RRsets in a big zone should not pay for (zone-writer.ts, PlanView).
+  const inUse = (name: string): boolean => current.at(name).length > 0;
   const wanted = new Map<string, { name: string; type: string; keys: Set<string> }>();
   for (const p of prerequisites) {
-    const exists = p.type === 'ANY' ? names.has(p.name) : current.has(key(p.name, p.type));
+    const exists = p.type === 'ANY' ? inUse(p.name) : current.has(key(p.name, p.type));
     if (p.class === Class.ANY && !exists) throw new UpdateFailure(p.type === 'ANY' ? Rcode.NXDOMAIN : Rcode.NXRRSET, `prerequisite: ${p.name}${p.type === 'ANY' ? '' : ' ' + p.type} does not exist`);
     if (p.class === Class.NONE && exists) throw new UpdateFailure(p.type === 'ANY' ? Rcode.YXDOMAIN : Rcode.YXRRSET, `prerequisite: ${p.name}${p.type === 'ANY' ? '' : ' ' + p.type} exists`);
     if (p.class === zoneClass && p.rdata) {
@@ -137,7 +139,7 @@ function checkPrerequisites(current: ReadonlyMap<string, RRsetDoc>, prerequisite
  * The writes an update makes to the zone `zone` whose RRset documents are `current`: prerequisites first (an
  * UpdateFailure with their rcode), then each update in order (§3.4.2). No writes when nothing changes.
  */
-export function planUpdate(zone: string, zoneClass: number, current: ReadonlyMap<string, RRsetDoc>, prerequisites: CheckedRecord[], updates: CheckedRecord[]): RRsetWrite[] {
+export function planUpdate(zone: string, zoneClass: number, current: ZoneRRsets, prerequisites: CheckedRecord[], updates: CheckedRecord[]): RRsetWrite[] {
   checkPrerequisites(current, prerequisites, zoneClass);
   const next = new Map<string, Working | undefined>();
   const get = (k: string): Working | undefined => {
@@ -147,7 +149,7 @@ export function planUpdate(zone: string, zoneClass: number, current: ReadonlyMap
   };
   const namesAt = (name: string): Set<string> => {
     const types = new Set<string>();
-    for (const doc of current.values()) if (doc.name === name) types.add(doc.rrtype);
+    for (const doc of current.at(name)) types.add(doc.rrtype);
     for (const [k, w] of next) {
       const type = k.slice(k.lastIndexOf('/') + 1);
       if (k.slice(0, k.lastIndexOf('/')) !== name) continue;

@@ -1,52 +1,60 @@
-// A zone's RRset documents packed into one string while the sync only holds them (issue 7: as objects, 100,000
-// documents take ~50 MB of heap; packed, ~7 MB). Each document is a tuple of what its id, zone and type do not
-// already say: [name, rrtype, ttl, records, _rev or null, rest?], where `rest` keeps every other field (pool, ACME
-// expiries, an _id that is not rrsetDocId(zone, name, rrtype)), so unpacking gives back the document as stored.
+// The RRset documents a node serves, packed into one string per owner name (issue 7: as objects, 100,000 documents
+// take ~50 MB of heap; packed, a fraction). Per name, so a change to one RRset repacks the few RRsets of its name,
+// never the zone (issue 13). Each document is a tuple of what its id, zone and name do not already say:
+// [rrtype, ttl, records, _rev or null, content hash, rest?], where `rest` keeps every other field (pool, ACME
+// expiries, an _id that is not rrsetDocId(zone, name, rrtype)); the version marker is left out: a served document
+// belongs to the served version.
 
+import type { RRset } from './model.js';
 import { rrsetDocId, type RRsetDoc } from './zone-docs.js';
+import { MARKER_FIELD } from './zone-version.js';
 
-type Packed = [name: string, rrtype: string, ttl: number, records: string[], rev: string | null, rest?: Record<string, unknown>];
+type Packed = [rrtype: string, ttl: number, records: string[], rev: string | null, hash: number, rest?: Record<string, unknown>];
 
-/** The fields every RRset document has, and the tuple holds (or the id and the zone imply). */
-const KNOWN = new Set(['_id', '_rev', 'type', 'zone', 'name', 'rrtype', 'ttl', 'records']);
+/** The fields every RRset document has and the tuple holds (or the id, zone and name imply). */
+const KNOWN = new Set(['_id', '_rev', 'type', 'zone', 'name', 'rrtype', 'ttl', 'records', MARKER_FIELD]);
 
-function pack(zone: string, doc: RRsetDoc): Packed {
-  const tuple: Packed = [doc.name, doc.rrtype, doc.ttl, doc.records, doc._rev ?? null];
+/** A document with its content hash (zone-version.ts). */
+export interface HashedDoc {
+  doc: RRsetDoc;
+  hash: number;
+}
+
+function pack(zone: string, { doc, hash }: HashedDoc, fields: Set<string> | undefined): Packed {
+  const tuple: Packed = [doc.rrtype, doc.ttl, doc.records, doc._rev ?? null, hash];
   let rest: Record<string, unknown> | undefined;
   for (const field of Object.keys(doc)) {
     if (KNOWN.has(field)) continue;
     (rest ??= {})[field] = doc[field];
+    fields?.add(field);
   }
   if (doc._id !== rrsetDocId(zone, doc.name, doc.rrtype)) (rest ??= {})._id = doc._id;
   if (rest) tuple.push(rest);
   return tuple;
 }
 
-export interface PackedDocs {
-  text: string;
-  count: number;
-  /** Fields beyond the usual ones that some document has (ACME expiries, pool): finds them without unpacking. */
-  fields?: ReadonlySet<string>;
-}
-
-/** Documents of `zone` (each with doc.zone === zone) as one string. */
-export function packDocs(zone: string, docs: Iterable<RRsetDoc>): PackedDocs {
+/** The documents of one owner name (each with doc.zone === zone and doc.name === name) as one string. */
+export function packName(zone: string, docs: Iterable<HashedDoc>, fields?: Set<string>): string {
   const tuples: Packed[] = [];
-  let fields: Set<string> | undefined;
-  for (const doc of docs) {
-    const tuple = pack(zone, doc);
-    if (tuple[5]) for (const field of Object.keys(tuple[5])) (fields ??= new Set()).add(field);
-    tuples.push(tuple);
-  }
-  const text = JSON.stringify(tuples);
-  return fields ? { text, count: tuples.length, fields } : { text, count: tuples.length };
+  for (const doc of docs) tuples.push(pack(zone, doc, fields));
+  return JSON.stringify(tuples);
 }
 
-/** The documents packDocs was given, as new objects in the same order. */
-export function unpackDocs(zone: string, { text }: PackedDocs): RRsetDoc[] {
-  return (JSON.parse(text) as Packed[]).map(([name, rrtype, ttl, records, rev, rest]) => {
-    const doc: RRsetDoc = { _id: rrsetDocId(zone, name, rrtype), type: 'rrset', zone, name, rrtype, ttl, records };
+/** The documents packName was given, as new objects in the same order. */
+export function unpackName(zone: string, name: string, text: string): HashedDoc[] {
+  return (JSON.parse(text) as Packed[]).map(([rrtype, ttl, records, rev, hash, rest]) => {
+    let doc: RRsetDoc = { _id: rrsetDocId(zone, name, rrtype), type: 'rrset', zone, name, rrtype, ttl, records };
     if (rev !== null) doc._rev = rev;
-    return rest ? { ...doc, ...rest } : doc;
+    if (rest) doc = { ...doc, ...rest };
+    return { doc, hash };
+  });
+}
+
+/** Only what the index needs of a name's packed documents: its RRsets. */
+export function unpackRRsets(name: string, text: string): RRset[] {
+  return (JSON.parse(text) as Packed[]).map(([type, ttl, records, , , rest]) => {
+    const rrset: RRset = { name, type, ttl, records };
+    if (typeof rest?.pool === 'string') rrset.pool = rest.pool;
+    return rrset;
   });
 }

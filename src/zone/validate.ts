@@ -11,6 +11,7 @@ import { isInZone, lowerAscii, NameError, nameKey, normalizeName, parentKey } fr
 import { parseRdataText, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from '../proto/rdata.js';
 import { RRsetError, ZoneValidationError, type ZoneProblem } from '../errors.js';
 import { rrsetSizeProblem } from './rrset-size.js';
+import { runAtOnce, STEP_ITEMS, type Steps } from './slices.js';
 
 export { RRsetError, ZoneValidationError, type ZoneProblem };
 
@@ -104,6 +105,11 @@ function cutAbove(name: string, apex: string, cuts: Set<string>): string | undef
  * right after (buildZoneIndex) need not parse them again.
  */
 export function validateZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): ZoneProblem[] {
+  return runAtOnce(validateZoneSteps(zone, parsed));
+}
+
+/** validateZone in steps (slices.ts), so a big zone can be checked without holding up the event loop. */
+export function* validateZoneSteps(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): Steps<ZoneProblem[]> {
   const problems: ZoneProblem[] = [];
   const apex = zone.name;
   try {
@@ -115,6 +121,7 @@ export function validateZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): Zo
   }
 
   const byName = new Map<string, Set<string>>();
+  let step = 0;
   for (const rrset of zone.rrsets) {
     checkRRset(rrset, apex, problems, parsed);
     const code = rrTypeCode(rrset.type);
@@ -127,6 +134,7 @@ export function validateZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): Zo
     }
     types.add(type);
     byName.set(rrset.name, types);
+    if (++step % STEP_ITEMS === 0) yield;
   }
 
   const soas = zone.rrsets.filter((r) => r.type === 'SOA');
@@ -138,6 +146,7 @@ export function validateZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): Zo
   for (const [name, types] of byName) if (name !== apex && types.has('NS')) cuts.add(name);
 
   for (const [name, types] of byName) {
+    if (++step % STEP_ITEMS === 0) yield;
     if (types.has('CNAME')) {
       const others = [...types].filter((t) => !BESIDE_CNAME.has(t));
       if (name === apex) problem(problems, name, 'CNAME', 'CNAME is not allowed at the zone apex, which has SOA and NS');
@@ -146,6 +155,7 @@ export function validateZone(zone: Zone, parsed?: Map<RRset, ParsedRdata[]>): Zo
       }
     }
     if (types.has('DS') && !cuts.has(name)) problem(problems, name, 'DS', 'DS belongs only at a delegation (NS below the apex) (RFC 4035 §2.4)');
+    if (cuts.size === 0) continue;
     const cut = cutAbove(name, apex, cuts);
     if (cut === undefined) continue;
     for (const type of types) {

@@ -3,12 +3,15 @@
 
 import type { StoredDoc } from '../store/store.js';
 import type { RRset, Zone } from './model.js';
+import { MARKER_FIELD, type ZoneVersion } from './zone-version.js';
 
 export interface ZoneDoc extends StoredDoc {
   type: 'zone';
   name: string;
   createdAt: string;
   updatedAt: string;
+  /** The version of the zone's content this document names (zone-version.ts); absent on zones written before. */
+  version?: ZoneVersion;
 }
 
 export interface RRsetDoc extends StoredDoc {
@@ -41,9 +44,32 @@ export function isZoneDoc(doc: StoredDoc): doc is ZoneDoc {
   return doc.type === 'zone' && typeof doc.name === 'string';
 }
 
+/**
+ * An RRset deleted by a versioned write: a live document saying "gone", not a CouchDB deletion, because a deletion
+ * replicates without its body and a node must hold it back with the rest of its version like any other change.
+ */
+export interface GoneRRsetDoc extends StoredDoc {
+  type: 'rrset';
+  zone: string;
+  name: string;
+  rrtype: string;
+  gone: true;
+}
+
+export function isGoneRRsetDoc(doc: StoredDoc): doc is GoneRRsetDoc {
+  return doc.type === 'rrset' && doc.gone === true && typeof doc.zone === 'string' && typeof doc.name === 'string' && typeof doc.rrtype === 'string';
+}
+
+export function goneDoc(zone: string, name: string, type: string, marker: string, rev?: string): GoneRRsetDoc {
+  const doc: GoneRRsetDoc = { _id: rrsetDocId(zone, name, type), type: 'rrset', zone, name, rrtype: type, gone: true, [MARKER_FIELD]: marker };
+  if (rev !== undefined) doc._rev = rev;
+  return doc;
+}
+
 export function isRRsetDoc(doc: StoredDoc): doc is RRsetDoc {
   return (
     doc.type === 'rrset' &&
+    doc.gone !== true &&
     typeof doc.zone === 'string' &&
     typeof doc.name === 'string' &&
     typeof doc.rrtype === 'string' &&

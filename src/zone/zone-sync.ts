@@ -1,23 +1,31 @@
-// Keeps the catalog equal to the store: a full read at start, then the changes feed. Changed zones are rebuilt
-// aside from the documents held in memory and swapped in; a zone that fails to build keeps serving its last good
-// index and the failure is logged and counted.
+// Keeps the catalog equal to the store: a full read at start, then the changes feed (through the shared retrying
+// follower, which catches up from the checkpoint after an outage). Each zone has a copy here (zone-copy.ts) that
+// takes documents in as they come and holds those of a version until it is complete; then the version is put in
+// the index at once. A change of a few names is patched into the zone's index; a big change, a new zone or a zone
+// whose last build failed is rebuilt aside, in slices when it is big, and swapped in. A zone that fails to build
+// keeps serving its last good index; the failure is logged and counted.
 //
 // Issue 7 (100,000 RRsets in 1,000 zones): the full read goes zone by zone, several at once, each zone built as soon
-// as it is read, so start-up never holds every document at once and is not one document read after another; the
-// documents are then held packed per zone (packed-docs.ts), and a change is kept aside until its zone is rebuilt.
+// as it is read. Issue 13: versions (never a mix of two writes), big zones off the hot path, serials that mean
+// something (zone-reconcile.ts).
 
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Change, ChangesFollower, Store, StoredDoc } from '../store/store.js';
+import { RetryingFollower } from '../store/retrying-follower.js';
+import type { Change, Store, StoredDoc } from '../store/store.js';
 import type { SnapshotStore } from '../store/snapshot.js';
 import type { StoreHealth } from '../store/store-health.js';
-import type { Catalog } from './catalog.js';
-import type { RRset } from './model.js';
-import { packDocs, unpackDocs, type PackedDocs } from './packed-docs.js';
 import type { ParsedRdata } from '../proto/rdata.js';
-import { assertValidZone } from './validate.js';
-import { buildZoneIndex } from './zone-index.js';
-import { docsToZone, isRRsetDoc, isZoneDoc, rrsetDocPrefix, RRSET_PREFIX, ZONE_PREFIX, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
+import { Type } from '../proto/constants.js';
+import type { Catalog } from './catalog.js';
+import type { RRset, Zone } from './model.js';
+import { runAtOnce, runSliced, STEP_ITEMS, type Steps } from './slices.js';
+import { validateZone, validateZoneSteps, ZoneValidationError } from './validate.js';
+import { revisionNumber, ZoneCopy, type Settled } from './zone-copy.js';
+import { docToRRset, isGoneRRsetDoc, isRRsetDoc, isZoneDoc, rrsetDocPrefix, RRSET_PREFIX, ZONE_PREFIX, type RRsetDoc } from './zone-docs.js';
+import { patchZoneIndex, zoneIndexSteps, type ZoneIndex } from './zone-index.js';
+import { reconcileZone } from './zone-reconcile.js';
+import { parseMarker, versionMarker, type Marker } from './zone-version.js';
 
 export interface ZoneSyncOptions {
   store: Store;
@@ -32,49 +40,105 @@ export interface ZoneSyncOptions {
   health?: StoreHealth;
   /** Reconnection backoff cap (default 5 s: a node polling its own database that often costs nothing). */
   maxBackoffMs?: number;
+  /**
+   * How long a zone may hold the documents of an incomplete version before serving what it has (default 60 s):
+   * a version whose documents never all arrive (a conflict, a write that failed half way) must not stop the zone.
+   */
+  versionWaitMs?: number;
+  /**
+   * Set on the one process per node that repairs serials (zone-reconcile.ts): after a zone document changes (a
+   * conflict between versions arrives as a change), and when a zone's content has differed from its version for
+   * `divergedMs` (default 60 s). `delayMs` lets replication settle first; give each node a different one, so that
+   * usually one node repairs and the others see its repair.
+   */
+  reconcile?: { delayMs: number; divergedMs?: number };
 }
 
 const MAX_BACKOFF_MS = 5_000;
+const VERSION_WAIT_MS = 60_000;
 /** Catch-up reads the feed in pages of this many; the page count is bounded so a broken feed cannot loop us. */
 const CATCH_UP_PAGE = 500;
 const CATCH_UP_MAX_PAGES = 100_000;
 /** Zones read at once by the full read: one at a time, start-up waits on each document read in turn. */
 const READ_CONCURRENCY = 8;
+/** A change of more names than this rebuilds the zone (in slices) instead of patching its index at once. */
+const PATCH_MAX_NAMES = 2048;
+/** Zones with fewer RRsets than this are built at once; bigger ones in slices (slices.ts). */
+const BUILD_AT_ONCE = 2000;
 
 export class ZoneSync {
-  private readonly zones = new Map<string, ZoneDoc>();
-  /** Each zone's RRset documents as of its last build, packed. */
-  private readonly packed = new Map<string, PackedDocs>();
-  /** RRset documents received since their zone's last build: id → document, or null once deleted. */
-  private readonly pending = new Map<string, Map<string, RRsetDoc | null>>();
-  /** Ids whose document names another zone than its id says: a deletion in the feed carries no body to tell. */
-  private readonly strays = new Map<string, string>();
-  /** Zones whose RRset documents have all been read (full read, snapshot, or read when the zone appeared). */
-  private readonly loaded = new Set<string>();
-  /** Zones being read because their zone document came by the feed: ids changed meanwhile, which the read must not undo. */
+  private readonly copies = new Map<string, ZoneCopy>();
+  /** Ids whose document names another zone or name than its id says: a deletion in the feed carries no body to tell. */
+  private readonly strays = new Map<string, { zone: string; name: string }>();
+  /** Zones being read because their zone document came by the feed → ids the feed changed meanwhile. */
   private readonly loading = new Map<string, Set<string>>();
-  /** Bumped by each full read, so a zone read started before it is dropped. */
-  private generation = 0;
+  /** Zones whose index is being built aside (in slices): their changes wait until it is swapped in. */
+  private readonly building = new Set<string>();
+  /** Zones whose index is behind their served documents (the last build failed): rebuilt whole on the next change. */
+  private readonly broken = new Set<string>();
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  private follower: ChangesFollower | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
+  private follower: RetryingFollower | undefined;
   private stopped = false;
   private lastSeq = '0';
-  private backoffMs = 250;
   private readonly listeners = new Set<() => void>();
   private readonly builds: Counter<'result'>;
+  private readonly updates: Counter<'kind'>;
+  private readonly versions: Counter<'result'>;
   private readonly changes: Counter;
-  private readonly zoneGauge: Gauge;
   private readonly syncs: Counter<'mode'>;
   /** lastSeq was issued by this store (false before the first sync, or after a snapshot from another store). */
   private seqValid = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly versionWaitMs: number;
+  private readonly reconciles: Counter<'result'>;
+  private readonly reconcileTimers = new Map<string, { timer: NodeJS.Timeout; force: boolean }>();
+  /** Zones whose content differs from their version → since when (ms). */
+  private readonly divergedSince = new Map<string, number>();
+  private divergedTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ZoneSyncOptions) {
+    this.versionWaitMs = options.versionWaitMs ?? VERSION_WAIT_MS;
     const registers = [options.registry];
-    this.builds = new Counter({ name: 'edgedns_zone_builds_total', help: 'Zone index builds, by result', labelNames: ['result'], registers });
+    this.builds = new Counter({ name: 'edgedns_zone_builds_total', help: 'Zone index builds and patches, by result', labelNames: ['result'], registers });
+    this.updates = new Counter({
+      name: 'edgedns_zone_index_updates_total',
+      help: 'Zone indexes updated: patched (only the changed names) or built whole',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.versions = new Counter({
+      name: 'edgedns_zone_versions_total',
+      help: 'Zone versions switched to: complete (every document of the version was here) or forced (waited too long)',
+      labelNames: ['result'],
+      registers,
+    });
     this.changes = new Counter({ name: 'edgedns_store_changes_total', help: 'Documents received from the store changes feed', registers });
-    this.zoneGauge = new Gauge({ name: 'edgedns_zones', help: 'Zones being served', registers, collect: () => this.zoneGauge.set(options.catalog.size) });
+    const zoneGauge: Gauge = new Gauge({ name: 'edgedns_zones', help: 'Zones being served', registers, collect: () => zoneGauge.set(options.catalog.size) });
+    const waiting: Gauge = new Gauge({
+      name: 'edgedns_zone_versions_waiting',
+      help: 'Zones holding back the documents of a version until all of it is here',
+      registers,
+      collect: () => waiting.set(this.status().waiting.length),
+    });
+    const waitAge: Gauge = new Gauge({
+      name: 'edgedns_zone_version_wait_seconds',
+      help: 'How long the zone that has waited longest for the rest of a version has waited',
+      registers,
+      collect: () => waitAge.set(Math.max(0, ...this.status().waiting.map((w) => w.seconds))),
+    });
+    const diverged: Gauge = new Gauge({
+      name: 'edgedns_zone_diverged',
+      help: 'Zones whose content differs from the version their zone document names (an edit made straight in the store, a conflict)',
+      registers,
+      collect: () => diverged.set(this.status().diverged.length),
+    });
+    this.reconciles = new Counter({
+      name: 'edgedns_zone_reconciles_total',
+      help: 'Zone serial repairs (a version merged after a conflict, or written for content changed outside a version), by result',
+      labelNames: ['result'],
+      registers,
+    });
     this.syncs = new Counter({
       name: 'edgedns_store_syncs_total',
       help: 'Times the zone data was brought in sync with the store: full read, or catch-up from the checkpoint',
@@ -86,70 +150,94 @@ export class ZoneSync {
   /**
    * Serves the local snapshot first when there is one, then brings it in sync with the store: from the checkpoint
    * when it has one, else by a full read. With the store unreachable it keeps what it has (snapshot or nothing),
-   * and reconnects in the background with capped backoff.
+   * and the follower reconnects in the background with capped backoff.
    */
   async start(): Promise<void> {
     const snapshot = await this.options.snapshot?.load();
     if (snapshot) {
-      for (const doc of snapshot.docs) this.apply(doc);
-      // The snapshot held every document, including RRsets of zones that had no zone document yet.
-      for (const name of [...this.zones.keys(), ...this.pending.keys()]) this.loaded.add(name);
-      this.flush();
+      this.restore(snapshot.docs);
+      await this.flushNow();
       this.seqValid = snapshot.checkpoint.storeId === this.options.store.description;
       this.lastSeq = snapshot.checkpoint.seq;
       this.options.health?.restoredFrom(Date.parse(snapshot.checkpoint.syncedAt));
       this.options.logger.info({ zones: this.options.catalog.size, syncedAt: snapshot.checkpoint.syncedAt }, 'serving the local snapshot');
     }
-    try {
-      await this.connect();
-    } catch (err) {
-      this.options.health?.markDown();
-      this.options.logger.warn({ err: (err as Error).message }, 'store unreachable at start; serving what the snapshot holds and reconnecting');
-      this.scheduleReconnect();
-    }
+    // The first sync is awaited (a node starts with its zones loaded when the store answers); later ones, after an
+    // outage, run inside the follower's retries.
+    let first: (() => void) | undefined;
+    const started = new Promise<void>((resolve) => (first = resolve));
+    let outage = false;
+    this.follower = new RetryingFollower(this.options.store, {
+      since: this.lastSeq,
+      maxBackoffMs: this.options.maxBackoffMs ?? MAX_BACKOFF_MS,
+      resume: () => this.connect(),
+      onFollowing: () => {
+        if (outage) this.options.logger.info('store reachable again; in sync');
+        outage = false;
+        this.options.health?.markSynced();
+        this.saveSnapshot();
+        first?.();
+        first = undefined;
+      },
+      onChange: (change) => this.onChange(change),
+      onError: (err, retryInMs) => {
+        // The data stays served; its age now grows until the follower catches up from lastSeq.
+        this.options.health?.markDown();
+        if (first) this.options.logger.warn({ err: err.message, retryInMs }, 'store unreachable at start; serving what the snapshot holds and reconnecting');
+        else this.options.logger.warn({ err: err.message, retryInMs }, outage ? 'store still unreachable' : 'changes feed failed; reconnecting');
+        outage = true;
+        first?.();
+        first = undefined;
+      },
+    });
+    this.follower.start();
+    await started;
   }
 
-  /** Brings memory in sync with the store, then follows its feed. */
-  private async connect(): Promise<void> {
+  /** Brings memory in sync with the store; answers the checkpoint to follow the feed from. */
+  private async connect(): Promise<string> {
     if (this.seqValid) await this.catchUp();
     else await this.fullRead();
-    if (this.stopped) return;
     // A zone whose read failed while the store was away is read again now.
-    for (const name of this.zones.keys()) this.loadIfNew(name);
-    this.options.health?.markSynced();
-    this.saveSnapshot();
-    this.follow();
+    if (!this.stopped) for (const [name, copy] of this.copies) if (copy.doc && !copy.loaded) this.loadIfNew(name);
+    return this.lastSeq;
   }
 
   private async fullRead(): Promise<void> {
     const { store } = this.options;
     const seq = await store.updateSeq();
-    const zoneDocs = await store.list(ZONE_PREFIX);
+    const zoneDocs = (await store.list(ZONE_PREFIX)).filter(isZoneDoc);
     // Replace, not merge: whatever the snapshot held that the store no longer has must go.
-    const before = [...this.zones.keys()];
-    this.generation++;
-    this.zones.clear();
-    this.packed.clear();
-    this.pending.clear();
+    const before = [...this.copies.keys()];
+    this.copies.clear();
     this.strays.clear();
-    this.loaded.clear();
     this.loading.clear();
-    for (const doc of zoneDocs) this.apply(doc);
-    const names = [...this.zones.keys()];
-    const generation = this.generation;
-    await forEachLimited(names, READ_CONCURRENCY, async (name) => {
-      const docs = await store.list(rrsetDocPrefix(name));
-      if (generation !== this.generation) return;
-      for (const doc of docs) this.apply(doc);
-      this.loaded.add(name);
+    this.broken.clear();
+    const copies: ZoneCopy[] = [];
+    for (const doc of zoneDocs) {
+      const copy = this.copyOf(doc.name);
+      copy.doc = doc;
+      // The index in the catalog (from the snapshot) may hold names the store no longer has: built whole.
+      this.broken.add(doc.name);
+      // What the store holds now is what there is to serve: its documents are taken as the version it names, and
+      // only those of a newer version (still arriving) are held.
+      copy.applied = copy.version && { serial: copy.version.serial, hash: copy.version.hash };
+      copies.push(copy);
+    }
+    await forEachLimited(copies, READ_CONCURRENCY, async (copy) => {
+      const docs = await store.list(rrsetDocPrefix(copy.zone));
+      if (this.copies.get(copy.zone) !== copy) return;
+      for (const doc of docs) this.take(doc, 'read');
+      copy.loaded = true;
       // Built now, while other zones are still being read: reads wait on the disk, builds on the CPU.
-      this.dirty.delete(name);
-      this.build(name);
+      this.dirty.delete(copy.zone);
+      this.count(copy.settle(Date.now(), this.versionWaitMs));
+      await this.update(copy);
     });
-    for (const name of before) if (!this.zones.has(name)) this.dirty.add(name);
+    for (const name of before) if (!this.copies.has(name)) this.options.catalog.delete(name);
     this.lastSeq = seq;
     this.seqValid = true;
-    this.flush();
+    await this.flushNow();
     this.syncs.labels('full').inc();
   }
 
@@ -158,68 +246,63 @@ export class ZoneSync {
     let applied = 0;
     for (let page = 0; page < CATCH_UP_MAX_PAGES; page++) {
       const batch = await store.changes(this.lastSeq, CATCH_UP_PAGE);
-      for (const change of batch.results) {
-        if (change.deleted || !change.doc) this.remove(change.id);
-        else this.apply(change.doc, true);
-      }
+      for (const change of batch.results) this.takeChange(change);
       applied += batch.results.length;
       this.lastSeq = batch.lastSeq;
       if (batch.results.length === 0) break;
     }
-    this.flush();
+    await this.flushNow();
     this.syncs.labels('checkpoint').inc();
     this.options.logger.info({ changes: applied }, 'caught up from the checkpoint');
   }
 
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? MAX_BACKOFF_MS);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      const follower = this.follower;
-      this.follower = undefined;
-      void (follower?.cancel() ?? Promise.resolve())
-        .then(() => this.connect())
-        .then(
-          () => {
-            this.backoffMs = 250;
-            this.options.logger.info('store reachable again; in sync');
-          },
-          (err: unknown) => {
-            this.options.logger.warn({ err: (err as Error).message, retryInMs: this.backoffMs }, 'store still unreachable');
-            this.scheduleReconnect();
-          },
-        );
-    }, delay);
-    this.reconnectTimer.unref();
+  /** Takes the snapshot's documents back in: each zone at the version it served when the snapshot was taken. */
+  private restore(docs: StoredDoc[]): void {
+    const applied = new Map<string, Marker>();
+    for (const doc of docs) {
+      const served = appliedRecord(doc);
+      if (served) applied.set(served.zone, served.marker);
+    }
+    for (const doc of docs) {
+      if (!isZoneDoc(doc)) continue;
+      const copy = this.copyOf(doc.name);
+      copy.doc = doc;
+      copy.applied = applied.get(doc.name);
+    }
+    for (const doc of docs) if (!isZoneDoc(doc) && !appliedRecord(doc)) this.take(doc, 'read');
+    // The snapshot held every document, including RRsets of zones that had no zone document yet.
+    for (const copy of this.copies.values()) copy.loaded = true;
   }
 
   private saveSnapshot(): void {
     const { snapshot, store, health } = this.options;
     if (!snapshot || !this.seqValid) return;
-    snapshot.schedule(() => {
-      const zones = new Set([...this.packed.keys(), ...this.pending.keys()]);
-      return {
-        checkpoint: { seq: this.lastSeq, storeId: store.description, syncedAt: new Date(health?.syncedAt() ?? Date.now()).toISOString() },
-        docs: [...this.zones.values(), ...[...zones].flatMap((zone) => this.rrsetDocs(zone))],
-      };
+    snapshot.schedule(async () => {
+      // The checkpoint first: catching up from it brings again whatever changes while the documents are gathered.
+      const checkpoint = { seq: this.lastSeq, storeId: store.description, syncedAt: new Date(health?.syncedAt() ?? Date.now()).toISOString() };
+      const docs: StoredDoc[] = [];
+      for (const copy of [...this.copies.values()]) {
+        const steps = copy.snapshot();
+        if (copy.applied) docs.push(appliedDoc(copy.zone, copy.applied));
+        for (const doc of await runSliced(steps)) docs.push(doc);
+      }
+      return { checkpoint, docs };
     });
   }
 
-  /** Zone documents and RRsets as held in memory (what is served, before validation). */
+  /** Names of the zones that exist (have a zone document), served or not yet. */
   zoneNames(): string[] {
-    return [...this.zones.keys()].sort();
+    return [...this.copies.values()].filter((copy) => copy.doc).map((copy) => copy.zone).sort();
   }
 
-  /** The zone's RRset documents, as new objects each call (they are held packed). */
+  /** The zone's RRset documents as served (with changes about to be), as new objects each call. */
   rrsetDocs(zone: string): RRsetDoc[] {
-    return [...this.docsOf(zone).values()];
+    return this.copies.get(zone)?.docs() ?? [];
   }
 
   /** How many RRset documents the zone has, without unpacking them. */
   rrsetCount(zone: string): number {
-    return this.pending.has(zone) ? this.docsOf(zone).size : (this.packed.get(zone)?.count ?? 0);
+    return this.copies.get(zone)?.rrsetCount ?? 0;
   }
 
   /**
@@ -229,26 +312,28 @@ export class ZoneSync {
   rrsetDocsWith(field: string): [string, RRsetDoc[]][] {
     const out: [string, RRsetDoc[]][] = [];
     for (const zone of this.zoneNames()) {
-      if (!this.packed.get(zone)?.fields?.has(field) && !this.pending.has(zone)) continue;
-      const docs = this.rrsetDocs(zone).filter((doc) => doc[field] !== undefined);
+      const copy = this.copies.get(zone) as ZoneCopy;
+      if (!copy.fields.has(field) && copy.pendingChanges === 0) continue;
+      const docs = copy.docs().filter((doc) => doc[field] !== undefined);
       if (docs.length > 0) out.push([zone, docs]);
     }
     return out;
   }
 
-  private docsOf(zone: string): Map<string, RRsetDoc> {
-    const docs = new Map<string, RRsetDoc>();
-    const packed = this.packed.get(zone);
-    if (packed !== undefined) for (const doc of unpackDocs(zone, packed)) docs.set(doc._id, doc);
-    for (const [id, doc] of this.pending.get(zone) ?? []) {
-      if (doc) docs.set(id, doc);
-      else docs.delete(id);
-    }
-    return docs;
+  hasZone(zone: string): boolean {
+    return this.copies.get(zone)?.doc !== undefined;
   }
 
-  hasZone(zone: string): boolean {
-    return this.zones.has(zone);
+  /** Zones holding back an incomplete version, and zones whose content differs from their version (for /healthz). */
+  status(now = Date.now()): { waiting: { zone: string; seconds: number; documents: number }[]; diverged: string[] } {
+    const waiting: { zone: string; seconds: number; documents: number }[] = [];
+    const diverged: string[] = [];
+    for (const copy of this.copies.values()) {
+      if (!copy.doc) continue;
+      if (copy.heldSince !== undefined) waiting.push({ zone: copy.zone, seconds: Math.floor((now - copy.heldSince) / 1000), documents: copy.holding });
+      if (copy.diverged) diverged.push(copy.zone);
+    }
+    return { waiting, diverged };
   }
 
   /** Calls back after each batch of changes has been applied to the catalog (tests and API waits use it). */
@@ -260,80 +345,114 @@ export class ZoneSync {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    await this.follower?.cancel();
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    if (this.divergedTimer) clearTimeout(this.divergedTimer);
+    for (const { timer } of this.reconcileTimers.values()) clearTimeout(timer);
+    this.reconcileTimers.clear();
+    await this.follower?.stop();
+    await Promise.all(this.reconciling);
     await this.options.snapshot?.flush();
-  }
-
-  private follow(): void {
-    if (this.stopped) return;
-    this.follower = this.options.store.follow({
-      since: this.lastSeq,
-      onChange: (change) => this.onChange(change),
-      onError: (err) => {
-        this.options.logger.warn({ err: err.message, retryInMs: this.backoffMs }, 'changes feed failed; reconnecting');
-        // The data stays served; its age now grows until the reconnect catches up from lastSeq.
-        this.options.health?.markDown();
-        this.scheduleReconnect();
-      },
-    });
   }
 
   private onChange(change: Change): void {
     this.changes.inc();
-    this.backoffMs = 250;
     this.lastSeq = change.seq;
-    if (change.deleted || !change.doc) this.remove(change.id);
-    else this.apply(change.doc, true);
+    this.takeChange(change);
     this.scheduleFlush();
   }
 
-  private scheduleFlush(): void {
-    if (!this.timer) this.timer = setTimeout(() => this.flush(), this.options.debounceMs ?? 10);
+  private takeChange(change: Change): void {
+    if (change.deleted || !change.doc) this.remove(change.id);
+    else this.take(change.doc, 'feed');
   }
 
-  /** `fromFeed`: the document came by the changes feed, so a zone new to us must have its RRsets read. */
-  private apply(doc: StoredDoc, fromFeed = false): void {
+  private scheduleFlush(): void {
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.options.debounceMs ?? 10);
+  }
+
+  private copyOf(zone: string): ZoneCopy {
+    let copy = this.copies.get(zone);
+    if (!copy) {
+      copy = new ZoneCopy(zone);
+      this.copies.set(zone, copy);
+    }
+    return copy;
+  }
+
+  /**
+   * Documents this process has just written (write-through.ts): taken in at once, as if the feed had brought them,
+   * so the node serving its own write does not wait on the feed's round trip. The feed brings them again later;
+   * they are the same revisions then, and nothing happens.
+   */
+  written(docs: readonly StoredDoc[]): void {
+    if (this.stopped) return;
+    let any = false;
+    for (const doc of docs) {
+      if (!doc._id.startsWith(ZONE_PREFIX) && !doc._id.startsWith(RRSET_PREFIX)) continue;
+      this.take(doc, 'written');
+      any = true;
+    }
+    if (any) this.scheduleFlush();
+  }
+
+  /**
+   * How a document came: by the changes feed (a zone new to us must have its RRsets read), written by this process
+   * (it must not undo a later revision the feed brought first), or read from the store or the snapshot (what the
+   * store holds is what there is to serve: nothing in it is held for being of another side's lineage).
+   */
+  private take(doc: StoredDoc, how: 'feed' | 'written' | 'read'): void {
+    const fromFeed = how !== 'read';
+    const onlyNewer = how === 'written';
     if (doc._deleted) return this.remove(doc._id);
     if (isZoneDoc(doc)) {
-      this.zones.set(doc.name, doc);
+      const copy = this.copyOf(doc.name);
+      if (onlyNewer && copy.doc?._rev !== undefined && revisionNumber(copy.doc._rev) >= revisionNumber(doc._rev)) return;
+      copy.doc = doc;
       this.dirty.add(doc.name);
+      // A conflict between two versions arrives as a change of the zone document (its winner may stay the same).
+      if (how === 'feed') this.scheduleReconcile(doc.name, false);
+      // A new zone whose RRsets all came before its zone document (as a bulk write sends them) is complete already.
+      if (!copy.loaded && !this.loading.has(doc.name) && copy.holdsWhole()) copy.loaded = true;
       if (fromFeed) this.loadIfNew(doc.name);
-    } else if (isRRsetDoc(doc)) {
-      if (doc._id.startsWith(rrsetDocPrefix(doc.zone))) this.strays.delete(doc._id);
-      else this.strays.set(doc._id, doc.zone);
-      this.stage(doc.zone, doc._id, doc);
+    } else if (isRRsetDoc(doc) || isGoneRRsetDoc(doc)) {
+      this.loading.get(doc.zone)?.add(doc._id);
+      const copy = this.copyOf(doc.zone);
+      if (copy.nameOfId(doc._id) === doc.name) this.strays.delete(doc._id);
+      else this.strays.set(doc._id, { zone: doc.zone, name: doc.name });
+      copy.receive(doc._id, doc.name, doc, Date.now(), { onlyNewer, asRead: how === 'read' });
+      this.dirty.add(doc.zone);
     }
-  }
-
-  private stage(zone: string, id: string, doc: RRsetDoc | null): void {
-    let changes = this.pending.get(zone);
-    if (!changes) {
-      changes = new Map();
-      this.pending.set(zone, changes);
-    }
-    changes.set(id, doc);
-    this.loading.get(zone)?.add(id);
-    this.dirty.add(zone);
   }
 
   private remove(id: string): void {
     if (id.startsWith(ZONE_PREFIX)) {
       const name = id.slice(ZONE_PREFIX.length);
-      if (this.zones.delete(name)) this.dirty.add(name);
+      const copy = this.copies.get(name);
+      if (copy?.doc) {
+        copy.doc = undefined;
+        this.loading.delete(name);
+        this.dirty.add(name);
+      }
       return;
     }
     const stray = this.strays.get(id);
     if (stray !== undefined) {
       this.strays.delete(id);
-      this.stage(stray, id, null);
+      this.loading.get(stray.zone)?.add(id);
+      this.copies.get(stray.zone)?.receive(id, stray.name, null, Date.now());
+      this.dirty.add(stray.zone);
       return;
     }
     if (!id.startsWith(RRSET_PREFIX)) return;
     // rrset/<zone>/<name>/<type>: the zone ends at a "./" (a name may hold "/", so every such place is tried).
     for (let end = id.indexOf('./', RRSET_PREFIX.length); end >= 0; end = id.indexOf('./', end + 1)) {
-      const zone = id.slice(RRSET_PREFIX.length, end + 1);
-      if (this.packed.has(zone) || this.pending.has(zone) || this.loading.has(zone)) this.stage(zone, id, null);
+      const copy = this.copies.get(id.slice(RRSET_PREFIX.length, end + 1));
+      const name = copy?.nameOfId(id);
+      if (copy && name !== undefined) {
+        this.loading.get(copy.zone)?.add(id);
+        copy.receive(id, name, null, Date.now());
+        this.dirty.add(copy.zone);
+      }
     }
   }
 
@@ -342,71 +461,278 @@ export class ZoneSync {
    * their order): read them, without undoing what the feed brings meanwhile. The zone is built once they are in.
    */
   private loadIfNew(zone: string): void {
-    if (this.loaded.has(zone) || this.loading.has(zone) || this.stopped) return;
+    const copy = this.copies.get(zone);
+    if (!copy || copy.loaded || this.loading.has(zone) || this.stopped) return;
     const touched = new Set<string>();
     this.loading.set(zone, touched);
-    const generation = this.generation;
     const done = (): boolean => {
-      if (generation !== this.generation || this.loading.get(zone) !== touched) return false;
+      if (this.loading.get(zone) !== touched || this.copies.get(zone) !== copy) return false;
       this.loading.delete(zone);
+      copy.loaded = true;
       this.dirty.add(zone);
       this.scheduleFlush();
       return true;
     };
     this.options.store.list(rrsetDocPrefix(zone)).then(
       (docs) => {
-        if (!done()) return;
-        for (const doc of docs) if (!touched.has(doc._id)) this.apply(doc);
-        this.loaded.add(zone);
+        if (this.loading.get(zone) !== touched || this.copies.get(zone) !== copy) return;
+        for (const doc of docs) if (!touched.has(doc._id)) this.take(doc, 'read');
+        done();
       },
       (err: unknown) => {
-        // Built from what the feed brought; connect() reads it again once the store is back.
+        // Served from what the feed brought; connect() reads it again once the store is back.
         if (done()) this.options.logger.warn({ zone, err: (err as Error).message }, 'cannot read the RRsets of a new zone; serving what the feed brought');
       },
     );
   }
 
-  private flush(): void {
+  private async flushNow(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.flush();
+  }
+
+  /** Settles and applies every zone that changed; big builds run in slices, each zone on its own. */
+  private async flush(): Promise<void> {
     this.timer = undefined;
+    const now = Date.now();
+    const updates: Promise<void>[] = [];
     for (const name of this.dirty) {
-      // A zone still being read stays dirty: it is built when its read is done.
-      if (this.loading.has(name)) continue;
+      const copy = this.copies.get(name);
+      if (!copy) {
+        this.dirty.delete(name);
+        continue;
+      }
+      // A zone still being read or built stays dirty: it is applied when that is done.
+      if (this.loading.has(name) || this.building.has(name)) continue;
       this.dirty.delete(name);
-      this.build(name);
+      this.count(copy.settle(now, this.versionWaitMs));
+      updates.push(this.update(copy));
     }
+    this.scheduleWait(now);
+    this.watchDivergence(now);
+    const pending = updates.length > 0 ? Promise.all(updates) : undefined;
+    // Patches finish at once; only slice-built zones are awaited before telling the listeners.
+    if (pending) await pending;
     this.saveSnapshot();
     for (const listener of this.listeners) listener();
   }
 
-  /** Packs the zone's new documents and swaps in its index built from them. */
-  private build(name: string): void {
-    const { catalog, logger } = this.options;
-    const changes = this.pending.get(name);
-    const docs = changes ? this.docsOf(name) : undefined;
-    if (changes && docs) {
-      if (docs.size > 0) this.packed.set(name, packDocs(name, docs.values()));
-      else this.packed.delete(name);
-      this.pending.delete(name);
+  private count(settled: Settled): void {
+    if (settled === 'complete') this.versions.labels('complete').inc();
+    if (settled === 'forced') {
+      this.versions.labels('forced').inc();
+      this.options.logger.warn('a zone version did not arrive whole in time; serving what is here');
     }
-    if (!this.zones.has(name)) {
+  }
+
+  private readonly reconciling = new Set<Promise<unknown>>();
+
+  /** Repairs the zone's serial after the delay (a forced repair wins over a plain check already scheduled). */
+  private scheduleReconcile(zone: string, force: boolean): void {
+    const options = this.options.reconcile;
+    if (!options || this.stopped || !this.options.store.conflicts) return;
+    const scheduled = this.reconcileTimers.get(zone);
+    if (scheduled && (scheduled.force || !force)) return;
+    if (scheduled) clearTimeout(scheduled.timer);
+    const timer = setTimeout(() => {
+      this.reconcileTimers.delete(zone);
+      const run = reconcileZone(this.options.store, zone, { force })
+        .then((result) => {
+          this.reconciles.labels(result).inc();
+          if (result === 'merged' || result === 'rewritten') this.options.logger.info({ zone, result }, 'zone serial repaired: a new version names the zone\'s content');
+        })
+        .catch((err: unknown) => {
+          this.reconciles.labels('failed').inc();
+          this.options.logger.warn({ zone, err: (err as Error).message }, 'zone serial repair failed; tried again on the next change');
+        });
+      this.reconciling.add(run);
+      void run.finally(() => this.reconciling.delete(run));
+    }, options.delayMs);
+    timer.unref();
+    this.reconcileTimers.set(zone, { timer, force });
+  }
+
+  /** Zones whose content has differed from their version for long are given a new version. */
+  private watchDivergence(now: number): void {
+    const options = this.options.reconcile;
+    if (!options) return;
+    const limit = options.divergedMs ?? VERSION_WAIT_MS;
+    for (const copy of this.copies.values()) {
+      if (copy.doc && copy.diverged) {
+        const since = this.divergedSince.get(copy.zone) ?? now;
+        this.divergedSince.set(copy.zone, since);
+        if (now - since >= limit) {
+          this.divergedSince.set(copy.zone, now);
+          this.scheduleReconcile(copy.zone, true);
+        }
+      } else this.divergedSince.delete(copy.zone);
+    }
+    if (this.divergedTimer) clearTimeout(this.divergedTimer);
+    this.divergedTimer = undefined;
+    if (this.divergedSince.size === 0 || this.stopped) return;
+    const first = Math.min(...this.divergedSince.values());
+    this.divergedTimer = setTimeout(() => {
+      this.divergedTimer = undefined;
+      this.watchDivergence(Date.now());
+    }, Math.max(10, first + limit - now));
+    this.divergedTimer.unref();
+  }
+
+  /** Wakes the flush when the zone that has held a version longest reaches the wait limit. */
+  private scheduleWait(now: number): void {
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+    let first: number | undefined;
+    for (const copy of this.copies.values()) if (copy.heldSince !== undefined) first = Math.min(first ?? Infinity, copy.heldSince);
+    if (first === undefined || this.stopped) return;
+    this.waitTimer = setTimeout(
+      () => {
+        this.waitTimer = undefined;
+        for (const copy of this.copies.values()) if (copy.heldSince !== undefined) this.dirty.add(copy.zone);
+        void this.flush();
+      },
+      Math.max(0, first + this.versionWaitMs - now),
+    );
+    this.waitTimer.unref();
+  }
+
+  /**
+   * Serves what the copy has ready: the zone removed, patched, or built whole. Big work (many documents, a big
+   * zone) runs in slices with the zone marked as building, so its later changes wait and other zones answer.
+   */
+  private async update(copy: ZoneCopy): Promise<void> {
+    const { catalog, logger } = this.options;
+    const name = copy.zone;
+    if (!copy.doc) {
+      copy.applyReady();
       if (catalog.get(name)) logger.info({ zone: name }, 'zone removed');
       catalog.delete(name);
+      this.broken.delete(name);
+      // A deleted zone's documents go with it (its gone markers, arriving late, then find nothing to remove).
+      if (copy.loaded || (copy.rrsetCount === 0 && copy.holding === 0)) this.copies.delete(name);
       return;
     }
+    if (!copy.loaded) return;
+    this.building.add(name);
     try {
-      const zone = docsToZone(name, (docs ?? this.docsOf(name)).values());
+      const before = copy.readyCount < BUILD_AT_ONCE ? copy.applyReady() : await runSliced(copy.applyReadySteps());
+      const fresh = copy.takeFresh();
+      if (this.copies.get(name) !== copy || !copy.doc) return;
+      const index = catalog.get(name);
+      if (index && before.size === 0 && !this.broken.has(name)) return;
+      // Nothing served yet and nothing to serve (the zone's documents are all held): wait for them.
+      if (!index && copy.rrsetCount === 0) return;
+      if (index && !this.broken.has(name) && this.patchable(copy, index, before)) return this.patch(copy, index, before);
+      await this.build(copy, fresh);
+    } finally {
+      this.building.delete(name);
+      // Changes that came meanwhile wait for the next flush.
+      if (this.dirty.has(name) && !this.stopped) this.scheduleFlush();
+    }
+  }
+
+  /** A patch fits: few names changed, none of them a delegation, and the index is not mostly patches already. */
+  private patchable(copy: ZoneCopy, index: ZoneIndex, before: Map<string, RRsetDoc[]>): boolean {
+    if (before.size > PATCH_MAX_NAMES || index.patched + before.size > Math.max(PATCH_MAX_NAMES, index.nodes.size)) return false;
+    for (const [name, old] of before) {
+      if (name === copy.zone) continue;
+      if (old.some((doc) => doc.rrtype === 'NS') || copy.docsAt(name).some((doc) => doc.rrtype === 'NS')) return false;
+    }
+    return true;
+  }
+
+  /** Patches the changed names into the index, after checking them against their surroundings. */
+  private patch(copy: ZoneCopy, index: ZoneIndex, before: Map<string, RRsetDoc[]>): void {
+    const { catalog, logger } = this.options;
+    const name = copy.zone;
+    try {
+      const changed = new Map<string, RRset[]>();
+      for (const owner of before.keys()) changed.set(owner, copy.rrsetsAt(owner));
+      // The surroundings: the apex (SOA, NS) and the delegations above each changed name.
+      const around: RRset[] = before.has(name) ? [] : copy.docsAt(name).map(docToRRset);
+      for (const owner of before.keys()) {
+        for (let node = parentOf(index, owner, name); node; node = parentOf(index, node.key, name)) {
+          if (node.rrsets.has(Type.NS)) around.push(...copy.docsAt(node.key).filter((doc) => doc.rrtype === 'NS').map(docToRRset));
+        }
+      }
       const parsed = new Map<RRset, ParsedRdata[]>();
-      assertValidZone(zone, parsed);
-      const index = buildZoneIndex(zone, parsed);
-      catalog.set(name, index);
+      const zone: Zone = { name, rrsets: [...[...changed.values()].flat(), ...around] };
+      const problems = validateZone(zone, parsed).filter((p) => changed.has(p.name) || p.name === name);
+      if (problems.length > 0) throw new ZoneValidationError(name, problems);
+      catalog.set(name, patchZoneIndex(index, name, changed, parsed));
       this.builds.labels('ok').inc();
-      logger.debug({ zone: name, serial: index.soaSerial, rrsets: zone.rrsets.length }, 'zone index built');
+      this.updates.labels('patch').inc();
     } catch (err) {
-      // Mid-way through a multi-document write the zone can be briefly incomplete: keep the last good index.
+      // Mid-way through a write made outside a version the zone can be briefly incomplete: keep the last good index.
+      this.broken.add(name);
+      this.builds.labels('failed').inc();
+      logger.warn({ zone: name, err: (err as Error).message }, 'zone index update failed; keeping the previous version');
+    }
+  }
+
+  /** Builds the zone's index whole from its served documents (in slices when big) and swaps it in. */
+  private async build(copy: ZoneCopy, fresh?: RRsetDoc[]): Promise<void> {
+    const { catalog, logger } = this.options;
+    const name = copy.zone;
+    const steps = buildSteps(copy, fresh);
+    try {
+      const index = copy.rrsetCount < BUILD_AT_ONCE ? runAtOnce(steps) : await runSliced(steps);
+      if (this.copies.get(name) !== copy || !copy.doc) return;
+      catalog.set(name, index);
+      this.broken.delete(name);
+      this.builds.labels('ok').inc();
+      this.updates.labels('build').inc();
+      logger.debug({ zone: name, serial: index.soaSerial, rrsets: copy.rrsetCount }, 'zone index built');
+    } catch (err) {
+      // Mid-way through a write made outside a version the zone can be briefly incomplete: keep the last good index.
+      this.broken.add(name);
       this.builds.labels('failed').inc();
       logger.warn({ zone: name, err: (err as Error).message }, 'zone index build failed; keeping the previous version');
     }
   }
+}
+
+/**
+ * In the snapshot, beside each zone's documents: the version it served (which may be older than the one its zone
+ * document names, when that one was still arriving). A `_local/` id: never a document of the store.
+ */
+const APPLIED_PREFIX = '_local/zone-applied/';
+
+function appliedDoc(zone: string, marker: Marker): StoredDoc {
+  return { _id: APPLIED_PREFIX + zone, zone, applied: versionMarker(marker) };
+}
+
+function appliedRecord(doc: StoredDoc): { zone: string; marker: Marker } | undefined {
+  if (!doc._id.startsWith(APPLIED_PREFIX) || typeof doc.zone !== 'string') return undefined;
+  const marker = parseMarker(doc.applied);
+  return marker ? { zone: doc.zone, marker } : undefined;
+}
+
+/** The parent of `key` in the index while it is below the apex. */
+function parentOf(index: ZoneIndex, key: string, apex: string): { key: string; rrsets: { has(type: number): boolean } } | undefined {
+  const dot = key.indexOf('.');
+  if (key === apex || dot < 0 || dot === key.length - 1) return undefined;
+  const parent = key.slice(dot + 1);
+  if (parent === apex || !parent.endsWith(apex)) return undefined;
+  return index.nodes.get(parent) ?? { key: parent, rrsets: { has: () => false } };
+}
+
+/** The zone's served documents (given, when the copy has just served them all) → a checked index, in steps. */
+function* buildSteps(copy: ZoneCopy, fresh: RRsetDoc[] | undefined): Steps<ZoneIndex> {
+  const rrsets: RRset[] = [];
+  let step = 0;
+  if (fresh) for (const doc of fresh) rrsets.push(docToRRset(doc));
+  else {
+    for (const owner of copy.names()) {
+      for (const rrset of copy.rrsetsAt(owner)) rrsets.push(rrset);
+      if (++step % STEP_ITEMS === 0) yield;
+    }
+  }
+  const zone: Zone = { name: copy.zone, rrsets };
+  const parsed = new Map<RRset, ParsedRdata[]>();
+  const problems = yield* validateZoneSteps(zone, parsed);
+  if (problems.length > 0) throw new ZoneValidationError(zone.name, problems);
+  return yield* zoneIndexSteps(zone, parsed);
 }
 
 /** Calls `task` for every item, at most `limit` at once; rejects with the first failure. */

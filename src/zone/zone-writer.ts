@@ -1,28 +1,41 @@
-// Writes whole zones to the store (zone file import, replace, delete). Everything is validated before the first
-// write, so a bad zone changes nothing; the SOA serial only ever moves forward (RFC 1982 arithmetic).
+// Writes zones to the store: whole zones (zone file import, replace, delete) and a few RRsets at a time (the RRset
+// API, PowerDNS PATCH, ACME challenge values). Everything is validated before the first write, so a bad change
+// writes nothing; the SOA serial only ever moves forward (RFC 1982 arithmetic). Every write is a zone version
+// (zone-version.ts): its RRsets carry the version's marker and the zone document names the version, so nodes
+// switch to it at once. A change of a few RRsets reads only those RRsets and the names around them, never the
+// whole zone, so its cost does not grow with the zone (issue 13: one change in a 100,000-record zone).
 
-import { ConflictError, type Store, type StoredDoc } from '../store/store.js';
+import { ConflictError, type BulkResult, type Store, type StoredDoc } from '../store/store.js';
 import type { RRset, Zone } from './model.js';
-import { assertValidZone, type ZoneSource } from './validate.js';
-import { docsToZone, docToRRset, isRRsetDoc, rrsetDocPrefix, rrsetToDoc, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
+import { parentKey } from '../proto/names.js';
+import { nextSerial } from './serial.js';
+import { runSliced, STEP_ITEMS, type Steps } from './slices.js';
+import { validateZone, validateZoneSteps, type ZoneSource } from './validate.js';
+import {
+  docToRRset,
+  goneDoc,
+  isGoneRRsetDoc,
+  isRRsetDoc,
+  rrsetDocId,
+  rrsetDocPrefix,
+  rrsetToDoc,
+  zoneDocId,
+  type GoneRRsetDoc,
+  type RRsetDoc,
+  type ZoneDoc,
+} from './zone-docs.js';
+import { addHash, contentHash, hashText, MARKER_FIELD, parseHash, parseVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
 import { RevisionMismatchError, ZoneExistsError, ZoneNotFoundError, ZoneValidationError, type ZoneProblem } from '../errors.js';
 import type { ParsedRdata } from '../proto/rdata.js';
 import { rrsetSizeProblem } from './rrset-size.js';
+
+export { nextSerial, serialGreater } from './serial.js';
 
 export interface SaveResult {
   zone: string;
   created: boolean;
   serial: number;
   rrsets: number;
-}
-
-/** RFC 1982 §3.2: is `a` greater than `b` in serial number arithmetic? */
-export function serialGreater(a: number, b: number): boolean {
-  return a !== b && ((a > b && a - b < 2 ** 31) || (a < b && b - a > 2 ** 31));
-}
-
-export function nextSerial(previous: number, proposed: number): number {
-  return serialGreater(proposed, previous) ? proposed : (previous + 1) % 2 ** 32;
 }
 
 function soaFields(rrset: RRset): string[] {
@@ -37,6 +50,31 @@ export function withSerial(rrset: RRset, serial: number): RRset {
   const fields = soaFields(rrset);
   fields[2] = String(serial);
   return { ...rrset, records: [fields.join(' ')] };
+}
+
+export function docSerial(doc: RRsetDoc): number {
+  return Number(doc.records[0]?.split(/\s+/)[2] ?? 0);
+}
+
+/**
+ * Documents per bulk request: a 100,000-RRset import is written in pieces, each short enough (PouchDB works on a
+ * request without a break, ~0.2 ms per document) that queries keep being answered between them.
+ */
+const BULK_CHUNK = 1000;
+
+/** Writes the documents in order, in pieces; throws on the first that failed (ConflictError for a conflict). */
+export async function writeAll(store: Store, docs: StoredDoc[]): Promise<BulkResult[]> {
+  const results: BulkResult[] = [];
+  for (let i = 0; i < docs.length; i += BULK_CHUNK) {
+    const chunk = await store.bulk(docs.slice(i, i + BULK_CHUNK));
+    results.push(...chunk);
+    const failed = chunk.find((r) => r.error);
+    if (failed) {
+      if (failed.error === 'conflict') throw new ConflictError(failed.id);
+      throw new Error(`writing ${failed.id} failed: ${failed.error} ${failed.reason ?? ''}`.trim());
+    }
+  }
+  return results;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -54,7 +92,8 @@ function assertRRsetsFit(zone: string, rrsets: readonly (readonly [RRset, Parsed
 /** `source` names the input in a validation error (the API's body and the file name it was sent as). */
 export async function saveZone(store: Store, zone: Zone, options: { replace: boolean; source?: ZoneSource }): Promise<SaveResult> {
   const parsed = new Map<RRset, ParsedRdata[]>();
-  assertValidZone(zone, parsed, options.source);
+  const problems = await runSliced(validateZoneSteps(zone, parsed));
+  if (problems.length > 0) throw new ZoneValidationError(zone.name, problems, options.source?.field, options.source?.file);
   assertRRsetsFit(zone.name, zone.rrsets.map((rrset) => [rrset, parsed.get(rrset)]), options.source);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -65,53 +104,78 @@ export async function saveZone(store: Store, zone: Zone, options: { replace: boo
   }
 }
 
+
 async function trySave(store: Store, zone: Zone, options: { replace: boolean }): Promise<SaveResult> {
-  const now = new Date().toISOString();
+  const { docs, result } = await planSave(store, zone, options);
+  await writeAll(store, docs);
+  return result;
+}
+
+/**
+ * The documents that save a (validated) zone as a new version, in the order they are written: its RRsets, gone
+ * markers for RRsets it no longer has, and the zone document last.
+ */
+export async function planSave(store: Store, zone: Zone, options: { replace: boolean }): Promise<{ docs: StoredDoc[]; result: SaveResult }> {
   const existing = (await store.get(zoneDocId(zone.name))) as ZoneDoc | undefined;
   if (existing && !options.replace) throw new ZoneExistsError(zone.name);
-  const old = new Map<string, StoredDoc>();
-  for (const doc of await store.list(rrsetDocPrefix(zone.name))) old.set(doc._id, doc);
+  // Live RRsets and gone markers alike: a document is overwritten with the revision it has.
+  const old = await store.list(rrsetDocPrefix(zone.name));
+  return runSliced(saveSteps(zone, existing, old));
+}
 
-  let rrsets = zone.rrsets;
-  const soa = rrsets.find((r) => r.type === 'SOA') as RRset;
-  let serial = soaSerial(soa);
-  const oldSoa = [...old.values()].find((d) => isRRsetDoc(d) && d.rrtype === 'SOA');
-  if (oldSoa && isRRsetDoc(oldSoa)) {
-    serial = nextSerial(Number(oldSoa.records[0]?.split(/\s+/)[2] ?? 0), serial);
-    rrsets = rrsets.map((r) => (r.type === 'SOA' ? withSerial(r, serial) : r));
+function* saveSteps(zone: Zone, existing: ZoneDoc | undefined, stored: StoredDoc[]): Steps<{ docs: StoredDoc[]; result: SaveResult }> {
+  const now = new Date().toISOString();
+  const old = new Map<string, StoredDoc>();
+  for (const doc of stored) old.set(doc._id, doc);
+  yield;
+  const oldSoa = old.get(rrsetDocId(zone.name, zone.name, 'SOA'));
+  const soa = zone.rrsets.find((r) => r.type === 'SOA') as RRset;
+  const serial = oldSoa && isRRsetDoc(oldSoa) ? nextSerial(docSerial(oldSoa), soaSerial(soa)) : soaSerial(soa);
+  const newDocs: RRsetDoc[] = [];
+  let sum = 0;
+  for (const rrset of zone.rrsets) {
+    const doc = rrsetToDoc(zone.name, rrset.type === 'SOA' ? withSerial(rrset, serial) : rrset);
+    sum = addHash(sum, contentHash(doc));
+    newDocs.push(doc);
+    if (newDocs.length % STEP_ITEMS === 0) yield;
   }
+  const version: ZoneVersion = { serial, hash: hashText(sum) };
+  const previous = parseVersion(existing?.version);
+  if (previous) version.prev = versionMarker(previous);
+  const marker = versionMarker(version);
 
   const docs: StoredDoc[] = [];
-  for (const rrset of rrsets) {
-    const doc = rrsetToDoc(zone.name, rrset);
-    const previous = old.get(doc._id);
-    if (previous) {
-      doc._rev = previous._rev;
+  for (const doc of newDocs) {
+    doc[MARKER_FIELD] = marker;
+    const before = old.get(doc._id);
+    if (before) {
+      doc._rev = before._rev;
       old.delete(doc._id);
     }
     docs.push(doc);
+    if (docs.length % STEP_ITEMS === 0) yield;
   }
-  for (const doc of old.values()) docs.push({ _id: doc._id, _rev: doc._rev, _deleted: true });
-  // The zone document goes last: a node starts serving a new zone only once its records are there.
-  const zoneDoc: ZoneDoc = { _id: zoneDocId(zone.name), type: 'zone', name: zone.name, createdAt: existing?.createdAt ?? now, updatedAt: now };
+  for (const doc of old.values()) if (isRRsetDoc(doc)) docs.push(goneDoc(zone.name, doc.name, doc.rrtype, marker, doc._rev));
+  // The zone document goes last: a node learns of the version once the RRsets it names have all been written.
+  const zoneDoc: ZoneDoc = { _id: zoneDocId(zone.name), type: 'zone', name: zone.name, createdAt: existing?.createdAt ?? now, updatedAt: now, version };
   if (existing) zoneDoc._rev = existing._rev;
   docs.push(zoneDoc);
-
-  const results = await store.bulk(docs);
-  const failed = results.find((r) => r.error);
-  if (failed) {
-    if (failed.error === 'conflict') throw new ConflictError(failed.id);
-    throw new Error(`writing ${failed.id} failed: ${failed.error} ${failed.reason ?? ''}`.trim());
-  }
-  return { zone: zone.name, created: !existing, serial, rrsets: rrsets.length };
+  return { docs, result: { zone: zone.name, created: !existing, serial, rrsets: zone.rrsets.length } };
 }
 
+/**
+ * Deletes the zone: its zone document goes, and its RRsets become gone markers of a last version, so a node that
+ * receives them before the zone document's deletion keeps serving the whole zone until that deletion arrives.
+ */
 export async function deleteZone(store: Store, name: string): Promise<void> {
-  const zoneDoc = await store.get(zoneDocId(name));
+  const zoneDoc = (await store.get(zoneDocId(name))) as ZoneDoc | undefined;
   if (!zoneDoc) throw new ZoneNotFoundError(name);
-  const docs: StoredDoc[] = [{ _id: zoneDoc._id, _rev: zoneDoc._rev, _deleted: true }];
-  for (const doc of await store.list(rrsetDocPrefix(name))) docs.push({ _id: doc._id, _rev: doc._rev, _deleted: true });
-  await store.bulk(docs);
+  const current = parseVersion(zoneDoc.version);
+  const marker = versionMarker({ serial: nextSerial(current?.serial ?? 0, current?.serial ?? 0), hash: hashText(0) });
+  const docs: StoredDoc[] = [];
+  for (const doc of await store.list(rrsetDocPrefix(name))) if (isRRsetDoc(doc)) docs.push(goneDoc(name, doc.name, doc.rrtype, marker, doc._rev));
+  docs.push({ _id: zoneDoc._id, _rev: zoneDoc._rev, _deleted: true });
+  await writeAll(store, docs);
 }
 
 // ---- RRset-level writes (API PUT/DELETE of one RRset, PowerDNS PATCH, ACME challenge values) ----
@@ -135,16 +199,40 @@ export interface RRsetWriteResult {
   changed: boolean;
 }
 
+/** A zone's RRset documents by "name/TYPE", as a plan sees them; `at` answers every RRset at one owner name. */
+export interface ZoneRRsets extends ReadonlyMap<string, RRsetDoc> {
+  at(name: string): RRsetDoc[];
+}
+
+/** A plain map of RRset documents (read whole) as ZoneRRsets. */
+export function zoneRRsets(docs: ReadonlyMap<string, RRsetDoc>): ZoneRRsets {
+  // A new Map rather than Object.create(docs): Map methods refuse any receiver but a real Map.
+  const rrsets = new Map(docs) as Map<string, RRsetDoc> & { at?: (name: string) => RRsetDoc[] };
+  rrsets.at = (name: string) => [...docs.values()].filter((doc) => doc.name === name);
+  return rrsets as ZoneRRsets;
+}
+
+export type RRsetPlan = (current: ZoneRRsets) => RRsetWrite[];
+
 /**
- * Reads the zone's current RRset documents, asks `plan` what to write, validates the whole resulting zone like an
- * import, then writes the changed RRsets and the SOA with its serial moved forward. Nothing is written when the
- * plan or the validation throws. Writes to one zone from this process are serialized; a conflict with another
- * node's write re-runs the plan on fresh data (a stale client revision then fails as it should). A zone the writes
- * would make invalid is refused naming `field`, the request field the written records came from.
+ * Reads the RRsets `plan` asks about, asks it what to write, validates the names the writes touch against the rest
+ * of the zone, then writes the changed RRsets, the SOA with its serial moved forward and the zone document naming
+ * the new version. Nothing is written when the plan or the validation throws. Writes to one zone from this process
+ * are serialized; a conflict with another node's write re-runs the plan on fresh data (a stale client revision
+ * then fails as it should). A zone the writes would make invalid is refused naming `field`, the request field the
+ * written records came from.
  */
-export function updateRRsets(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[], field = 'records'): Promise<RRsetWriteResult> {
+export function updateRRsets(store: Store, zone: string, plan: RRsetPlan, field = 'records'): Promise<RRsetWriteResult> {
+  return inZoneQueue(zone, () => updateWithRetries(store, zone, plan, field));
+}
+
+/** One queue per zone: this process's writes to a zone never race each other for the SOA document. */
+const zoneLocks = new Map<string, Promise<unknown>>();
+
+/** Runs `task` after every write to `zone` this process started before it. */
+export function inZoneQueue<T>(zone: string, task: () => Promise<T>): Promise<T> {
   const previous = zoneLocks.get(zone) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(() => updateWithRetries(store, zone, plan, field));
+  const run = previous.catch(() => undefined).then(task);
   const tail = run.catch(() => undefined);
   zoneLocks.set(zone, tail);
   void tail.then(() => {
@@ -152,12 +240,9 @@ export function updateRRsets(store: Store, zone: string, plan: (current: Readonl
   });
   return run;
 }
-
-/** One queue per zone: this process's writes to a zone never race each other for the SOA document. */
-const zoneLocks = new Map<string, Promise<unknown>>();
 const RRSET_ATTEMPTS = 5;
 
-async function updateWithRetries(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[], field: string): Promise<RRsetWriteResult> {
+async function updateWithRetries(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await tryUpdate(store, zone, plan, field);
@@ -171,63 +256,276 @@ function rrsetKey(name: string, type: string): string {
   return `${name}/${type}`;
 }
 
-async function tryUpdate(store: Store, zone: string, plan: (current: ReadonlyMap<string, RRsetDoc>) => RRsetWrite[], field: string): Promise<RRsetWriteResult> {
-  if (!(await store.get(zoneDocId(zone)))) throw new ZoneNotFoundError(zone);
-  const current = new Map<string, RRsetDoc>();
-  for (const doc of await store.list(rrsetDocPrefix(zone))) if (isRRsetDoc(doc)) current.set(rrsetKey(doc.name, doc.rrtype), doc);
-  const writes = plan(current);
-  const soaDoc = [...current.values()].find((d) => d.rrtype === 'SOA' && d.name === zone);
+/** A change touching more names than this reads the whole zone once instead of each name on its own. */
+const NAMES_READ_ONE_BY_ONE = 32;
+/** Plans are asked again while they want RRsets not read yet; past this many rounds the whole zone is read. */
+const PLAN_ROUNDS = 3;
+
+/**
+ * What a plan sees: the RRsets read so far. Asked about one not read yet (an RRset, or every RRset at a name), it
+ * answers with what it has and notes what it lacked, so the plan can be run again once that is read; asked to go
+ * through everything, it notes that the whole zone is wanted.
+ */
+class PlanView implements ZoneRRsets {
+  readonly missed = new Set<string>();
+  readonly missedNames = new Set<string>();
+  wantsAll = false;
+  private byName: Map<string, RRsetDoc[]> | undefined;
+
+  constructor(private readonly read: ZoneRead) {}
+
+  get(key: string): RRsetDoc | undefined {
+    if (!this.read.has(key)) this.missed.add(key);
+    return this.read.live.get(key);
+  }
+
+  at(name: string): RRsetDoc[] {
+    if (!this.read.complete && !this.read.names.has(name)) this.missedNames.add(name);
+    if (!this.byName) {
+      this.byName = new Map();
+      for (const doc of this.read.live.values()) {
+        const list = this.byName.get(doc.name);
+        if (list) list.push(doc);
+        else this.byName.set(doc.name, [doc]);
+      }
+    }
+    return this.byName.get(name) ?? [];
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  private all(): ReadonlyMap<string, RRsetDoc> {
+    if (!this.read.complete) this.wantsAll = true;
+    return this.read.live;
+  }
+
+  get size(): number {
+    return this.all().size;
+  }
+
+  forEach(callback: (value: RRsetDoc, key: string, map: ReadonlyMap<string, RRsetDoc>) => void): void {
+    this.all().forEach((value, key) => callback(value, key, this));
+  }
+
+  entries(): MapIterator<[string, RRsetDoc]> {
+    return this.all().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.all().keys();
+  }
+
+  values(): MapIterator<RRsetDoc> {
+    return this.all().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, RRsetDoc]> {
+    return this.entries();
+  }
+}
+
+/** The RRset documents of one zone read so far: live ones by "name/TYPE", and gone markers (for their revision). */
+class ZoneRead {
+  readonly live = new Map<string, RRsetDoc>();
+  readonly gone = new Map<string, GoneRRsetDoc>();
+  /** Keys read (present or not). */
+  readonly known = new Set<string>();
+  /** Names whose every RRset has been read. */
+  readonly names = new Set<string>();
+  complete = false;
+
+  constructor(
+    private readonly store: Store,
+    readonly zone: string,
+  ) {}
+
+  private take(doc: StoredDoc): void {
+    if (isRRsetDoc(doc) && doc.zone === this.zone) {
+      const key = rrsetKey(doc.name, doc.rrtype);
+      this.live.set(key, doc);
+      this.gone.delete(key);
+      this.known.add(key);
+    } else if (isGoneRRsetDoc(doc) && doc.zone === this.zone) {
+      const key = rrsetKey(doc.name, doc.rrtype);
+      this.gone.set(key, doc);
+      this.live.delete(key);
+      this.known.add(key);
+    }
+  }
+
+  /** Whether the RRset `key` has been read (it was asked for, or every RRset at its name was). */
+  has(key: string): boolean {
+    return this.complete || this.known.has(key) || this.names.has(key.slice(0, key.lastIndexOf('/')));
+  }
+
+  async readAll(): Promise<void> {
+    if (this.complete) return;
+    for (const doc of await this.store.list(rrsetDocPrefix(this.zone))) this.take(doc);
+    this.complete = true;
+  }
+
+  async readKeys(keys: Iterable<string>): Promise<void> {
+    if (this.complete) return;
+    const wanted = [...new Set(keys)].filter((key) => !this.has(key));
+    if (wanted.length === 0) return;
+    const ids = wanted.map((key) => {
+      const slash = key.lastIndexOf('/');
+      return rrsetDocId(this.zone, key.slice(0, slash), key.slice(slash + 1));
+    });
+    const docs = await this.store.getMany(ids);
+    for (const doc of docs) if (doc) this.take(doc);
+    for (const key of wanted) this.known.add(key);
+  }
+
+  async readNames(names: Iterable<string>): Promise<void> {
+    if (this.complete) return;
+    for (const name of names) {
+      if (this.names.has(name)) continue;
+      for (const doc of await this.store.list(`${rrsetDocPrefix(this.zone)}${name}/`)) if (doc.name === name) this.take(doc);
+      this.names.add(name);
+    }
+  }
+
+  /** Live RRsets at the names given. */
+  at(names: ReadonlySet<string>): RRsetDoc[] {
+    return [...this.live.values()].filter((doc) => names.has(doc.name));
+  }
+}
+
+/** Ancestors of `name` strictly between it and the apex. */
+function ancestorsBelowApex(name: string, apex: string): string[] {
+  const out: string[] = [];
+  for (let key = parentKey(name); key !== undefined && key !== apex && key.endsWith(apex); key = parentKey(key)) out.push(key);
+  return out;
+}
+
+async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
+  const zoneDoc = (await store.get(zoneDocId(zone))) as ZoneDoc | undefined;
+  if (!zoneDoc) throw new ZoneNotFoundError(zone);
+  const version = parseVersion(zoneDoc.version);
+  const read = new ZoneRead(store, zone);
+  const soaKey = rrsetKey(zone, 'SOA');
+  // A zone written before versions existed is read whole once, to compute its first hash.
+  if (!version) await read.readAll();
+  else await read.readKeys([soaKey]);
+
+  let writes: RRsetWrite[] = [];
+  for (let round = 1; ; round++) {
+    const view = new PlanView(read);
+    let failure: unknown;
+    try {
+      writes = plan(view);
+    } catch (err) {
+      failure = err;
+    }
+    if (read.complete) {
+      if (failure !== undefined) throw failure;
+      break;
+    }
+    if (view.wantsAll || round > PLAN_ROUNDS) {
+      await read.readAll();
+      continue;
+    }
+    const wanted = [...view.missed];
+    if (failure === undefined) for (const w of writes) wanted.push(rrsetKey(w.name, w.type));
+    const names = [...view.missedNames];
+    if (wanted.every((key) => read.has(key)) && names.every((name) => read.names.has(name))) {
+      if (failure !== undefined) throw failure;
+      break;
+    }
+    await read.readNames(names);
+    await read.readKeys(wanted);
+  }
+
+  const soaDoc = read.live.get(soaKey);
   if (!soaDoc) throw new ZoneNotFoundError(zone);
-  const oldSerial = Number(soaDoc.records[0]?.split(/\s+/)[2] ?? 0);
+  const oldSerial = docSerial(soaDoc);
   if (writes.length === 0) return { zone, serial: oldSerial, revisions: {}, changed: false };
 
-  const next = new Map(current);
-  const touched = new Map<string, RRsetDoc | undefined>();
+  // The names the writes touch, read whole (every type at the name), with the apex and the delegations above them.
+  const touched = new Set(writes.map((w) => w.name));
+  const changesDelegation = writes.some((w) => w.type === 'NS' && w.name !== zone);
+  if (changesDelegation || touched.size > NAMES_READ_ONE_BY_ONE) await read.readAll();
+  else {
+    await read.readNames([...touched, zone]);
+    await read.readKeys([...touched].flatMap((name) => ancestorsBelowApex(name, zone)).map((name) => rrsetKey(name, 'NS')));
+  }
+
+  const next = new Map(read.live);
+  const written = new Map<string, RRsetDoc | undefined>();
   let proposedSerial = oldSerial + 1;
   for (const w of writes) {
     const key = rrsetKey(w.name, w.type);
-    const existing = current.get(key);
+    const existing = read.live.get(key);
     if (w.revision !== undefined && (existing?._rev ?? null) !== w.revision) throw new RevisionMismatchError(w.name, w.type, existing?._rev ?? null);
     if (w.rrset) {
       if (w.rrset.type === 'SOA') proposedSerial = soaSerial(w.rrset);
       const doc: RRsetDoc = { ...rrsetToDoc(zone, w.rrset), ...(w.extra ?? {}) };
-      if (existing?._rev) doc._rev = existing._rev;
       next.set(key, doc);
-      touched.set(key, doc);
+      written.set(key, doc);
     } else {
       if (w.type === 'SOA') throw new ZoneValidationError(zone, [{ name: w.name, type: 'SOA', message: 'the SOA cannot be deleted (delete the zone instead)' }], field);
       next.delete(key);
-      touched.set(key, existing);
+      written.set(key, undefined);
     }
   }
-
   const serial = nextSerial(oldSerial, proposedSerial);
-  const soaKey = rrsetKey(zone, 'SOA');
   const newSoa = next.get(soaKey) as RRsetDoc;
   const bumped: RRsetDoc = { ...newSoa, records: withSerial(docToRRset(newSoa), serial).records };
   next.set(soaKey, bumped);
-  touched.set(soaKey, bumped);
-  assertValidZone(docsToZone(zone, next.values()), undefined, { field });
+  written.set(soaKey, bumped);
+
+  // Validated: the whole zone when it was read whole, else the touched names in their surroundings.
+  const checked = read.complete ? [...next.values()] : [...next.values()].filter((doc) => touched.has(doc.name) || doc.name === zone || doc.rrtype === 'NS');
+  const problems = validateZone({ name: zone, rrsets: checked.map(docToRRset) }).filter((p) => read.complete || touched.has(p.name) || p.name === zone);
+  if (problems.length > 0) throw new ZoneValidationError(zone, problems, field);
   // Only the RRsets written: a zone stored before the limit keeps accepting writes beside an oversized RRset.
   assertRRsetsFit(zone, writes.flatMap((w) => (w.rrset ? [[w.rrset, undefined] as const] : [])), { field });
 
+  // The new hash: from the whole zone when it was read whole (which also repairs a hash that drifted), else the
+  // previous version's hash with the written RRsets' old content taken out and their new content put in.
+  let sum: number;
+  if (read.complete) {
+    sum = 0;
+    for (const doc of next.values()) sum = addHash(sum, contentHash(doc));
+  } else {
+    sum = parseHash((version as ZoneVersion).hash);
+    for (const [key, doc] of written) {
+      const before = read.live.get(key);
+      if (before) sum = subtractHash(sum, contentHash(before));
+      if (doc) sum = addHash(sum, contentHash(doc));
+    }
+  }
+  const newVersion: ZoneVersion = { serial, hash: hashText(sum), changes: {} };
+  if (version) newVersion.prev = versionMarker(version);
+  const marker = versionMarker(newVersion);
+
   const docs: StoredDoc[] = [];
   const keys: string[] = [];
-  for (const [key, doc] of touched) {
-    if (doc === undefined) continue; // deleting what is not there: nothing to write
-    if (next.has(key)) docs.push(doc);
-    else docs.push({ _id: doc._id, _rev: doc._rev, _deleted: true });
+  for (const [key, doc] of written) {
+    const before = read.live.get(key) ?? read.gone.get(key);
+    if (doc) {
+      const stored: RRsetDoc = { ...doc, [MARKER_FIELD]: marker };
+      if (before?._rev) stored._rev = before._rev;
+      else delete stored._rev;
+      docs.push(stored);
+      (newVersion.changes as Record<string, string>)[stored._id] = hashText(contentHash(stored));
+    } else {
+      const live = read.live.get(key);
+      if (!live) continue; // deleting what is not there: nothing to write
+      docs.push(goneDoc(zone, live.name, live.rrtype, marker, live._rev));
+      (newVersion.changes as Record<string, string>)[live._id] = '';
+    }
     keys.push(key);
   }
-  const results = await store.bulk(docs);
+  docs.push({ ...zoneDoc, updatedAt: new Date().toISOString(), version: newVersion });
+  const results = await writeAll(store, docs);
   const revisions: Record<string, string> = {};
   results.forEach((r, i) => {
-    if (!r.error && r.rev && next.has(keys[i] as string)) revisions[keys[i] as string] = r.rev;
+    const key = keys[i];
+    if (key !== undefined && !r.error && r.rev && next.has(key)) revisions[key] = r.rev;
   });
-  const failed = results.find((r) => r.error);
-  if (failed) {
-    if (failed.error === 'conflict') throw new ConflictError(failed.id);
-    throw new Error(`writing ${failed.id} failed: ${failed.error} ${failed.reason ?? ''}`.trim());
-  }
   return { zone, serial, revisions, changed: true };
 }

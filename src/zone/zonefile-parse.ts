@@ -14,7 +14,8 @@ import { MAX_TTL, POOL_NAME, type RRset, type Zone } from './model.js';
 import { isInZone, labelsToText, lowerAscii, NameError, normalizeName, parseName } from '../proto/names.js';
 import { parseRdata, parseTtl, RdataError, rdataKey, rrTypeCode, type ParsedRdata } from '../proto/rdata.js';
 import { sortRRsets } from './zonefile-order.js';
-import { TokenizeError, tokenizeEntries, type Entry, type Token } from '../proto/zonefile-tokenizer.js';
+import { TokenizeError, tokenizeEntriesSteps, type Entry, type Token } from '../proto/zonefile-tokenizer.js';
+import { runAtOnce, STEP_ITEMS, type Steps } from './slices.js';
 import { ZoneFileError } from '../errors.js';
 
 export interface ParseZoneOptions {
@@ -242,6 +243,11 @@ function group(records: ParsedRecord[]): RRset[] {
 }
 
 export function parseZoneFile(text: string, options: ParseZoneOptions = {}): Zone {
+  return runAtOnce(parseZoneFileSteps(text, options));
+}
+
+/** parseZoneFile in steps (slices.ts): a 100,000-record file is parsed without holding up the answers. */
+export function* parseZoneFileSteps(text: string, options: ParseZoneOptions = {}): Steps<Zone> {
   const { file, field } = options;
   try {
     let given: string | undefined;
@@ -255,12 +261,17 @@ export function parseZoneFile(text: string, options: ParseZoneOptions = {}): Zon
     }
     const parser = new Parser(given, options.defaultTtl ?? DEFAULT_TTL);
     // A UTF-8 byte order mark from some editors is not part of the first owner name.
-    for (const entry of tokenizeEntries(text.replace(/^\uFEFF/, ''))) parser.entry(entry);
+    const entries = yield* tokenizeEntriesSteps(text.replace(/^\uFEFF/, ''));
+    for (let i = 0; i < entries.length; i++) {
+      parser.entry(entries[i]);
+      if ((i + 1) % STEP_ITEMS === 0) yield;
+    }
     const apex = apexOf(parser, given);
     for (const record of [...parser.records, ...parser.pools]) {
       if (!isInZone(record.owner, apex)) throw new LineError(record.line, `${record.owner} is outside the zone ${apex}`);
     }
     const dynamic = poolRRsets(parser.pools, parser.records);
+    yield;
     return { name: apex, rrsets: dynamic.length > 0 ? sortRRsets([...group(parser.records), ...dynamic]) : group(parser.records) };
   } catch (err) {
     if (err instanceof LineError || err instanceof TokenizeError) throw new ZoneFileError(file, err.line, err.message, field);

@@ -9,7 +9,7 @@ import type { UpdateRecord } from '../../src/proto/update-reader.js';
 import { planUpdate, prescanPrerequisites, prescanUpdates, UpdateFailure } from '../../src/zone/dynamic-update.js';
 import { rrsetToDoc, type RRsetDoc } from '../../src/zone/zone-docs.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
-import type { RRsetWrite } from '../../src/zone/zone-writer.js';
+import { zoneRRsets, type RRsetWrite } from '../../src/zone/zone-writer.js';
 
 const ZONE = 'example.test.';
 const current = new Map<string, RRsetDoc>();
@@ -41,7 +41,7 @@ function rec(text: string): UpdateRecord {
 
 function plan(prerequisites: string[], updates: string[]): RRsetWrite[] | number {
   try {
-    return planUpdate(ZONE, 1, current, prescanPrerequisites(ZONE, 1, prerequisites.map(rec)), prescanUpdates(ZONE, 1, updates.map(rec)));
+    return planUpdate(ZONE, 1, zoneRRsets(current), prescanPrerequisites(ZONE, 1, prerequisites.map(rec)), prescanUpdates(ZONE, 1, updates.map(rec)));
   } catch (err) {
     if (err instanceof UpdateFailure) return err.rcode;
     throw err;

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { listConflicts, resolveConflict } from '../../cluster/conflicts.js';
 import { CouchStore } from '../../store/couch-store.js';
+import { reconcileZone } from '../../zone/zone-reconcile.js';
 import type { Store } from '../../store/store.js';
 import { requireAdmin } from '../auth.js';
 import { ApiError } from '../../errors.js';
@@ -27,6 +28,11 @@ export async function conflictRoutes(app: FastifyInstance, options: ConflictRout
     if (typeof body.id !== 'string' || body.id === '') throw new ApiError('bad_request', 'id must be the conflicted document id', 'id');
     if (typeof body.keep !== 'string' || !/^\d+-[0-9a-f]+$/.test(body.keep)) throw new ApiError('bad_request', 'keep must be a revision such as "2-9b1e…" from GET /v1/conflicts', 'keep');
     if (!(store instanceof CouchStore)) throw new ApiError('not_found', `document ${body.id} has no conflicts`, 'id');
-    return resolveConflict(store, body.id, body.keep);
+    const resolved = await resolveConflict(store, body.id, body.keep);
+    // The kept revision may change what a zone answers: its serial must move with it (zone-reconcile.ts).
+    const doc = await store.get(body.id);
+    const zone = doc?.type === 'zone' ? doc.name : doc?.type === 'rrset' ? doc.zone : undefined;
+    if (typeof zone === 'string') await reconcileZone(store, zone, { force: true });
+    return resolved;
   });
 }

@@ -6,12 +6,13 @@ import type { Zone } from '../../zone/model.js';
 import { docsToZone } from '../../zone/zone-docs.js';
 import type { ZoneSync } from '../../zone/zone-sync.js';
 import { deleteZone, saveZone } from '../../zone/zone-writer.js';
-import { parseZoneFile } from '../../zone/zonefile-parse.js';
+import { parseZoneFileSteps } from '../../zone/zonefile-parse.js';
+import { runSliced } from '../../zone/slices.js';
 import { writeZoneFile } from '../../zone/zonefile-write.js';
 import { requireAdmin } from '../auth.js';
 import { ZONE_BODY_LIMIT } from '../body-limits.js';
 import { ApiError } from '../../errors.js';
-import { waitServed, type ServedZones } from '../wait-served.js';
+import { servedWaitMs, waitServed, type ServedZones } from '../wait-served.js';
 import type { Catalog } from '../../zone/catalog.js';
 import { zoneKey } from './rrsets.js';
 
@@ -59,10 +60,10 @@ export async function zoneRoutes(app: FastifyInstance, options: ZoneRoutesOption
       }
       const file = request.query.file ?? 'request body';
       const origin = request.query.origin ? zoneKey(request.query.origin, 'origin') : undefined;
-      const zone = parseZoneFile(request.body, { origin, file, field: 'body' });
+      const zone = await runSliced(parseZoneFileSteps(request.body, { origin, file, field: 'body' }));
       const replace = request.query.replace === 'true' || request.query.replace === '1';
       const saved = await saveZone(store, zone, { replace, source: { field: 'body', file } });
-      const served = await waitServed(servedZones, saved.zone, saved.serial);
+      const served = await waitServed(servedZones, saved.zone, saved.serial, servedWaitMs(saved.rrsets));
       return reply.status(saved.created ? 201 : 200).send({ ...saved, served });
     },
   );

@@ -1,0 +1,133 @@
+// Issue 13: serials that mean something. Two nodes, each on its own pouchdb-server, replicating both ways. The
+// replication stops (a partition), each side edits the zone through its API, then the replication comes back (the
+// heal). Before: both sides reached the same serial with different data, and the heal left it there. Now every node
+// converges on one content, served with one serial higher than any serial either side served; the losing edit stays
+// listed as a conflict, and resolving it by keeping the loser moves the serial again, on every node.
+
+import path from 'node:path';
+import t from 'tap';
+import { join, leave } from '../../src/cluster/replication.js';
+import { MAIN_DB_SUFFIX } from '../../src/store/couch-store.js';
+import { couchServer } from '../../src/store/couch-http.js';
+import { serialGreater } from '../../src/zone/serial.js';
+import { firstAnswer } from '../helpers/dig.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const ZONE = path.resolve('zones/example.com.zone');
+const PREFIX = 'edgedns_serials_';
+
+const servers: PouchServer[] = [await startPouchServer({ inMemory: true }), await startPouchServer({ inMemory: true })];
+t.teardown(() => Promise.all(servers.map((s) => s.destroy())));
+const [dbA, dbB] = servers;
+const nodeA = await startTestNode({ nodeId: 'node-a', zoneFiles: [ZONE], flags: { couchdb: dbA.url, 'db-prefix': PREFIX } });
+const nodeB = await startTestNode({ nodeId: 'node-b', flags: { couchdb: dbB.url, 'db-prefix': PREFIX } });
+const nodes = [nodeA, nodeB];
+t.teardown(() => Promise.all(nodes.map((n) => n.close())));
+
+async function api(node: TestNode, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- reads whatever the route returned
+  const response = await node.api(method, url, { body });
+  return { status: response.status, json: response.body };
+}
+
+const ask = (node: TestNode, name: string, type = 'A'): Promise<string> => firstAnswer(node.dnsPort, name, type);
+
+async function serial(node: TestNode): Promise<number> {
+  return Number((await ask(node, 'example.com.', 'SOA')).split(/\s+/)[2]);
+}
+
+/** What a node answers for the names the test edits, and its serial. */
+async function view(node: TestNode): Promise<string> {
+  return JSON.stringify([await ask(node, 'mail.example.com.'), await ask(node, 'sip.example.com.'), await ask(node, 'extra.example.com.'), await serial(node)]);
+}
+
+function mesh(): Promise<unknown> {
+  return Promise.all([join(couchServer({ url: dbA.url }), dbB.url, PREFIX, `${PREFIX}${MAIN_DB_SUFFIX}`), join(couchServer({ url: dbB.url }), dbA.url, PREFIX, `${PREFIX}${MAIN_DB_SUFFIX}`)]);
+}
+
+function partition(): Promise<unknown> {
+  return Promise.all([leave(couchServer({ url: dbA.url }), dbB.url), leave(couchServer({ url: dbB.url }), dbA.url)]);
+}
+
+t.test('meshed, both nodes serve the zone with the same serial', async (t) => {
+  await mesh();
+  const agreed = await waitFor(
+    async () => {
+      const views = await Promise.all(nodes.map(view));
+      return views.every((v) => v === views[0]) && !JSON.parse(views[0]).includes('REFUSED');
+    },
+    { what: 'both nodes to answer the zone A imported alike', timeoutMs: 15_000 },
+  );
+  t.ok(agreed.value, 'B has the zone A imported');
+});
+
+t.test('a partition with conflicting edits heals into one content and a serial above both sides', async (t) => {
+  await partition();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const before = await serial(nodeA);
+
+  // Two edits on each side: the same RRset on both, and one RRset only that side changes.
+  t.equal((await api(nodeA, 'PUT', '/v1/zones/example.com/rrsets/mail/A', { ttl: 300, records: ['198.51.100.10'] })).status, 200);
+  t.equal((await api(nodeA, 'PUT', '/v1/zones/example.com/rrsets/sip/A', { ttl: 300, records: ['198.51.100.11'] })).status, 200);
+  t.equal((await api(nodeB, 'PUT', '/v1/zones/example.com/rrsets/mail/A', { ttl: 300, records: ['198.51.100.20'] })).status, 200);
+  t.equal((await api(nodeB, 'PUT', '/v1/zones/example.com/rrsets/extra/A', { ttl: 300, records: ['198.51.100.21'] })).status, 201);
+  const serialA = await serial(nodeA);
+  const serialB = await serial(nodeB);
+  t.equal(await ask(nodeA, 'mail.example.com.'), '198.51.100.10', 'A, cut off, serves its own edits');
+  t.equal(await ask(nodeB, 'mail.example.com.'), '198.51.100.20', 'B, cut off, serves its own edits');
+  // Nothing can tell two sides that cannot reach each other apart: each moved its serial the same way.
+  t.equal(serialA, serialB, `both sides moved their serial from ${before} to ${serialA}, with different data`);
+
+  const sides = await Promise.all(nodes.map(view));
+  await mesh();
+  // Every answer seen while the nodes converge: each node answers its own side's data until it switches, at once,
+  // to the merged version; never a mix of both sides under an old serial.
+  const seen = nodes.map(() => new Set<string>());
+  const { ms: took } = await waitFor(
+    async () => {
+      const views = await Promise.all(nodes.map(view));
+      views.forEach((v, i) => seen[i].add(v));
+      return views.every((v) => v === views[0]) && !sides.includes(views[0]);
+    },
+    { what: 'both nodes to answer one merged version after the heal', timeoutMs: 30_000 },
+  );
+  t.pass(`both nodes answer the same data with the same serial ${took} ms after the heal`);
+  const merged = await view(nodeA);
+  nodes.forEach((node, i) => t.same([...seen[i]].filter((v) => v !== sides[i] && v !== merged), [], `node ${'AB'[i]} answered its own side's data, then the merged version, and nothing between`));
+  const healed = JSON.parse(merged) as [string, string, string, number];
+  t.ok(serialGreater(healed[3], serialA) && serialGreater(healed[3], serialB), `the healed serial ${healed[3]} is above both sides' (${serialA}, ${serialB})`);
+  t.ok(['198.51.100.10', '198.51.100.20'].includes(healed[0]), `mail is one of the two edits (${healed[0]})`);
+  t.equal(healed[1], '198.51.100.11', "A's edit nobody else made is kept");
+  t.equal(healed[2], '198.51.100.21', "B's edit nobody else made is kept");
+  // Stable: no node keeps rewriting the zone once it has converged.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  t.equal(await view(nodeA), await view(nodeB), 'still equal a moment later');
+  t.equal(JSON.parse(await view(nodeA))[3], healed[3], 'and the serial stays put');
+
+  t.test('the losing edit is listed; keeping it moves the serial again on every node', async (t) => {
+    const ids = async (node: TestNode): Promise<string[]> => ((await api(node, 'GET', '/v1/conflicts')).json.conflicts as { id: string }[]).map((c) => c.id);
+    await waitFor(
+      async () => {
+        for (const node of nodes) if (JSON.stringify(await ids(node)) !== JSON.stringify(['rrset/example.com./mail.example.com./A'])) return false;
+        return true;
+      },
+      { what: 'both nodes to list the mail RRset, and only it, as a conflict', timeoutMs: 10_000 },
+    );
+    t.pass(`on both nodes the mail RRset is listed as a conflict, and nothing else (the versions' own bookkeeping is cleaned up): ${JSON.stringify(await ids(nodeA))}`);
+    const { conflicts } = (await api(nodeA, 'GET', '/v1/conflicts')).json as { conflicts: { id: string; losers: { rev: string; doc: { records: string[] } }[] }[] };
+    const mail = conflicts.find((c) => c.id.endsWith('/mail.example.com./A'));
+    const loser = mail!.losers[0];
+    const resolved = await api(nodeA, 'POST', '/v1/conflicts/resolve', { id: mail!.id, keep: loser.rev });
+    t.equal(resolved.status, 200, JSON.stringify(resolved.json));
+    await waitFor(
+      async () => {
+        const views = await Promise.all(nodes.map(view));
+        const [address, , , s] = JSON.parse(views[0]) as [string, string, string, number];
+        return views.every((v) => v === views[0]) && address === loser.doc.records[0] && serialGreater(s, healed[3]);
+      },
+      { what: `both nodes to answer the kept ${loser.doc.records[0]} with a serial above ${healed[3]}`, timeoutMs: 20_000 },
+    );
+    t.pass(`both nodes answer the kept ${loser.doc.records[0]} with a serial above ${healed[3]}`);
+  });
+});

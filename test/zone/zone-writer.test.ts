@@ -1,0 +1,84 @@
+// A write of a few RRsets reads those RRsets and the names around them, never the whole zone (issue 13: one change
+// in a 100,000-record zone), and is still checked like an import: a CNAME beside data, data under a delegation, a
+// zone left without its apex NS are refused and write nothing.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { PouchStore } from '../../src/store/pouch-store.js';
+import type { Store } from '../../src/store/store.js';
+import { ZoneValidationError } from '../../src/zone/validate.js';
+import { rrsetDocPrefix } from '../../src/zone/zone-docs.js';
+import { saveZone, updateRRsets, type RRsetWrite } from '../../src/zone/zone-writer.js';
+import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
+
+const ZONE = `$ORIGIN example.test.
+$TTL 300
+@ SOA ns1 hostmaster 1 7200 900 1209600 300
+@ NS ns1
+ns1 A 192.0.2.1
+www A 192.0.2.2
+sub NS ns.sub
+ns.sub A 192.0.2.53
+${Array.from({ length: 200 }, (_, i) => `h${i} A 192.0.2.${(i % 250) + 1}`).join('\n')}
+`;
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-writer-'));
+const store = await PouchStore.open(dir);
+t.teardown(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+await saveZone(store, parseZoneFile(ZONE), { replace: false });
+
+/** The store, counting the reads that list the whole zone. */
+const wholeZoneReads = { count: 0 };
+const counting: Store = Object.assign(Object.create(store) as Store, {
+  list: (prefix: string) => {
+    if (prefix === rrsetDocPrefix('example.test.')) wholeZoneReads.count++;
+    return store.list(prefix);
+  },
+  get: (id: string) => store.get(id),
+  getMany: (ids: string[]) => store.getMany(ids),
+  bulk: (docs: Parameters<Store['bulk']>[0]) => store.bulk(docs),
+});
+
+function put(name: string, type: string, records: string[]): RRsetWrite {
+  return { name, type, rrset: { name, type, ttl: 300, records } };
+}
+
+t.test('one RRset changed reads the names it touches, not the zone', async (t) => {
+  wholeZoneReads.count = 0;
+  const result = await updateRRsets(counting, 'example.test.', () => [put('www.example.test.', 'A', ['198.51.100.2'])]);
+  t.ok(result.changed);
+  t.equal(wholeZoneReads.count, 0, 'no read of the whole zone');
+  t.match(await store.get('rrset/example.test./www.example.test./A'), { records: ['198.51.100.2'] });
+});
+
+t.test('the changed names are checked against their surroundings', async (t) => {
+  const refused: [string, RRsetWrite, RegExp][] = [
+    ['a CNAME beside an A', put('www.example.test.', 'CNAME', ['ns1.example.test.']), /CNAME must be alone/],
+    ['data under a delegation', put('x.sub.example.test.', 'TXT', ['"hidden"']), /occluded/],
+    ['data beside a delegation', put('sub.example.test.', 'TXT', ['"hidden"']), /not authoritative/],
+    ['the apex NS deleted', { name: 'example.test.', type: 'NS' }, /no NS records at its apex/],
+  ];
+  const before = await store.get('zone/example.test.');
+  for (const [what, write, message] of refused) {
+    wholeZoneReads.count = 0;
+    const err = await updateRRsets(counting, 'example.test.', () => [write]).then(() => undefined, (e: unknown) => e);
+    t.ok(err instanceof ZoneValidationError && message.test(err.message), `${what}: refused (${(err as Error | undefined)?.message})`);
+    t.equal(wholeZoneReads.count, 0, `${what}: refused without reading the whole zone`);
+  }
+  t.equal((await store.get('zone/example.test.'))?._rev, before?._rev, 'nothing was written');
+  await updateRRsets(counting, 'example.test.', () => [put('ns.sub.example.test.', 'AAAA', ['2001:db8::53'])]);
+  t.pass('glue below a delegation is allowed');
+});
+
+t.test('a new delegation is checked against the whole zone beneath it', async (t) => {
+  await updateRRsets(counting, 'example.test.', () => [put('mail.deep.example.test.', 'TXT', ['"v=spf1 -all"'])]);
+  wholeZoneReads.count = 0;
+  const err = await updateRRsets(counting, 'example.test.', () => [put('deep.example.test.', 'NS', ['ns1.example.test.'])]).then(() => undefined, (e: unknown) => e);
+  t.match((err as Error | undefined)?.message, /mail\.deep\.example\.test\. TXT: TXT below the delegation/, 'refused: the TXT already below it would be occluded');
+  t.equal(wholeZoneReads.count, 1, 'a delegation moves what is authoritative below it: the zone is read whole once');
+});
