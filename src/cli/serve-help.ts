@@ -13,7 +13,7 @@ export const TABLE_END = '<!-- options:end -->';
 /** The flags `edgedns serve` accepts: every declared option that has one. */
 export function serveCommandOptions(options: ServeOption[] = OPTIONS): CommandOptions {
   const out: CommandOptions = {};
-  for (const o of options) if (o.flag !== undefined) out[o.flag] = { type: o.type ?? 'string' };
+  for (const o of options) if (o.flag !== undefined) out[o.flag] = { type: o.type ?? 'string', ...(o.repeatable ? { multiple: true } : {}) };
   return out;
 }
 

@@ -64,11 +64,12 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
       createHandler({
         catalog,
         chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: () => health.text() },
-        metrics: new DnsMetrics(registry),
+        metrics: new DnsMetrics(registry, { servedZones: () => catalog.names() }),
         logger,
         geo: geo.answerer,
         // one limiter per answering process: with --workers N, each worker limits its own share of the traffic
         rrl: config.rrl.rate > 0 ? new ResponseRateLimiter({ ...config.rrl, registry, logger }) : undefined,
+        nsid: config.nsid === undefined ? undefined : Buffer.from(config.nsid, 'latin1'),
       }),
     close: async () => {
       await geo.close();
