@@ -134,9 +134,12 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText, tls, timeouts: config.apiTimeouts });
     await api.listen({ host: config.api.host, port: config.api.port });
     front.push(async (drainMs) => {
-      // fastify answers 503 to requests arriving while it closes and waits for those in flight, here up to drainMs
+      // fastify answers 503 to requests arriving while it closes and waits for those in flight, here up to drainMs;
+      // a keep-alive connection whose request is answered is closed as soon as it is idle
+      const idle = drainMs === undefined ? undefined : setInterval(() => api.server.closeIdleConnections(), 50);
       const cut = drainMs === undefined ? undefined : setTimeout(() => api.server.closeAllConnections(), drainMs);
       await api.close();
+      clearInterval(idle);
       clearTimeout(cut);
     });
     const apiAddress = api.server.address();

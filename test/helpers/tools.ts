@@ -14,6 +14,9 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   certbot: 'certbot',
   lego: 'lego',
   openssl: 'openssl',
+  promtool: 'prometheus',
+  'docker-compose': 'docker-compose',
+  'systemd-analyze': 'systemd',
 };
 
 /** sbin directories are often missing from a non-root PATH, and knotd lives there. */

@@ -105,7 +105,9 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
 
   function fork(index: number): Promise<Slot> {
     const worker = cluster.fork({
-      EDGEDNS_WORKER_CONFIG: JSON.stringify({ ...config, dns: config.dns.map((a, i) => ({ ...a, port: ports[i] })) }),
+      // Port 0 stays 0: the cluster module keys shared sockets by the address asked for, so every worker asking for
+      // port 0 gets the one socket the first one bound (asking for the port it got would try to bind it again).
+      EDGEDNS_WORKER_CONFIG: JSON.stringify(config),
       EDGEDNS_WORKER_INDEX: String(index),
       EDGEDNS_WORKER_STORE: store.description,
       EDGEDNS_WORKER_REMOTE_STORE: options.remoteStore ? '1' : '',
@@ -191,7 +193,7 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
   }
 
   try {
-    // With port 0 the first worker learns the port and the others bind the same one.
+    // With port 0 the first worker binds the socket the others then share, and tells the port.
     if (ports.includes(0)) await fork(1);
     await Promise.all(Array.from({ length: count }, (_, i) => i + 1).filter((i) => !slots.has(i)).map((i) => fork(i)));
   } catch (err) {
