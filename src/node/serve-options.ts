@@ -99,7 +99,7 @@ export const SERVE_OPTIONS = {
   },
   tcpMaxConnections: {
     flag: 'tcp-max-connections', env: 'EDGEDNS_TCP_MAX_CONNECTIONS', value: 'N', default: '512', example: '1024', parse: wholeNumber(1, 65_536),
-    help: 'DNS-over-TCP connections open at once; at the cap a new one replaces the oldest idle one',
+    help: 'DNS-over-TCP connections open at once on each `--dns` address; at the cap a new one replaces the oldest idle one',
   },
   tcpMaxPerAddress: {
     flag: 'tcp-max-per-address', env: 'EDGEDNS_TCP_MAX_PER_ADDRESS', value: 'N', default: '16', example: '4', parse: wholeNumber(1, 65_536),
