@@ -46,7 +46,10 @@ export async function reloadNode(parts: ReloadParts): Promise<ReloadReport> {
   const { config, next, logger, geo, secrets, certs, workers } = parts;
   const from = String(logger.level);
   const to = next?.logLevel ?? from;
-  logger.level = to;
+  // A level turned down applies after the line below, a level turned up before it: either way the line shows
+  // at whichever of the two levels lets it.
+  const quieter = logger.levels.values[to] > logger.levels.values[from];
+  if (!quieter) logger.level = to;
   config.logLevel = to;
   const geoip = await geo.reloadGeoip();
   await secrets.reload();
@@ -66,6 +69,7 @@ export async function reloadNode(parts: ReloadParts): Promise<ReloadReport> {
       (report.workers ? `, ${report.workers.reloaded}/${report.workers.of} DNS workers` : '') +
       (report.restartNeeded.length > 0 ? `; needs a restart to change: ${report.restartNeeded.join(', ')}` : ''),
   );
+  if (quieter) logger.level = to;
   return report;
 }
 
