@@ -151,7 +151,7 @@ async function memory(pid: number, apiPort: number): Promise<Memory> {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
   const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
-  const metric = (name: string): number => Number(new RegExp(`^edgedns_process_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  const metric = (name: string): number => Number(new RegExp(`^edgedns_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
   return {
     rss: kb('VmRSS'),
     anon: kb('RssAnon'),

@@ -75,5 +75,5 @@ t.test('/healthz and /metrics answer', async (t) => {
   const health = (await (await fetch(`http://127.0.0.1:${node.apiPort}/healthz`)).json()) as { status: string; node: string; zones: number };
   t.same({ status: health.status, node: health.node, zones: health.zones }, { status: 'ok', node: 'edge-ams-1', zones: 2 }); // example.com and the geo sample example.net
   const metrics = await (await fetch(`http://127.0.0.1:${node.apiPort}/metrics`)).text();
-  t.match(metrics, /edgedns_dns_queries_total\{transport="udp",qtype="A",rcode="NOERROR"\}/);
+  t.match(metrics, /edgedns_dns_queries_total\{transport="udp",family="ipv4",qtype="A",rcode="NOERROR"\}/);
 });

@@ -122,12 +122,12 @@ t.test('two DNS workers answer from the same data; writes, restarts, probes and 
 
   // One /metrics for the node: queries of all workers, each process's own memory.
   const metrics = await (await fetch(`http://127.0.0.1:${node.apiPort}/metrics`)).text();
-  t.match(metrics, /edgedns_process_process_resident_memory_bytes\{process="worker-1"\}/);
-  t.match(metrics, /edgedns_process_process_resident_memory_bytes\{process="worker-2"\}/);
-  t.match(metrics, /edgedns_process_process_resident_memory_bytes\{process="primary"\}/);
+  t.match(metrics, /edgedns_process_resident_memory_bytes\{process="worker-1"\}/);
+  t.match(metrics, /edgedns_process_resident_memory_bytes\{process="worker-2"\}/);
+  t.match(metrics, /edgedns_process_resident_memory_bytes\{process="primary"\}/);
   t.match(metrics, /edgedns_workers_ready 2/);
   t.match(metrics, /edgedns_workers_restarts_total 2/);
-  const queries = [...metrics.matchAll(/^edgedns_dns_queries_total\{transport="udp",qtype="A",rcode="NOERROR"\} (\d+)/gm)].map((m) => Number(m[1]));
+  const queries = [...metrics.matchAll(/^edgedns_dns_queries_total\{transport="udp",family="ipv4",qtype="A",rcode="NOERROR"\} (\d+)/gm)].map((m) => Number(m[1]));
   t.equal(queries.length, 1, 'one series for the node, summed over workers');
   t.ok(queries[0] > 0, 'queries counted');
 });

@@ -10,7 +10,8 @@ export interface ParsedArgs {
   flags: Flags;
 }
 
-export type CommandOptions = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+/** `multiple`: the option may be repeated; its values reach the command joined by commas (`--dns A --dns B`). */
+export type CommandOptions = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 export class UsageError extends Error {}
 
@@ -48,7 +49,9 @@ export function parseCommandLine(command: string, argv: string[], options: Comma
   const config: ParseArgsConfig = { args: joinNegativeValues(argv, all), options: all, strict: true, allowPositionals };
   try {
     const { values, positionals } = nodeParseArgs(config);
-    return { positionals: command === '' ? positionals : [command, ...positionals], flags: values as Flags };
+    const flags: Flags = {};
+    for (const [name, value] of Object.entries(values)) flags[name] = Array.isArray(value) ? value.join(',') : value;
+    return { positionals: command === '' ? positionals : [command, ...positionals], flags };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) throw err;

@@ -13,7 +13,7 @@ export const TABLE_END = '<!-- options:end -->';
 /** The flags `edgedns serve` accepts: every declared option that has one. */
 export function serveCommandOptions(options: ServeOption[] = OPTIONS): CommandOptions {
   const out: CommandOptions = {};
-  for (const o of options) if (o.flag !== undefined) out[o.flag] = { type: o.type ?? 'string' };
+  for (const o of options) if (o.flag !== undefined) out[o.flag] = { type: o.type ?? 'string', ...(o.repeatable ? { multiple: true } : {}) };
   return out;
 }
 
@@ -56,7 +56,8 @@ export function serveHelp(options: ServeOption[] = OPTIONS): string {
   });
   return `Usage: edgedns serve [options]
 
-Runs one edgedns node: authoritative DNS on UDP and TCP, the HTTP API and the asset server, until SIGINT or SIGTERM.
+Runs one edgedns node: authoritative DNS on UDP and TCP, the HTTP API and the asset server, until SIGINT or SIGTERM
+(which drain: in-flight answers finish, then exit 0). SIGHUP reloads the log level, GeoIP files and TLS material.
 Each option can also be set by the environment variable named after it; a flag wins over its variable.
 
 Options:

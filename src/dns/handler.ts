@@ -25,6 +25,8 @@ export interface HandlerOptions {
   geo?: GeoAnswerer;
   /** Rate-limits UDP responses; without it none are. */
   rrl?: ResponseRateLimiter;
+  /** This server's NSID (RFC 5001), answered to queries that ask for it; none when unset. */
+  nsid?: Buffer;
 }
 
 /** `remote` is the client's (the resolver's) address: the client location when the query has no ECS. */
@@ -81,7 +83,7 @@ function answerFromZone(zone: ZoneIndex, query: Query, geo: GeoAnswerer | undefi
 }
 
 export function createHandler(options: HandlerOptions): DnsHandler {
-  const { catalog, metrics, logger, rrl } = options;
+  const { catalog, metrics, logger, rrl, nsid } = options;
   const chaos = createChaos(options.chaos);
 
   /** Rate limiting's verdict on a UDP response (TCP answers prove their source address and are never limited). */
@@ -101,22 +103,23 @@ export function createHandler(options: HandlerOptions): DnsHandler {
       }
       if ('error' in read) {
         const { error } = read;
-        input = { message, id: error.id, flags: error.flags, questionEnd: error.questionEnd, edns: error.edns, limit: sizeLimit(error, transport) };
+        input = { message, id: error.id, flags: error.flags, questionEnd: error.questionEnd, edns: error.edns, limit: sizeLimit(error, transport), nsid };
         const verdict = limit(transport, remote, ResponseClass.ERROR, '', -1, started);
         if (verdict === Verdict.DROP) return undefined;
         const response = buildResponse(input, error.rcode, undefined, verdict === Verdict.SLIP);
-        metrics.answered(transport, -1, error.rcode, (performance.now() - started) / 1000);
+        metrics.answered(transport, -1, error.rcode, (performance.now() - started) / 1000, remote, error.edns);
         return response;
       }
       const { query } = read;
       qtype = query.qtype;
-      input = { message, id: query.id, flags: query.flags, questionEnd: query.questionEnd, edns: query.edns, limit: sizeLimit(query, transport) };
+      input = { message, id: query.id, flags: query.flags, questionEnd: query.questionEnd, edns: query.edns, limit: sizeLimit(query, transport), nsid };
 
       let rcode: number;
       let sections: EncodedSections | undefined;
       // The flow rate limiting counts this response under: see rrl.ts
       let kind: ResponseClassCode = ResponseClass.ERROR;
       let flowName = query.qname;
+      let zoneKey: string | undefined;
       if (query.edns && query.edns.version !== 0) {
         rcode = Rcode.BADVERS; // RFC 6891 §6.1.3
       } else if (query.qtype === Type.AXFR || query.qtype === Type.IXFR) {
@@ -138,6 +141,7 @@ export function createHandler(options: HandlerOptions): DnsHandler {
         const zone = catalog.find(query.qname);
         if (!zone) rcode = Rcode.REFUSED; // authoritative only: never recursion (RFC 1034 §4.3.1)
         else {
+          zoneKey = zone.apex.key;
           const answered = answerFromZone(zone, query, options.geo, remote);
           sections = answered.sections;
           input.ecsScope = answered.scope;
@@ -150,7 +154,7 @@ export function createHandler(options: HandlerOptions): DnsHandler {
       if (verdict === Verdict.DROP) return undefined;
       const response = buildResponse(input, rcode, sections, verdict === Verdict.SLIP);
       if (verdict === Verdict.SEND && response[2] & 0x02) metrics.truncation(transport);
-      metrics.answered(transport, qtype, rcode, (performance.now() - started) / 1000);
+      metrics.answered(transport, qtype, rcode, (performance.now() - started) / 1000, remote, query.edns, zoneKey);
       return response;
     } catch (err) {
       // A bug must cost one SERVFAIL, never the process (CoreDNS's recover plugin does the same).

@@ -17,6 +17,8 @@ export interface ResponseInput {
   limit: number;
   /** SCOPE PREFIX-LENGTH of the client-subnet option echoed when the query had one (RFC 7871 §7.2.1); 0 if unset. */
   ecsScope?: number;
+  /** This server's NSID (RFC 5001), sent only when the query's OPT asked for it. */
+  nsid?: Buffer;
 }
 
 const FLAG_QR = 0x8000;
@@ -31,13 +33,19 @@ const OPCODE = 0x7800;
 const QUERY_ECHOED = OPCODE | 0x0100 | 0x0010;
 const OPT_SIZE = 11;
 const OPT_ECS = 8;
+const OPT_NSID = 3;
 
-/** Octets of the OPT record: fixed part plus the echoed client-subnet option, if the query had one. */
-function optSize(edns: Edns): number {
-  return OPT_SIZE + (edns.ecs ? 8 + edns.ecs.address.length : 0);
+/** The NSID sent in reply to `edns`: only when it asked (RFC 5001 §2.1) and this server has one. */
+function nsidFor(edns: Edns, nsid: Buffer | undefined): Buffer | undefined {
+  return edns.nsid === true ? nsid : undefined;
 }
 
-function writeOpt(buf: Buffer, off: number, extendedRcode: number, edns: Edns, ecsScope: number): number {
+/** Octets of the OPT record: fixed part plus the echoed client-subnet option and our NSID, when they are sent. */
+function optSize(edns: Edns, nsid: Buffer | undefined): number {
+  return OPT_SIZE + (edns.ecs ? 8 + edns.ecs.address.length : 0) + (nsid ? 4 + nsid.length : 0);
+}
+
+function writeOpt(buf: Buffer, off: number, extendedRcode: number, edns: Edns, ecsScope: number, nsid: Buffer | undefined): number {
   buf[off] = 0;
   buf.writeUInt16BE(Type.OPT, off + 1);
   buf.writeUInt16BE(EDNS_UDP_PAYLOAD, off + 3);
@@ -45,13 +53,16 @@ function writeOpt(buf: Buffer, off: number, extendedRcode: number, edns: Edns, e
   buf[off + 6] = 0; // version 0, the only one we speak
   buf.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, off + 7); // DO echoed (RFC 3225 §3)
   const ecs = edns.ecs;
-  if (!ecs) {
-    buf.writeUInt16BE(0, off + 9);
-    return off + OPT_SIZE;
-  }
-  // RFC 7871 §7.2.1: family, source prefix and address as the query sent them, with our scope
-  buf.writeUInt16BE(8 + ecs.address.length, off + 9);
+  buf.writeUInt16BE(optSize(edns, nsid) - OPT_SIZE, off + 9);
   let p = off + OPT_SIZE;
+  if (nsid) {
+    buf.writeUInt16BE(OPT_NSID, p);
+    buf.writeUInt16BE(nsid.length, p + 2);
+    p += 4;
+    p += nsid.copy(buf, p);
+  }
+  if (!ecs) return p;
+  // RFC 7871 §7.2.1: family, source prefix and address as the query sent them, with our scope
   buf.writeUInt16BE(OPT_ECS, p);
   buf.writeUInt16BE(4 + ecs.address.length, p + 2);
   buf.writeUInt16BE(ecs.family, p + 4);
@@ -69,7 +80,8 @@ function writeOpt(buf: Buffer, off: number, extendedRcode: number, edns: Edns, e
 export function buildResponse(input: ResponseInput, rcode: number, sections?: EncodedSections, truncate = false): Buffer {
   const { message, edns } = input;
   const questionLength = input.questionEnd - 12;
-  const fixed = 12 + questionLength + (edns ? optSize(edns) : 0);
+  const nsid = edns ? nsidFor(edns, input.nsid) : undefined;
+  const fixed = 12 + questionLength + (edns ? optSize(edns, nsid) : 0);
 
   let body = sections?.bytes.length ?? 0;
   let answerCount = sections?.answerCount ?? 0;
@@ -104,6 +116,6 @@ export function buildResponse(input: ResponseInput, rcode: number, sections?: En
   message.copy(out, 12, 12, input.questionEnd);
   let off = 12 + questionLength;
   if (sections && body > 0) off += sections.bytes.copy(out, off, 0, body);
-  if (edns) writeOpt(out, off, rcode >>> 4, edns, input.ecsScope ?? 0);
+  if (edns) writeOpt(out, off, rcode >>> 4, edns, input.ecsScope ?? 0, nsid);
   return out;
 }

@@ -33,7 +33,8 @@ export class TcpMetrics {
   private readonly closedCounts = new Float64Array(TCP_CLOSE_REASONS.length);
   private acceptedCount = 0;
   /** Read at scrape time: the server's current number of open connections. */
-  openConnections: () => number = () => 0;
+  /** One source of open connections per TCP listener of the process (one per --dns address). */
+  private readonly openSources = new Set<() => number>();
 
   constructor(registry: Registry) {
     const counts = this.closedCounts;
@@ -65,6 +66,19 @@ export class TcpMetrics {
         this.set(metrics.openConnections());
       },
     });
+  }
+
+  /** Open connections of every listener that reports here. */
+  openConnections(): number {
+    let open = 0;
+    for (const source of this.openSources) open += source();
+    return open;
+  }
+
+  /** A listener's count of its open connections; the returned function stops counting it (listener closed). */
+  countOpen(source: () => number): () => void {
+    this.openSources.add(source);
+    return () => this.openSources.delete(source);
   }
 
   accepted(): void {

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { ClientAddress, endSiteKey } from './client-address.js';
 import type { DnsResponder } from './update-dispatch.js';
 import type { TcpCloseReason, TcpMetrics } from './tcp-metrics.js';
-import type { Listening } from './udp-server.js';
+import type { ListenOptions, Listening } from './udp-server.js';
 
 export interface TcpOptions {
   /** Time allowed between messages (and before the first one). */
@@ -27,6 +27,8 @@ export interface TcpOptions {
   /** Connections open at once from one IPv4 address or IPv6 /64. */
   maxPerAddress: number;
   metrics?: TcpMetrics;
+  /** See ListenOptions. */
+  ipv6Only?: ListenOptions['ipv6Only'];
 }
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, messageTimeoutMs: 2_000, maxConnections: 512, maxPerAddress: 16 };
@@ -62,9 +64,14 @@ export function listenTcp(host: string, port: number, handle: DnsResponder, logg
   const connections = new Set<Connection>();
   const perClient = new Map<string, Set<Connection>>();
   const address = new ClientAddress();
-  if (metrics) metrics.openConnections = () => connections.size;
+  const stopCounting = metrics?.countOpen(() => connections.size);
+  /** Set while shutting down gracefully: a connection is ended as soon as it has nothing left to answer. */
+  let draining = false;
+  /** Sockets ended gracefully (their answers still flushing): destroyed if still open when the drain time is up. */
+  const leaving = new Set<net.Socket>();
 
-  function close(conn: Connection, reason: TcpCloseReason): void {
+  /** `graceful`: end the socket after what was written is sent, instead of destroying it. */
+  function close(conn: Connection, reason: TcpCloseReason, graceful = false): void {
     if (conn.closed) return;
     conn.closed = true;
     connections.delete(conn);
@@ -72,7 +79,12 @@ export function listenTcp(host: string, port: number, handle: DnsResponder, logg
     mine?.delete(conn);
     if (mine?.size === 0) perClient.delete(conn.client);
     metrics?.closed(reason);
-    if (reason === 'client' || reason === 'malformed') conn.socket.destroySoon();
+    if (graceful) {
+      const { socket } = conn;
+      leaving.add(socket);
+      socket.once('close', () => leaving.delete(socket));
+      socket.end();
+    } else if (reason === 'client' || reason === 'malformed') conn.socket.destroySoon();
     else conn.socket.destroy();
   }
 
@@ -170,6 +182,10 @@ export function listenTcp(host: string, port: number, handle: DnsResponder, logg
         send(socket, response);
       }
       const now = performance.now();
+      if (draining && pending.length === 0) {
+        close(conn, 'shutdown', true);
+        return;
+      }
       if (pending.length === 0) {
         conn.messageStart = 0;
         conn.idleSince = now;
@@ -197,20 +213,37 @@ export function listenTcp(host: string, port: number, handle: DnsResponder, logg
   return new Promise((resolve, reject) => {
     server.once('error', (err) => {
       clearInterval(timer);
+      stopCounting?.();
       reject(err);
     });
-    server.listen({ host, port, exclusive: false }, () => {
+    server.listen({ host, port, exclusive: false, ipv6Only: options.ipv6Only === true }, () => {
       server.removeAllListeners('error');
       server.on('error', (err) => logger.warn({ err }, 'TCP server error'));
       const bound = server.address() as net.AddressInfo;
       resolve({
         address: bound.address,
         port: bound.port,
-        close: () =>
+        close: (drainMs) =>
           new Promise<void>((done) => {
-            clearInterval(timer);
-            for (const conn of [...connections]) close(conn, 'shutdown');
-            server.close(() => done());
+            let deadline: NodeJS.Timeout | undefined;
+            server.close(() => {
+              clearInterval(timer);
+              stopCounting?.();
+              clearTimeout(deadline);
+              done();
+            });
+            if (drainMs === undefined || drainMs <= 0) {
+              for (const conn of [...connections]) close(conn, 'shutdown');
+              return;
+            }
+            // Drain: no new connections; the idle ones end now (their written answers still go out), one whose
+            // query is arriving ends once it is answered; whatever is left when the time is up is cut.
+            draining = true;
+            for (const conn of [...connections]) if (conn.messageStart === 0) close(conn, 'shutdown', true);
+            deadline = setTimeout(() => {
+              for (const conn of [...connections]) close(conn, 'shutdown');
+              for (const socket of leaving) socket.destroy();
+            }, drainMs);
           }),
       });
     });

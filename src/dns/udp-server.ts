@@ -8,7 +8,16 @@ import type { DnsResponder } from './update-dispatch.js';
 export interface Listening {
   address: string;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops listening. `drainMs` (TCP): connections are not cut at once; answers already written are sent and a
+   * query being received is answered, for up to that long. Without it every connection is closed now.
+   */
+  close(drainMs?: number): Promise<void>;
+}
+
+export interface ListenOptions {
+  /** An IPv6 wildcard that must leave IPv4 to another socket on the same port (`--dns 0.0.0.0:53,[::]:53`). */
+  ipv6Only?: boolean;
 }
 
 /**
@@ -17,8 +26,8 @@ export interface Listening {
  */
 export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
-export function listenUdp(host: string, port: number, handle: DnsResponder, logger: Logger): Promise<Listening> {
-  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER });
+export function listenUdp(host: string, port: number, handle: DnsResponder, logger: Logger, options: ListenOptions = {}): Promise<Listening> {
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER, ipv6Only: options.ipv6Only === true });
   socket.on('message', (message, remote) => {
     const response = handle(message, 'udp', remote.address);
     if (response instanceof Promise) {

@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import type { LocalStateFile } from '../store/local-state.js';
 import type { SyncTracker } from '../store/store-health.js';
 import type { Store } from '../store/store.js';
-import { GeoIp } from './geoip.js';
+import { GeoIp, type GeoIpReload } from './geoip.js';
 import { GeoState } from './geo-state.js';
 import type { ObserverLocation } from './health-docs.js';
 import { GeoSync } from './geo-sync.js';
@@ -149,6 +149,13 @@ export class GeoRuntime {
         (err: Error) => this.options.logger.error({ err: err.message, paths: geoip.paths }, 'cannot load the GeoIP database; answering without client locations'),
       );
     }
+  }
+
+  /** SIGHUP: the GeoIP files read again (see GeoIp.reloadAll); edges placed by GeoIP are placed again. */
+  async reloadGeoip(): Promise<GeoIpReload[]> {
+    const results = (await this.geoip?.reloadAll()) ?? [];
+    if (results.some((r) => r.result === 'ok')) this.state.rebuild();
+    return results;
   }
 
   async close(): Promise<void> {

@@ -56,6 +56,14 @@ export interface GeoIpOptions {
   watchIntervalMs?: number;
 }
 
+/** What reading one file again gave (SIGHUP): ok, or failed with the previous version kept. */
+export interface GeoIpReload {
+  path: string;
+  result: 'ok' | 'failed';
+  databaseType?: string;
+  error?: string;
+}
+
 /** The result for an address nothing is known about. */
 export const UNKNOWN_PLACE: GeoResult = Object.freeze({ networkPrefix: 0 });
 
@@ -226,6 +234,29 @@ export class GeoIp {
       this.reloads.labels('failed').inc();
       this.options.logger.warn({ path, err: (err as Error).message }, 'GeoIP database reload failed; keeping the previous one');
     }
+  }
+
+  /**
+   * Reads every loaded file again now (SIGHUP), without waiting for the watch to notice a change; each one that
+   * fails keeps its previous version. Nothing when the databases are not loaded (yet).
+   */
+  async reloadAll(): Promise<GeoIpReload[]> {
+    if (this.dbs.length === 0) return [];
+    const read = await Promise.all(this.dbs.map(async (old) => ({ old, loaded: await loadDb(old.path).catch((err: Error) => err) })));
+    const results: GeoIpReload[] = [];
+    this.dbs = read.map(({ old, loaded }) => {
+      if (loaded instanceof Error) {
+        this.reloads.labels('failed').inc();
+        this.options.logger.warn({ path: old.path, err: loaded.message }, 'GeoIP database reload failed; keeping the previous one');
+        results.push({ path: old.path, result: 'failed', error: loaded.message });
+        return old;
+      }
+      this.reloads.labels('ok').inc();
+      results.push({ path: old.path, result: 'ok', databaseType: loaded.databaseType });
+      return loaded;
+    });
+    this.forget();
+    return results;
   }
 
   close(): void {

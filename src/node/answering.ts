@@ -87,11 +87,12 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
       const query = createHandler({
         catalog,
         chaos: { nodeId: config.nodeId, version: config.chaosVersion, health: options.healthText ?? (() => health.text()) },
-        metrics: new DnsMetrics(registry),
+        metrics: new DnsMetrics(registry, { servedZones: () => catalog.names() }),
         logger,
         geo: geo.answerer,
         // one limiter per answering process: with --workers N, each worker limits its own share of the traffic
         rrl: config.rrl.rate > 0 ? new ResponseRateLimiter({ ...config.rrl, registry, logger }) : undefined,
+        nsid: config.nsid === undefined ? undefined : Buffer.from(config.nsid, 'latin1'),
       });
       // RFC 2136 updates, answered once this process serves them (with --workers: the worker that took the update);
       // the update's version reaches this process's index directly, not only back through the changes feed

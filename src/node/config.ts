@@ -2,24 +2,32 @@
 // one node on a bare machine (loopback, unprivileged ports, ./data). The options themselves are declared in
 // serve-options.ts; this file shapes their values into what the node's parts take.
 
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { directoryUrl, type AcmeConfig } from '../acme/acme-config.js';
 import type { PagesSettings } from '../pages/pages.js';
 import { ConfigError, type Address } from './option-values.js';
-import { readServeOptions, type Flags } from './serve-options.js';
+import { readServeOptions, SERVE_OPTIONS, type Flags } from './serve-options.js';
 
 export type { AcmeConfig, Address, Flags };
 export { ConfigError };
 export { parseAddress } from './option-values.js';
 
 export interface NodeConfig {
-  dns: Address;
+  /** DNS addresses: each gets a UDP socket and a TCP listener. */
+  dns: Address[];
   api: Address;
   /** Deadlines for an API client's headers and whole request (slow clients). */
   apiTimeouts: { headersMs: number; requestMs: number };
   dataDir: string;
   zonesDir?: string;
   nodeId: string;
+  /** NSID (RFC 5001) sent to queries that ask for it; none when unset. */
+  nsid?: string;
+  /** On SIGTERM, in-flight TCP answers and API requests get this long to finish. */
+  drainTimeoutMs: number;
+  /** The --config file: read at start and on SIGHUP. */
+  configFile?: string;
   /** Answer to CHAOS version.bind; REFUSED when unset. */
   chaosVersion?: string;
   logLevel: string;
@@ -83,8 +91,46 @@ export interface CouchConfig {
   password?: string;
 }
 
+/** The variables every option reads; a --config file may set only these. */
+const OPTION_VARIABLES = new Set(Object.values(SERVE_OPTIONS).map((o) => o.env));
+
+/**
+ * A --config file: `EDGEDNS_…=value` lines, the variables of the serve options (systemd's EnvironmentFile format:
+ * `#` comments, blank lines, a value optionally in quotes). A name no option reads is an error, so a typo shows.
+ */
+export function readConfigFile(file: string): Record<string, string> {
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: ${(err as Error).message}`);
+  }
+  const values: Record<string, string> = {};
+  content.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Z0-9_]+)\s*=\s*(.*)$/.exec(line);
+    if (!m) throw new ConfigError(`--config ${file} line ${i + 1}: not NAME=value`);
+    const [, name, rawValue] = m;
+    if (!OPTION_VARIABLES.has(name) || name === SERVE_OPTIONS.config.env) throw new ConfigError(`--config ${file} line ${i + 1}: ${name} is not an edgedns serve variable`);
+    const quoted = /^"(.*)"$/.exec(rawValue) ?? /^'(.*)'$/.exec(rawValue);
+    values[name] = quoted ? quoted[1] : rawValue;
+  });
+  return values;
+}
+
+/** The file named by --config or EDGEDNS_SERVE_CONFIG (EDGEDNS_CONFIG is the ACME hook's file), if any. */
+function configFileOf(flags: Flags, env: NodeJS.ProcessEnv): string | undefined {
+  const flag = flags[SERVE_OPTIONS.config.flag];
+  if (typeof flag === 'string' && flag !== '') return flag;
+  const variable = env[SERVE_OPTIONS.config.env];
+  return variable === undefined || variable === '' ? undefined : variable;
+}
+
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): NodeConfig {
-  const o = readServeOptions(flags, env);
+  const file = configFileOf(flags, env);
+  // A flag wins over a variable, a variable over the file: the file is the node's defaults, reread on SIGHUP.
+  const o = readServeOptions(flags, file === undefined ? env : { ...readConfigFile(file), ...definedOnly(env) });
   if (o.replicateFrom !== undefined && o.couchdb !== undefined) {
     throw new ConfigError('--replicate-from is for the embedded store; with --couchdb, join the cluster instead (edgedns cluster join)');
   }
@@ -101,6 +147,9 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     dataDir: o.data,
     zonesDir: o.zones,
     nodeId: o.nodeId,
+    nsid: o.nsid === undefined ? o.nodeId : o.nsid === '' ? undefined : o.nsid,
+    drainTimeoutMs: o.drainTimeout,
+    configFile: o.config,
     chaosVersion: o.chaosVersion,
     logLevel: o.logLevel,
     tcpIdleTimeoutMs: o.tcpIdleTimeout,
@@ -134,4 +183,9 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     cluster: { watchdogIntervalMs: o.watchdogInterval, stallMs: o.replicationStall, heartbeatMs: o.heartbeat },
     secretsKeyFile: o.secretsKeyFile ?? path.join(o.data, 'secrets.key'),
   };
+}
+
+/** The variables that are set to something: an empty one counts as unset, so it must not hide the file's value. */
+function definedOnly(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
 }

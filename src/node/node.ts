@@ -4,14 +4,14 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { buildApi } from '../api/app.js';
 import type { NodeConfig } from './config.js';
 import { startAnswering, tcpOptions } from './answering.js';
 import type { GeoRuntime } from '../geo/geo-runtime.js';
 import { seedEdges } from '../geo/seed.js';
-import { listenTcp } from '../dns/tcp-server.js';
-import { listenUdp, type Listening } from '../dns/udp-server.js';
+import { closeDns, describeDns, listenDns, type DnsListener } from '../dns/listen.js';
+import type { Listening } from '../dns/udp-server.js';
 import { ensureBootstrapKey } from '../keys/api-keys.js';
 import { KeyIndex } from '../keys/key-index.js';
 import { writeIdentity } from '../cluster/node-identity.js';
@@ -28,16 +28,21 @@ import type { Store } from '../store/store.js';
 import { StoreHealth } from '../store/store-health.js';
 import type { Catalog } from '../zone/catalog.js';
 import { startWorkers } from './workers/primary.js';
+import { collectProcessMetrics } from './process-metrics.js';
 import type { ServedZones } from '../api/wait-served.js';
 import { seedZones } from '../zone/zones-dir.js';
 import { startPages, type Pages } from '../pages/pages.js';
 import { ClusterSecrets } from '../secrets/cluster-secrets.js';
 import { CertIndex } from '../tls/cert-index.js';
 import { CertManager } from '../acme/cert-manager.js';
+import { reloadNode, type ReloadReport } from './reload.js';
 
 export interface RunningNode {
+  /** The first --dns address's sockets (tests and benches read its port). */
   dnsUdp: Listening;
   dnsTcp: Listening;
+  /** Every --dns address's UDP socket and TCP listener, in the order given. */
+  dns: DnsListener[];
   /** `app` is the API's fastify instance: tests send it requests in-process with `app.inject()`. */
   api: { host: string; port: number; app: FastifyInstance };
   catalog: Catalog;
@@ -50,7 +55,16 @@ export interface RunningNode {
   health: StoreHealth;
   /** The replication watchdog (CouchDB store only). */
   watchdog?: ReplicationWatchdog;
-  close(): Promise<void>;
+  /**
+   * SIGHUP: applies `next` (the configuration read again) where it can change without a restart (the log level),
+   * reads the GeoIP files and the TLS material again, and logs one line saying what it did.
+   */
+  reload(next?: NodeConfig): Promise<ReloadReport>;
+  /**
+   * Stops the node. `drainMs` (SIGTERM): DNS and the API stop accepting at once, and what is in flight (TCP answers,
+   * API requests) gets that long to finish; without it connections are closed at once.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
 
 /** Hot blobs kept on local disk for a remote store: this many times the memory cache. */
@@ -60,7 +74,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true });
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'edgedns_process_' });
+  collectProcessMetrics(registry);
   const health = new StoreHealth(registry);
   const store = await openNodeStore(config, logger, health);
   const remote = isRemoteStore(store);
@@ -98,6 +112,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     logger,
   );
   closers.push(async () => stopStartupWrites());
+  /** What stops taking queries and requests first, all together, on close (given the drain time on SIGTERM). */
+  const front: ((drainMs?: number) => Promise<void>)[] = [];
 
   try {
     // Everything a node needs to answer and serve is kept on its own disk, so it starts while its store is away.
@@ -141,25 +157,21 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       closers.push(async () => receiving.stop());
     }
 
-    let dnsUdp: Listening;
-    let dnsTcp: Listening;
+    let dns: DnsListener[];
     let metricsText: (() => Promise<string>) | undefined;
     let served: ServedZones | undefined;
+    let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
     if (config.workers > 1) {
       // DNS workers answer; this process keeps the store, the API, the probes and the asset server.
-      const workers = await startWorkers({ count: config.workers, config, store, registry, logger, state: geo.state, catalog, sync, healthText: () => health.text() });
-      closers.push(workers.close);
-      dnsUdp = { address: config.dns.host, port: workers.port, close: async () => undefined };
-      dnsTcp = dnsUdp;
-      metricsText = () => workers.metrics();
+      workers = await startWorkers({ count: config.workers, config, store, registry, logger, state: geo.state, catalog, sync, healthText: () => health.text() });
+      front.push(workers.close);
+      const shared = (address: string, port: number): Listening => ({ address, port, close: async () => undefined });
+      dns = config.dns.map((a, i) => ({ udp: shared(a.host, workers!.ports[i]), tcp: shared(a.host, workers!.ports[i]) }));
+      metricsText = () => workers!.metrics();
       served = workers;
     } else {
-      const handler = answering.handler();
-      dnsUdp = await listenUdp(config.dns.host, config.dns.port, handler, logger);
-      closers.push(dnsUdp.close);
-      // Port 0 means "any": TCP then takes the port UDP got, so both transports share one number.
-      dnsTcp = await listenTcp(config.dns.host, dnsUdp.port, handler, logger, tcpOptions(config, registry));
-      closers.push(dnsTcp.close);
+      dns = await listenDns(config.dns, answering.handler(), logger, tcpOptions(config, registry));
+      front.push((drainMs) => closeDns(dns, drainMs));
     }
     // Certificates: the cluster key, the certificates it opens (served by SNI), and the manager that orders them.
     const secrets = await ClusterSecrets.open({ store, file: config.secretsKeyFile, logger, registry });
@@ -195,16 +207,25 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     const tls = { certs, secrets, manager };
     const api = await buildApi({ store, catalog, sync, registry, logger, nodeId: config.nodeId, startedAt, geo, health, acme: config.acme, pages, served, metricsText, tls, timeouts: config.apiTimeouts, keys });
     await api.listen({ host: config.api.host, port: config.api.port });
-    closers.push(() => api.close());
+    front.push(async (drainMs) => {
+      // fastify answers 503 to requests arriving while it closes and waits for those in flight, here up to drainMs;
+      // a keep-alive connection whose request is answered is closed as soon as it is idle
+      const idle = drainMs === undefined ? undefined : setInterval(() => api.server.closeIdleConnections(), 50);
+      const cut = drainMs === undefined ? undefined : setTimeout(() => api.server.closeAllConnections(), drainMs);
+      await api.close();
+      clearInterval(idle);
+      clearTimeout(cut);
+    });
     const apiAddress = api.server.address();
     const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.api.port;
     logger.info(
-      { dns: `${config.dns.host}:${dnsUdp.port}`, ...(config.workers > 1 ? { workers: config.workers } : {}), api: `${config.api.host}:${apiPort}`, http: `${config.pages.http.host}:${pages.port}`, https: `${config.pages.https.host}:${pages.https?.port}`, zones: catalog.names(), store: store.description },
+      { dns: describeDns(dns), ...(config.workers > 1 ? { workers: config.workers } : {}), api: `${config.api.host}:${apiPort}`, http: `${config.pages.http.host}:${pages.port}`, https: `${config.pages.https.host}:${pages.https?.port}`, zones: catalog.names(), store: store.description },
       'edgedns node started',
     );
     return {
-      dnsUdp,
-      dnsTcp,
+      dnsUdp: dns[0].udp,
+      dnsTcp: dns[0].tcp,
+      dns,
       api: { host: config.api.host, port: apiPort, app: api },
       catalog,
       store,
@@ -213,9 +234,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       pages,
       health,
       ...(watchdog ? { watchdog } : {}),
-      close: closeAll,
+      reload: (next) => reloadNode({ config, next, logger, geo, secrets, certs, workers }),
+      close: async (options = {}) => {
+        await Promise.all(front.splice(0).map((close) => close(options.drainMs)));
+        await closeAll();
+      },
     };
   } catch (err) {
+    for (const close of front.reverse()) await close().catch(() => undefined);
     await closeAll();
     throw err;
   }

@@ -24,7 +24,28 @@ export function parseAddress(text: string, what: string): Address {
   return { host: host === 'localhost' ? '127.0.0.1' : host, port };
 }
 
+/** One or more HOST:PORT, comma-separated (the flag given several times arrives joined by commas too). */
+export const addressList: ValueParser<Address[]> = (value, name) => {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw new ConfigError(`${name} "${value}" has an empty address (HOST:PORT[,HOST:PORT])`);
+  const addresses = parts.map((p) => parseAddress(p, name));
+  const seen = new Set<string>();
+  for (const a of addresses) {
+    const key = `${a.host}|${a.port}`;
+    if (a.port !== 0 && seen.has(key)) throw new ConfigError(`${name} names ${a.host}:${a.port} twice`);
+    seen.add(key);
+  }
+  return addresses;
+};
+
 export const text: ValueParser<string> = (value) => value;
+
+/** An NSID (RFC 5001) as text: printable ASCII, 1-128 characters; `none` for no NSID (the empty string). */
+export const nsidText: ValueParser<string> = (value, name) => {
+  if (value === 'none') return '';
+  if (!/^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$/.test(value)) throw new ConfigError(`${name} "${value}" must be 1-128 printable ASCII characters, or none`);
+  return value;
+};
 
 /** Seconds in (0, 3600], returned as milliseconds. */
 export const secondsAsMs: ValueParser<number> = (value, name) => {

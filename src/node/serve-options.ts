@@ -6,6 +6,7 @@
 import os from 'node:os';
 import {
   acmeDirectory,
+  addressList,
   ConfigError,
   couchPrefix,
   domainName,
@@ -16,6 +17,7 @@ import {
   logLevel,
   networkList,
   nodeId,
+  nsidText,
   onOff,
   parseAddress,
   secondsAsMs,
@@ -43,6 +45,8 @@ export interface ServeOption<T = unknown> {
   example: string;
   /** The key of another option this one only matters with (the test sets both). */
   onlyWith?: string;
+  /** The flag may be given several times; the values are joined with commas. */
+  repeatable?: boolean;
   parse: ValueParser<T>;
 }
 
@@ -50,8 +54,8 @@ const address: ValueParser<ReturnType<typeof parseAddress>> = (value, name) => p
 
 export const SERVE_OPTIONS = {
   dns: {
-    flag: 'dns', env: 'EDGEDNS_DNS', value: 'HOST:PORT', default: '127.0.0.1:5300', example: '0.0.0.0:53', parse: address,
-    help: 'DNS address, UDP and TCP (`[::1]:5300` for IPv6)',
+    flag: 'dns', env: 'EDGEDNS_DNS', value: 'HOST:PORT[,HOST:PORT]', default: '127.0.0.1:5300', example: '0.0.0.0:53,[::]:53', parse: addressList, repeatable: true,
+    help: 'DNS addresses, UDP and TCP on each: comma-separated or the flag repeated, IPv4 and IPv6 together (`127.0.0.1:53,[::1]:53`)',
   },
   api: {
     flag: 'api', env: 'EDGEDNS_API', value: 'HOST:PORT', default: '127.0.0.1:8053', example: '[::1]:8053', parse: address,
@@ -77,6 +81,10 @@ export const SERVE_OPTIONS = {
     flag: 'node-id', env: 'EDGEDNS_NODE_ID', value: 'NAME', default: () => os.hostname(), defaultText: 'the host name', example: 'ams-1', parse: nodeId,
     help: "this node's name; answered to `CH TXT id.server` and `hostname.bind`",
   },
+  nsid: {
+    flag: 'nsid', env: 'EDGEDNS_NSID', value: 'TEXT', defaultText: 'the node id (`--node-id`)', example: 'ams-1.ns.example.net', parse: nsidText,
+    help: 'the name server identifier (RFC 5001) sent to queries that ask for it (`dig +nsid`); `none`: sent to no one',
+  },
   chaosVersion: {
     flag: 'chaos-version', env: 'EDGEDNS_CHAOS_VERSION', value: 'TEXT', defaultText: 'none (REFUSED)', example: 'edgedns', parse: text,
     help: 'answer to `CH TXT version.bind`',
@@ -91,7 +99,7 @@ export const SERVE_OPTIONS = {
   },
   tcpMaxConnections: {
     flag: 'tcp-max-connections', env: 'EDGEDNS_TCP_MAX_CONNECTIONS', value: 'N', default: '512', example: '1024', parse: wholeNumber(1, 65_536),
-    help: 'DNS-over-TCP connections open at once; at the cap a new one replaces the oldest idle one',
+    help: 'DNS-over-TCP connections open at once on each `--dns` address; at the cap a new one replaces the oldest idle one',
   },
   tcpMaxPerAddress: {
     flag: 'tcp-max-per-address', env: 'EDGEDNS_TCP_MAX_PER_ADDRESS', value: 'N', default: '16', example: '4', parse: wholeNumber(1, 65_536),
@@ -112,6 +120,14 @@ export const SERVE_OPTIONS = {
   workers: {
     flag: 'workers', env: 'EDGEDNS_WORKERS', value: 'N', default: '1', example: '2', parse: workerCount,
     help: 'DNS worker processes sharing the DNS sockets, `auto` for one per CPU; the main process keeps the store, API, probes and pages (1: it answers DNS too)',
+  },
+  drainTimeout: {
+    flag: 'drain-timeout', env: 'EDGEDNS_DRAIN_TIMEOUT', value: 'S', default: '5', example: '20', parse: secondsAsMs,
+    help: 'on SIGTERM, DNS-over-TCP answers and API requests in flight get this long to finish before their connections are closed',
+  },
+  config: {
+    flag: 'config', env: 'EDGEDNS_SERVE_CONFIG', value: 'FILE', defaultText: 'none', example: 'deploy/systemd/edgedns.conf', parse: text,
+    help: 'a file of `EDGEDNS_*=value` lines (the variables of this table), read at start and again on SIGHUP; a flag or variable wins over the file',
   },
   logLevel: {
     flag: 'log-level', env: 'EDGEDNS_LOG_LEVEL', value: 'LEVEL', default: 'info', example: 'debug', parse: logLevel,

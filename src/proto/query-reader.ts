@@ -17,6 +17,8 @@ export interface Edns {
   version: number;
   dnssecOk: boolean;
   ecs?: ClientSubnet;
+  /** The query asks for the server's NSID (RFC 5001 §2.1: an NSID option, empty in a query). */
+  nsid?: boolean;
 }
 
 export interface Query {
@@ -55,6 +57,7 @@ export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
 export type ReadResult = { query: Query } | { error: QueryError } | { drop: DropReason };
 
+const OPT_NSID = 3;
 const OPT_ECS = 8;
 
 const HEX = '0123456789';
@@ -160,6 +163,7 @@ function readEdns(msg: Buffer, ownerStart: number, pos: number, rdlength: number
       if (scopePrefix !== 0) return 'client-subnet scope prefix is not 0 in a query';
       edns.ecs = { family, sourcePrefix, scopePrefix, address: Buffer.from(msg.subarray(p + 4, p + len)) };
     }
+    if (code === OPT_NSID) edns.nsid = true;
     // RFC 6891 §6.1.2: unknown options are ignored
     p += len;
   }

@@ -122,6 +122,24 @@ export class ClusterSecrets {
     return this.keyring.open(sealed, documentId);
   }
 
+  /**
+   * SIGHUP: reads the key file again (a key copied in or replaced since the start) and checks it against the
+   * cluster's marker; listeners hear of a change (the certificate index opens its keys again).
+   */
+  async reload(): Promise<void> {
+    if (!this.keyring) {
+      const keys = await readKeyFile(this.file).catch(() => undefined);
+      if (keys) this.keyring = new Keyring(this.file, keys);
+    } else await this.keyring.reload().catch(() => false);
+    if (this.markedKid !== undefined) await this.check();
+    else if (this.keyring && this.problemText !== undefined) {
+      // nothing sealed in the cluster yet, and now a readable key file: nothing stands in the way any more
+      this.problemText = undefined;
+      this.logger.info({ file: this.file }, 'secrets key file read');
+      for (const listener of this.listeners) listener();
+    }
+  }
+
   /** A marker document seen on the changes feed (another node created or rotated the key). */
   applyMarker(doc: StoredDoc): void {
     if (!isKeyMarker(doc)) return;

@@ -174,6 +174,12 @@ export class CertIndex {
     else if (this.loaded.get(name)?.doc.chainPem !== doc.chainPem) this.loaded.delete(name);
   }
 
+  /** SIGHUP: every certificate's key opened again (with the key file as read now); what is served after. */
+  async reload(): Promise<{ served: number; failed: number }> {
+    await this.reopenAll();
+    return { served: this.loaded.size, failed: this.failures.size };
+  }
+
   private async reopenAll(): Promise<void> {
     for (const doc of [...this.docs.values()]) {
       const loaded = await this.load(doc);

@@ -2,13 +2,14 @@
 // table in docs/configuration.md must agree with the declarations, and no option may exist in one and not the others.
 
 import t from 'tap';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, resolveConfig } from '../../src/node/config.js';
 import { onOff, text } from '../../src/node/option-values.js';
 import { readOptions, SERVE_OPTIONS, type ServeOption } from '../../src/node/serve-options.js';
 import { COMMANDS } from '../../src/cli/commands.js';
+import { parseCommandLine } from '../../src/cli/args.js';
 import { optionsMarkdown, serveCommandOptions, TABLE_END, TABLE_START } from '../../src/cli/serve-help.js';
 
 const SERVE_HELP = COMMANDS.serve.help;
@@ -42,12 +43,15 @@ t.test('defaults are what a bare machine needs, as before the declarations', asy
     couchdb: undefined,
     dbPrefix: 'edgedns_',
     replicateFrom: undefined,
-    dns: { host: '127.0.0.1', port: 5300 },
+    dns: [{ host: '127.0.0.1', port: 5300 }],
     api: { host: '127.0.0.1', port: 8053 },
     apiTimeouts: { headersMs: 10_000, requestMs: 120_000 },
     dataDir: './data',
     zonesDir: undefined,
     nodeId: os.hostname(),
+    nsid: os.hostname(),
+    drainTimeoutMs: 5_000,
+    configFile: undefined,
     chaosVersion: undefined,
     logLevel: 'info',
     tcpIdleTimeoutMs: 10_000,
@@ -127,4 +131,43 @@ t.test('every EDGEDNS_ variable in src/ is a declared serve option or documented
     if (INTERNAL.test(name)) continue;
     t.ok(declared.has(name) || helps.includes(name), `${name} (in src/${file}) is declared in src/node/serve-options.ts or named in a command's help`);
   }
+});
+
+t.test('--dns takes several addresses, IPv4 and IPv6, comma-separated or repeated', async (t) => {
+  t.same(resolveConfig({ dns: '127.0.0.1:5300,[::1]:5300' }, {}).dns, [{ host: '127.0.0.1', port: 5300 }, { host: '::1', port: 5300 }]);
+  t.same(resolveConfig({}, { EDGEDNS_DNS: '0.0.0.0:53, [::]:53' }).dns, [{ host: '0.0.0.0', port: 53 }, { host: '::', port: 53 }]);
+  const repeated = parseCommandLine('serve', ['--dns', '127.0.0.1:53', '--dns', '[::1]:53'], COMMANDS.serve.options);
+  t.same(resolveConfig(repeated.flags, {}).dns, [{ host: '127.0.0.1', port: 53 }, { host: '::1', port: 53 }], 'the flag given twice means both');
+  t.throws(() => resolveConfig({ dns: '127.0.0.1:53,127.0.0.1:53' }, {}), new ConfigError('--dns names 127.0.0.1:53 twice'));
+  t.throws(() => resolveConfig({ dns: '127.0.0.1:53,' }, {}), /--dns "127.0.0.1:53," has an empty address/);
+  t.throws(() => resolveConfig({ dns: '127.0.0.1:53,[::1]' }, {}), /--dns "\[::1\]" is not HOST:PORT/);
+});
+
+t.test('--nsid: the node id unless given; none sends none; only printable text', async (t) => {
+  t.equal(resolveConfig({ 'node-id': 'ams-1' }, {}).nsid, 'ams-1');
+  t.equal(resolveConfig({ 'node-id': 'ams-1', nsid: 'ns1.example.net' }, {}).nsid, 'ns1.example.net');
+  t.equal(resolveConfig({ nsid: 'none' }, {}).nsid, undefined);
+  t.throws(() => resolveConfig({ nsid: 'a\tb' }, {}), /--nsid "a\tb" must be 1-128 printable ASCII characters/);
+  t.throws(() => resolveConfig({ nsid: 'x'.repeat(129) }, {}), /must be 1-128 printable ASCII characters/);
+});
+
+t.test('--config: a file of EDGEDNS_ lines under the flags and variables; a name it cannot set is refused', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-config-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'edgedns.conf');
+  await writeFile(file, '# comment\n\nEDGEDNS_LOG_LEVEL=debug\nEDGEDNS_NODE_ID="from-file"\nexport EDGEDNS_DNS=127.0.0.1:5353\n');
+  const fromFile = resolveConfig({ config: file }, {});
+  t.equal(fromFile.logLevel, 'debug');
+  t.equal(fromFile.nodeId, 'from-file', 'quotes are taken off');
+  t.same(fromFile.dns, [{ host: '127.0.0.1', port: 5353 }]);
+  t.equal(fromFile.configFile, file);
+  t.equal(resolveConfig({ config: file }, { EDGEDNS_LOG_LEVEL: 'warn' }).logLevel, 'warn', 'a variable wins over the file');
+  t.equal(resolveConfig({ config: file, 'log-level': 'error' }, { EDGEDNS_LOG_LEVEL: 'warn' }).logLevel, 'error', 'a flag wins over both');
+  t.equal(resolveConfig({ config: file }, { EDGEDNS_LOG_LEVEL: '' }).logLevel, 'debug', 'an empty variable does not hide the file');
+  await writeFile(file, 'EDGEDNS_LOG_LEVL=debug\n');
+  t.throws(() => resolveConfig({ config: file }, {}), new ConfigError(`--config ${file} line 1: EDGEDNS_LOG_LEVL is not an edgedns serve variable`));
+  await writeFile(file, 'log-level debug\n');
+  t.throws(() => resolveConfig({ config: file }, {}), new ConfigError(`--config ${file} line 1: not NAME=value`));
+  t.throws(() => resolveConfig({ config: path.join(dir, 'missing.conf') }, {}), /--config .*missing\.conf: ENOENT/);
+  t.equal(resolveConfig({ config: 'deploy/systemd/edgedns.conf' }, {}).dataDir, '/var/lib/edgedns', 'the example shipped with the systemd unit reads');
 });

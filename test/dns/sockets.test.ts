@@ -130,9 +130,9 @@ t.test('CHAOS: id.server and hostname.bind name the node; version.bind is refuse
   t.equal(decodeMessage(await udpExchange(port, buildQuery('version.bind.', Type.TXT, { qclass: 3 }))).header.rcode, Rcode.REFUSED);
 });
 
-t.test('metrics count queries by type, rcode and transport', async (t) => {
+t.test('metrics count queries by type, rcode, transport and address family', async (t) => {
   const text = await server.node.registry.metrics();
-  t.match(text, /edgedns_dns_queries_total\{transport="udp",qtype="TXT",rcode="NOERROR"\} \d+/);
-  t.match(text, /edgedns_dns_queries_total\{transport="tcp",qtype="SOA",rcode="NXDOMAIN"\} \d+/);
+  t.match(text, /edgedns_dns_queries_total\{transport="udp",family="ipv4",qtype="TXT",rcode="NOERROR"\} \d+/);
+  t.match(text, /edgedns_dns_queries_total\{transport="tcp",family="ipv4",qtype="SOA",rcode="NXDOMAIN"\} \d+/);
   t.match(text, /edgedns_dns_answer_seconds_bucket/);
 });

@@ -18,6 +18,9 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   lexicon: 'lexicon',
   knsupdate: 'knot-dnsutils',
   nsupdate: 'bind9-dnsutils',
+  promtool: 'prometheus',
+  'docker-compose': 'docker-compose',
+  'systemd-analyze': 'systemd',
 };
 
 /** sbin directories are often missing from a non-root PATH, and knotd lives there. */

@@ -33,11 +33,14 @@ export interface WorkerPoolOptions {
 }
 
 export interface WorkerPool extends ServedZones {
-  /** The DNS port every worker answers on (the one asked for, or the one the system gave for port 0). */
-  port: number;
+  /** The DNS port of each --dns address every worker answers on (the one asked for, or the one the system gave for 0). */
+  ports: number[];
   /** The primary's metrics and the workers' query counters together, in the Prometheus text format. */
   metrics(): Promise<string>;
-  close(): Promise<void>;
+  /** SIGHUP: every worker applies the log level and reads its GeoIP files again; how many did so in time. */
+  reload(logLevel: string): Promise<{ reloaded: number; of: number }>;
+  /** Stops the workers; `drainMs`: each first closes its DNS sockets, draining TCP connections that long. */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** A worker still loading a large store or GeoIP database is given this long to start answering. */
@@ -47,6 +50,7 @@ const RESTART_MAX_MS = 30_000;
 /** A worker that ran this long before dying restarts without delay growth. */
 const STABLE_MS = 60_000;
 const METRICS_TIMEOUT_MS = 2_000;
+const RELOAD_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 const HEALTH_EVERY_MS = 1_000;
 
@@ -73,9 +77,10 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
   new Gauge({ name: 'edgedns_workers_ready', help: 'DNS worker processes answering queries', registers, collect() { this.set([...slots.values()].filter((s) => s.ready).length); } });
   const appliedListeners = new Set<() => void>();
   const metricsRequests = new Map<number, (metrics: WorkerMetrics) => void>();
+  const reloadRequests = new Map<number, () => void>();
   let nextRequest = 1;
   let closing = false;
-  let port = config.dns.port;
+  let ports = config.dns.map((a) => a.port);
   let restartDelay = RESTART_MIN_MS;
 
   cluster.setupPrimary({ exec: workerScript(), args: [], serialization: 'advanced' });
@@ -110,7 +115,9 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
 
   function fork(index: number): Promise<Slot> {
     const worker = cluster.fork({
-      EDGEDNS_WORKER_CONFIG: JSON.stringify({ ...config, dns: { ...config.dns, port } }),
+      // Port 0 stays 0: the cluster module keys shared sockets by the address asked for, so every worker asking for
+      // port 0 gets the one socket the first one bound (asking for the port it got would try to bind it again).
+      EDGEDNS_WORKER_CONFIG: JSON.stringify(config),
       EDGEDNS_WORKER_INDEX: String(index),
       EDGEDNS_WORKER_STORE: store.description,
     });
@@ -131,7 +138,7 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
           case 'ready':
             clearTimeout(timer);
             slot.ready = true;
-            port = message.udpPort;
+            ports = message.ports;
             logger.info({ worker: index, pid: worker.process.pid }, 'DNS worker answering');
             resolve(slot);
             return;
@@ -144,6 +151,9 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
             return;
           case 'metrics':
             metricsRequests.get(message.id)?.(message.metrics);
+            return;
+          case 'reloaded':
+            reloadRequests.get(message.id)?.();
             return;
           default:
             return;
@@ -169,7 +179,7 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
     });
   }
 
-  async function stop(): Promise<void> {
+  async function stop(drainMs?: number): Promise<void> {
     closing = true;
     clearInterval(healthTimer);
     stopWatchingState();
@@ -179,13 +189,14 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
         (slot) =>
           new Promise<void>((resolve) => {
             if (slot.worker.isDead()) return resolve();
-            const timer = setTimeout(() => slot.worker.kill('SIGKILL'), STOP_TIMEOUT_MS);
+            const timer = setTimeout(() => slot.worker.kill('SIGKILL'), STOP_TIMEOUT_MS + (drainMs ?? 0));
             slot.worker.once('exit', () => {
               clearTimeout(timer);
               resolve();
             });
-            // the worker closes its sockets and exits when its channel to the primary goes
-            slot.worker.disconnect();
+            // SIGTERM: the worker drains its sockets and exits; else it closes them and exits when its channel goes
+            if (drainMs !== undefined) send(slot, { kind: 'drain', drainMs });
+            else slot.worker.disconnect();
           }),
       ),
     );
@@ -193,8 +204,8 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
   }
 
   try {
-    // With port 0 the first worker learns the port and the others bind the same one.
-    if (port === 0) await fork(1);
+    // With port 0 the first worker binds the socket the others then share, and tells the port.
+    if (ports.includes(0)) await fork(1);
     await Promise.all(Array.from({ length: count }, (_, i) => i + 1).filter((i) => !slots.has(i)).map((i) => fork(i)));
   } catch (err) {
     await stop();
@@ -218,8 +229,25 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
     });
   }
 
+  function requestReload(slot: Slot, logLevel: string): Promise<boolean> {
+    const id = nextRequest++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        reloadRequests.delete(id);
+        logger.warn({ worker: slot.index }, 'DNS worker did not confirm the reload in time');
+        resolve(false);
+      }, RELOAD_TIMEOUT_MS);
+      reloadRequests.set(id, () => {
+        clearTimeout(timer);
+        reloadRequests.delete(id);
+        resolve(true);
+      });
+      send(slot, { kind: 'reload', id, logLevel });
+    });
+  }
+
   return {
-    port,
+    ports,
     onApplied: (listener) => {
       appliedListeners.add(listener);
       return () => appliedListeners.delete(listener);
@@ -230,6 +258,11 @@ export async function startWorkers(options: WorkerPoolOptions): Promise<WorkerPo
       const replies = await Promise.all(ready.map(async (slot) => ({ index: slot.index, metrics: await requestMetrics(slot) })));
       const merged = mergeWorkerMetrics(await registry.getMetricsAsJSON(), replies.filter((r): r is { index: number; metrics: WorkerMetrics } => r.metrics !== undefined));
       return AggregatorRegistry.aggregate(merged).metrics();
+    },
+    reload: async (logLevel) => {
+      const ready = [...slots.values()].filter((s) => s.ready);
+      const done = await Promise.all(ready.map((slot) => requestReload(slot, logLevel)));
+      return { reloaded: done.filter(Boolean).length, of: ready.length };
     },
     close: stop,
   };

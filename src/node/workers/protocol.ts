@@ -4,6 +4,7 @@
 
 import type { Change } from '../../store/store.js';
 import type { EdgeObservation } from '../../geo/health-docs.js';
+import type { GeoIpReload } from '../../geo/geoip.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 /** The Store methods a worker may call; each is a plain request/response. follow() is its own message pair. */
@@ -16,7 +17,10 @@ export type ToPrimary =
   | { kind: 'store-call'; id: number; method: StoreMethod; args: unknown[] }
   | { kind: 'follow'; id: number; since: string }
   | { kind: 'unfollow'; id: number }
-  | { kind: 'ready'; udpPort: number; tcpPort: number }
+  /** The worker answers; `ports`: the port of each --dns address, in order (UDP and TCP share it). */
+  | { kind: 'ready'; ports: number[] }
+  /** A reload done: the GeoIP files it read again. */
+  | { kind: 'reloaded'; id: number; geoip: GeoIpReload[] }
   | { kind: 'start-failed'; error: string }
   | { kind: 'metrics'; id: number; metrics: WorkerMetrics }
   /** Sent after each batch of zone changes: the SOA serial every zone is answered with now. */
@@ -38,7 +42,11 @@ export type ToWorker =
   | { kind: 'observations'; observations: [string, EdgeObservation][] }
   /** The node's CHAOS TXT health.edgedns. text, which only the primary knows whole. */
   | { kind: 'health'; text: string }
-  | { kind: 'metrics-request'; id: number };
+  | { kind: 'metrics-request'; id: number }
+  /** SIGHUP reached the primary: apply this log level and read the GeoIP files again. */
+  | { kind: 'reload'; id: number; logLevel: string }
+  /** The node stops: close the DNS sockets, TCP connections drained for up to drainMs (then the primary disconnects). */
+  | { kind: 'drain'; drainMs: number };
 
 export function isMessage<T extends { kind: string }>(value: unknown): value is T {
   return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';

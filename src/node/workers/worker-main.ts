@@ -3,16 +3,16 @@
 // environment; exits when the primary goes.
 
 import { pino } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { startAnswering, tcpOptions, type Answering } from '../answering.js';
 import type { NodeConfig } from '../config.js';
-import { listenTcp } from '../../dns/tcp-server.js';
-import { listenUdp, type Listening } from '../../dns/udp-server.js';
+import { closeDns, listenDns, type DnsListener } from '../../dns/listen.js';
 import type { EdgeObservation } from '../../geo/health-docs.js';
 import { LocalState } from '../../store/local-state.js';
 import { SnapshotStore } from '../../store/snapshot.js';
 import { StoreHealth } from '../../store/store-health.js';
 import { IpcStore, processChannel } from './ipc-store.js';
+import { collectProcessMetrics } from '../process-metrics.js';
 
 const config = JSON.parse(process.env.EDGEDNS_WORKER_CONFIG ?? 'null') as NodeConfig | null;
 if (!config || !process.send) {
@@ -23,12 +23,12 @@ const index = process.env.EDGEDNS_WORKER_INDEX ?? '?';
 const logger = pino({ level: config.logLevel, base: { node: config.nodeId, worker: index } });
 const channel = processChannel();
 const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'edgedns_process_' });
+collectProcessMetrics(registry);
 
 let answering: Answering | undefined;
 let observations: [string, EdgeObservation][] | undefined;
 let primaryHealth: string | undefined;
-const listening: Listening[] = [];
+let listeners: DnsListener[] = [];
 
 channel.onMessage((message) => {
   if (message.kind === 'observations') {
@@ -38,17 +38,26 @@ channel.onMessage((message) => {
     primaryHealth = message.text;
   } else if (message.kind === 'metrics-request') {
     void registry.getMetricsAsJSON().then((metrics) => channel.send({ kind: 'metrics', id: message.id, metrics }));
+  } else if (message.kind === 'reload') {
+    logger.level = message.logLevel;
+    const geo = answering?.geo;
+    void (geo ? geo.reloadGeoip() : Promise.resolve([])).then((geoip) => channel.send({ kind: 'reloaded', id: message.id, geoip }));
+  } else if (message.kind === 'drain') {
+    void stop(message.drainMs);
   }
 });
 
-// Ctrl-C reaches the whole process group; the primary decides when workers stop (it disconnects them).
+// Ctrl-C, a terminal's hangup and systemd's SIGTERM reach the whole process group; the primary decides what the
+// workers do (it tells them to reload, to drain, or disconnects them).
 process.on('SIGINT', () => undefined);
+process.on('SIGHUP', () => undefined);
+process.on('SIGTERM', () => undefined);
 
 let stopping = false;
-async function stop(): Promise<void> {
+async function stop(drainMs?: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  for (const l of listening.reverse()) await l.close().catch(() => undefined);
+  await closeDns(listeners, drainMs).catch(() => undefined);
   await answering?.close().catch(() => undefined);
   process.exit(0);
 }
@@ -63,17 +72,13 @@ async function start(node: NodeConfig): Promise<void> {
   const localState = new LocalState({ dataDir: node.dataDir, logger, registry, readOnly: true });
   answering = await startAnswering({ store, registry, logger, config: node, health, snapshot, localState, probes: false, healthText: () => primaryHealth ?? health.text() });
   if (observations) answering.geo.state.setOwnObservations(new Map(observations));
-  const handler = answering.handler();
-  const udp = await listenUdp(node.dns.host, node.dns.port, handler, logger);
-  listening.push(udp);
-  const tcp = await listenTcp(node.dns.host, udp.port, handler, logger, tcpOptions(node, registry));
-  listening.push(tcp);
+  listeners = await listenDns(node.dns, answering.handler(), logger, tcpOptions(node, registry));
   const { catalog } = answering;
   const reportSerials = (): void =>
     channel.send({ kind: 'zones-applied', serials: catalog.names().flatMap((name): [string, number][] => { const soa = catalog.get(name)?.soaSerial; return soa === undefined ? [] : [[name, soa]]; }) });
   answering.sync.onApplied(reportSerials);
   reportSerials();
-  channel.send({ kind: 'ready', udpPort: udp.port, tcpPort: tcp.port });
+  channel.send({ kind: 'ready', ports: listeners.map((l) => l.udp.port) });
 }
 
 start(config).catch((err: unknown) => {

@@ -5,10 +5,11 @@
 
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { WorkerMetrics } from './protocol.js';
+import { PER_PROCESS_METRIC } from '../process-metrics.js';
 
 /** Metrics counted where queries are answered: summed over the workers (and the primary, which has none). */
 const ANSWER_SIDE = /^edgedns_(dns_|geo_decision|geo_fail_open_total$|geo_nodata_total$|geoip_lookups_total$)/;
-const PER_PROCESS = /^edgedns_process_/;
+const PER_PROCESS = PER_PROCESS_METRIC;
 
 type Metric = MetricObjectWithValues<MetricValue<string>>;
 
