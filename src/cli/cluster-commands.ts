@@ -5,7 +5,7 @@
 import { listConflicts, NoSuchDocumentError, resolveConflict, UnknownRevisionError } from '../cluster/conflicts.js';
 import { linkStatus, linkTable } from '../cluster/link-status.js';
 import { join, leave } from '../cluster/replication.js';
-import { healthDocId } from '../geo/health-docs.js';
+import { HEALTH_PREFIX, healthDocId } from '../geo/health-docs.js';
 import { ConfigError, resolveConfig } from '../node/config.js';
 import { CouchError, CouchUnavailableError, type CouchServer } from '../store/couch-http.js';
 import { CouchStore } from '../store/couch-store.js';
@@ -80,7 +80,7 @@ async function run(sub: string, arg: string | undefined, args: ParsedArgs, out: 
       return;
     }
     case 'status': {
-      const { self, rows } = await linkStatus(store);
+      const { self, rows } = await linkStatus(store, (await store.list(HEALTH_PREFIX)) as Parameters<typeof linkStatus>[1]);
       if (rows.length === 0) {
         out.write(`no replication concerns ${self ?? 'this node'} (edgedns cluster join PEER_COUCHDB_URL)\n`);
         return;

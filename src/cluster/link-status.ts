@@ -2,7 +2,6 @@
 // its own CouchDB holds are checked now (link-check.ts), with what its running watchdog last reported (restarts,
 // stalls); the links peers hold towards it come from their health documents, which replicate here.
 
-import { HEALTH_PREFIX } from '../geo/health-docs.js';
 import type { CouchServer } from '../store/couch-http.js';
 import type { CouchStore } from '../store/couch-store.js';
 import { readLink, RoundReads, oneLine } from './link-check.js';
@@ -15,14 +14,16 @@ export interface LinkRow extends LinkReport {
   reportAgeMs?: number;
 }
 
-/** The node id of this CouchDB's database, and every link that concerns it. */
-export async function linkStatus(store: CouchStore): Promise<{ self: string | undefined; rows: LinkRow[] }> {
+/**
+ * The node id of this CouchDB's database, and every link that concerns it. `reports` are the nodes' health documents
+ * (geo/health-docs.ts writes them; the geo layer sits above this one, so the caller reads them).
+ */
+export async function linkStatus(store: CouchStore, reports: { node?: unknown; updatedAt?: unknown; links?: unknown }[]): Promise<{ self: string | undefined; rows: LinkRow[] }> {
   const local = store.server;
   const self = await readIdentity(local, store.db);
   const name = self ?? 'this node';
   const reads = new RoundReads();
   const scheduler = await schedulerDocs(local).catch(() => undefined);
-  const reports = (await store.list(HEALTH_PREFIX)) as { node?: unknown; updatedAt?: unknown; links?: unknown }[];
   const own = reports.find((r) => r.node === self);
   const ownLinks = new Map((Array.isArray(own?.links) ? own.links.filter(isLinkReport) : []).map((l) => [l.id, l]));
   const peerIds = new Map<string, Promise<string | undefined>>();
