@@ -23,7 +23,7 @@ import { siteRoutes } from './routes/sites.js';
 import type { AcmeConfig } from '../acme/acme-config.js';
 import { createAuthGuard, installAuthentication } from './auth.js';
 import { JSON_BODY_LIMIT } from './body-limits.js';
-import { DEFAULT_FAILURE_LIMIT, type FailureLimitOptions } from './rate-limit.js';
+import { DEFAULT_FAILURE_LIMIT } from './rate-limit.js';
 import { rrsetRoutes } from './routes/rrsets.js';
 import { keyRoutes } from './routes/keys.js';
 import { tsigKeyRoutes } from './routes/tsig-keys.js';
@@ -50,8 +50,6 @@ export interface ApiOptions {
   health?: StoreHealth;
   /** ACME challenge settings (TTL, lifetime, acme-dns domain); defaults when absent. */
   acme?: AcmeConfig;
-  /** Failed authentications allowed per client address (and per presented key) and window before 429. */
-  authFailureLimit?: FailureLimitOptions;
   /** Deadlines for a client to send its headers and its whole request; DEFAULT_API_TIMEOUTS when absent. */
   timeouts?: ApiTimeouts;
   /** Pages (sites, deploys); without it those routes are not offered. */
@@ -93,7 +91,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   installErrorHandler(app, options.registry);
   httpMetrics(app, options.registry);
   // Before every route is registered, so that it runs first for all of them (fastify runs root hooks first).
-  app.decorate('authGuard', createAuthGuard(options.registry, options.authFailureLimit ?? DEFAULT_FAILURE_LIMIT, options.keys));
+  app.decorate('authGuard', createAuthGuard(options.registry, DEFAULT_FAILURE_LIMIT, options.keys));
   installAuthentication(app, options.store);
   app.addContentTypeParser(['text/plain', 'text/dns'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 

@@ -1,16 +1,20 @@
 // Who may call what: every route of the API × the key it is called with → the status it answers, as one table
-// (issue 12). The routes are read from fastify itself (printRoutes), so a route added without a row here fails
-// this test, and so does a row for a route that no longer exists. In-process, through inject().
+// (issue 12). The routes are read from fastify itself (printRoutes) on a whole node as `edgedns serve` starts it
+// (startTestNode), so every route a node registers needs a row here, and a row for a route that no longer exists
+// fails too. Requests go in-process, through inject().
 //
 // Columns, in the order each row is called: no key, a key that does not exist, zone:Y (other.test), acme:X
 // (example.test), site:S (s.example.test), zone:X (example.test), admin. Writes that a key may make are real
 // writes, so a later column can see an earlier one's effect (a second PUT of an RRset is 200, not 201). Where an
 // admin write would change what other rows rely on, the row aims at something absent: auth passes, then 404/400.
+// The table fails authentication on purpose twice a row; each row is sent from a client address of its own with an
+// unknown key of its own, so the failure limiter (20 a minute per address and per key, api-limits.test.ts) never
+// turns a 401 here into a 429.
 
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import t from 'tap';
-import { fullApi, type FullApi } from './full-api.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
 
 const FIXTURES = path.resolve('test/fixtures/api');
 const ZONES = [path.join(FIXTURES, 'example.test.zone'), path.join(FIXTURES, 'other.test.zone')];
@@ -100,6 +104,12 @@ const TABLE: [route: string, request: () => Request, expected: Statuses][] = [
   ['POST /v1/sites/:host/promote',                   () => ({ url: '/v1/sites/s.example.test/promote', body: { deployment: fixture.deployment } }), [401, 401, 403, 403, 200, 403, 200]],
   ['POST /v1/sites/:host/rollback',                  () => ({ url: '/v1/sites/s.example.test/rollback', body: { deployment: fixture.deployment } }), [401, 401, 403, 403, 200, 403, 200]],
   ['POST /v1/pages/gc',                              () => ({ url: '/v1/pages/gc', body: { graceSeconds: 86400 } }), [401, 401, 403, 403, 403, 403, 200]],
+  // certificates and the cluster key: admin only (they concern every site). This node orders nothing
+  // (--acme-directory none), so an order is 422 not_orderable; a PEM pair that is none is 422 invalid_certificate.
+  ['GET /v1/certs',                                  () => ({ url: '/v1/certs' }),                               [401, 401, 403, 403, 403, 403, 200]],
+  ['PUT /v1/certs/:name',                            () => ({ url: '/v1/certs/s.example.test', body: { cert: 'not a PEM chain', key: 'not a PEM key' } }), [401, 401, 403, 403, 403, 403, 422]],
+  ['POST /v1/certs/:name/renew',                     () => ({ url: '/v1/certs/s.example.test/renew' }),          [401, 401, 403, 403, 403, 403, 422]],
+  ['POST /v1/secrets/rotate',                        () => ({ url: '/v1/secrets/rotate' }),                      [401, 401, 403, 403, 403, 403, 200]],
   // PowerDNS: any key sees the server; zones as their scopes allow (acme: keys see the zone of their name)
   ['GET /api/v1/servers',                            () => ({ url: '/api/v1/servers' }),                         [401, 401, 200, 200, 200, 200, 200]],
   [`GET ${PDNS}`,                                    () => ({ url: PDNS }),                                      [401, 401, 200, 200, 200, 200, 200]],
@@ -141,26 +151,25 @@ function routesOf(tree: string): string[] {
   return routes;
 }
 
-async function keys(api: FullApi): Promise<Record<Who, Record<string, string>>> {
-  const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+/** The key each column sends (none: no key; bad: a key that does not exist, another for each row). */
+async function keys(node: TestNode): Promise<Record<Exclude<Who, 'bad'>, string | null>> {
+  const key = async (scope: string): Promise<string> => (await node.api('POST', '/v1/keys', { body: { scope } })).body.secret;
   return {
-    none: {},
-    bad: bearer('edg_thiskeydoesnotexistanywhere000'),
-    'zone:Y': bearer(await api.key('zone:other.test')),
-    'acme:X': bearer(await api.key('acme:example.test')),
-    'site:S': bearer(await api.key('site:s.example.test')),
-    'zone:X': bearer(await api.key('zone:example.test')),
-    admin: bearer(api.admin),
+    none: null,
+    'zone:Y': await key('zone:other.test'),
+    'acme:X': await key('acme:example.test'),
+    'site:S': await key('site:s.example.test'),
+    'zone:X': await key('zone:example.test'),
+    admin: node.adminKey,
   };
 }
 
 t.test('every route × every kind of key answers as the table says', async (t) => {
-  // A high failure limit: this test fails authentication on purpose a few hundred times from one address.
-  const api = await fullApi(ZONES, { authFailureLimit: { max: 100_000, windowMs: 60_000, maxClients: 100 }, acme: { ttl: 60, lifetimeMs: 3600_000, dnsDomain: 'auth.example.test', nsPort: 53 } });
-  t.teardown(() => api.close());
-  const headers = await keys(api);
+  const node = await startTestNode({ zoneFiles: ZONES, flags: { geoip: 'none', 'acme-directory': 'none', 'acme-dns-domain': 'auth.example.test' } });
+  t.teardown(() => node.close());
+  const key = await keys(node);
 
-  const routes = routesOf(api.app.printRoutes({ commonPrefix: false }));
+  const routes = routesOf(node.node.api.app.printRoutes({ commonPrefix: false }));
   t.ok(routes.length >= 50, `fastify lists ${routes.length} routes`);
   const rows = new Map(TABLE.map(([route, request, expected]) => [route, { request, expected }]));
   t.equal(rows.size, TABLE.length, 'one row per route');
@@ -168,20 +177,25 @@ t.test('every route × every kind of key answers as the table says', async (t) =
   for (const route of rows.keys()) t.ok(routes.includes(route), `${route} is a route`);
 
   // The site's first deployment, by the admin: rows about deployments need one.
-  const upload = await api.app.inject({ method: 'PUT', url: `/v1/blobs/${FILE_SHA}`, headers: { ...headers.admin, 'content-type': 'application/octet-stream' }, payload: FILE });
-  t.equal(upload.statusCode, 201);
-  const first = await api.app.inject({ method: 'POST', url: '/v1/sites/s.example.test/deployments', headers: headers.admin, payload: { files: { 'index.html': { sha256: FILE_SHA, size: FILE.length } } } });
-  t.equal(first.statusCode, 201);
-  fixture.deployment = first.json().id;
+  const upload = await node.api('PUT', `/v1/blobs/${FILE_SHA}`, { headers: { 'content-type': 'application/octet-stream' }, body: FILE });
+  t.equal(upload.status, 201);
+  const first = await node.api('POST', '/v1/sites/s.example.test/deployments', { body: { files: { 'index.html': { sha256: FILE_SHA, size: FILE.length } } } });
+  t.equal(first.status, 201);
+  fixture.deployment = first.body.id;
 
-  for (const [route, { request, expected }] of rows) {
-    const method = route.slice(0, route.indexOf(' ')) as 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  t.ok(rows.size < 256, 'few enough rows for an address each');
+  for (const [row, [route, { request, expected }]] of [...rows].entries()) {
+    const method = route.slice(0, route.indexOf(' '));
+    const remoteAddress = `198.18.${row}.1`;
     const got: number[] = [];
     for (const who of WHO) {
       const { url, body } = request();
-      const type = body === undefined ? {} : { 'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json' };
-      const response = await api.app.inject({ method, url, headers: { ...headers[who], ...type }, ...(body === undefined ? {} : { payload: Buffer.isBuffer(body) ? body : JSON.stringify(body) }) });
-      got.push(response.statusCode);
+      const sent = who === 'bad' ? `edg_thiskeydoesnotexistanywhere${String(row).padStart(3, '0')}` : key[who];
+      // key: null sends no X-API-Key; the key goes as a bearer token, the header most clients send
+      const headers: Record<string, string> = sent === null ? {} : { authorization: `Bearer ${sent}` };
+      if (Buffer.isBuffer(body)) headers['content-type'] = 'application/octet-stream';
+      const response = await node.api(method, url, { key: null, headers, body, remoteAddress });
+      got.push(response.status);
     }
     t.same(got, expected, `${route}  [${WHO.join(' ')}]`);
   }

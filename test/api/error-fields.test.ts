@@ -1,26 +1,29 @@
 // Bad input gets a 4xx JSON error naming the field the client sent, set by the code that found the fault (these
 // fields were once picked by matching the message text), writes nothing, and the PowerDNS routes answer the same
-// errors in PowerDNS's shape, byte for byte as its clients read them. In-process, through inject().
+// errors in PowerDNS's shape, byte for byte as its clients read them. One node for the file, called in-process
+// through inject(); each subtest writes nothing the others read.
 
 import t from 'tap';
 import path from 'node:path';
-import { inProcessApi, type InProcessApi } from './in-process-api.js';
+import { startTestNode } from '../helpers/node.js';
 
 const ZONE = path.resolve('test/fixtures/api/example.test.zone');
 const PDNS = '/api/v1/servers/localhost';
 
 type Case = [what: string, method: 'PUT' | 'DELETE' | 'POST' | 'PATCH', url: string, body: unknown, status: number, code: string, field: string];
 
-async function serial(api: InProcessApi): Promise<number> {
-  return (await api.call('GET', '/v1/zones/example.test/rrsets')).body.serial;
+const node = await startTestNode({ zoneFiles: [ZONE], flags: { geoip: 'none', 'acme-directory': 'none' } });
+t.teardown(() => node.close());
+const call = (method: string, url: string, body?: unknown) => node.api(method, url, { body });
+
+async function serial(): Promise<number> {
+  return (await call('GET', '/v1/zones/example.test/rrsets')).body.serial;
 }
 
 t.test('REST RRsets: each bad part of a request is named', async (t) => {
-  const api = await inProcessApi([ZONE]);
-  t.teardown(() => api.close());
-  const first = await api.call('PUT', '/v1/zones/example.test/rrsets/api/A', { ttl: 60, records: ['192.0.2.10'] });
+  const first = await call('PUT', '/v1/zones/example.test/rrsets/api/A', { ttl: 60, records: ['192.0.2.10'] });
   t.equal(first.status, 201, JSON.stringify(first.body));
-  const before = await serial(api);
+  const before = await serial();
 
   const rrset = '/v1/zones/example.test/rrsets';
   const cases: Case[] = [
@@ -45,22 +48,17 @@ t.test('REST RRsets: each bad part of a request is named', async (t) => {
     ['deleting the SOA', 'DELETE', `${rrset}/@/SOA`, undefined, 422, 'invalid_zone', 'records'],
   ];
   for (const [what, method, url, body, status, code, field] of cases) {
-    const r = await api.call(method, url, body);
+    const r = await call(method, url, body);
     t.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
     t.same(Object.keys(r.body.error).sort(), ['code', 'field', 'message'], `${what}: {"error":{"code","message","field"}}`);
     t.equal(r.body.error.code, code, `${what}: code`);
     t.equal(r.body.error.field, field, `${what}: field`);
   }
-  t.equal(await serial(api), before, 'no failed request changed the zone');
+  t.equal(await serial(), before, 'no failed request changed the zone');
 });
 
 t.test('zones and keys: the file, the origin, the scope and the id are named', async (t) => {
-  const api = await inProcessApi([ZONE]);
-  t.teardown(() => api.close());
-  const importZone = async (text: string, query = '') => {
-    const r = await api.app.inject({ method: 'POST', url: `/v1/zones${query}`, headers: { authorization: `Bearer ${api.key}`, 'content-type': 'text/dns' }, payload: text });
-    return { status: r.statusCode, body: r.json() };
-  };
+  const importZone = (text: string, query = '') => node.api('POST', `/v1/zones${query}`, { body: text, headers: { 'content-type': 'text/dns' } });
   const soa = '@ 300 IN SOA ns1 hostmaster 1 3600 600 86400 60\n@ 300 IN NS ns1\nns1 300 IN A 192.0.2.1\n';
 
   const badLine = await importZone(`$ORIGIN new.test.\n${soa}www 300 IN A 300.1.1.1\n`, '?file=new.zone');
@@ -73,24 +71,22 @@ t.test('zones and keys: the file, the origin, the scope and the id are named', a
   t.match(invalid.body.error, { code: 'invalid_zone', field: 'body', message: /^request body: zone new\.test\. is not valid: / });
   const exists = await importZone(`$ORIGIN example.test.\n${soa}`);
   t.match([exists.status, exists.body.error], [409, { code: 'zone_exists', field: 'zone' }]);
-  const gone = await api.call('DELETE', '/v1/zones/nope.test');
+  const gone = await call('DELETE', '/v1/zones/nope.test');
   t.match([gone.status, gone.body.error], [404, { code: 'zone_not_found', field: 'zone', message: 'zone nope.test. does not exist' }]);
 
-  const scope = await api.call('POST', '/v1/keys', { scope: 'zone:a..b' });
+  const scope = await call('POST', '/v1/keys', { scope: 'zone:a..b' });
   t.match([scope.status, scope.body.error], [400, { code: 'bad_request', field: 'scope' }]);
-  const expires = await api.call('POST', '/v1/keys', { scope: 'admin', expires: 'soon' });
+  const expires = await call('POST', '/v1/keys', { scope: 'admin', expires: 'soon' });
   t.match([expires.status, expires.body.error], [400, { code: 'bad_request', field: 'expires' }]);
-  const noKey = await api.call('DELETE', '/v1/keys/k000000000000');
+  const noKey = await call('DELETE', '/v1/keys/k000000000000');
   t.match([noKey.status, noKey.body.error], [404, { code: 'key_not_found', field: 'id', message: 'no key with id k000000000000' }]);
-  const resolve = await api.call('POST', '/v1/conflicts/resolve', { id: 'zone/example.test.', keep: '1-abc' });
+  const resolve = await call('POST', '/v1/conflicts/resolve', { id: 'zone/example.test.', keep: '1-abc' });
   t.match([resolve.status, resolve.body.error], [404, { code: 'not_found', field: 'id' }]);
 });
 
 t.test('ACME: the domain, the value and the fqdn are named', async (t) => {
-  const api = await inProcessApi([ZONE]);
-  t.teardown(() => api.close());
   // _acme-challenge.www delegated by CNAME (as for acme-dns): a TXT value beside it would break the zone
-  t.equal((await api.call('PUT', '/v1/zones/example.test/rrsets/_acme-challenge.www/CNAME', { ttl: 60, records: ['elsewhere.test.'] })).status, 201);
+  t.equal((await call('PUT', '/v1/zones/example.test/rrsets/_acme-challenge.www/CNAME', { ttl: 60, records: ['elsewhere.test.'] })).status, 201);
   const cases: [string, string, unknown, number, string, string][] = [
     ['a value with a space', '/v1/acme/challenges', { domain: 'example.test', value: 'has space' }, 422, 'invalid_challenge', 'value'],
     ['a domain that is not a name', '/v1/acme/challenges', { domain: 'example..test', value: 'abc' }, 422, 'invalid_challenge', 'domain'],
@@ -100,18 +96,16 @@ t.test('ACME: the domain, the value and the fqdn are named', async (t) => {
     ['an httpreq value with a quote', '/v1/acme/httpreq/present', { fqdn: '_acme-challenge.example.test.', value: 'q"uote' }, 422, 'invalid_challenge', 'value'],
   ];
   for (const [what, url, body, status, code, field] of cases) {
-    const r = await api.call('POST', url, body);
+    const r = await call('POST', url, body);
     t.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
     t.match(r.body.error, { code, field }, what);
   }
-  t.same((await api.call('GET', '/v1/acme/challenges')).body.challenges, [], 'no value was stored');
+  t.same((await call('GET', '/v1/acme/challenges')).body.challenges, [], 'no value was stored');
 });
 
 t.test('PowerDNS: the same errors, in PowerDNS shape, naming the rrset and its part', async (t) => {
-  const api = await inProcessApi([ZONE]);
-  t.teardown(() => api.close());
   const change = (rrset: Record<string, unknown>) => ({ rrsets: [{ name: 'ok.example.test.', type: 'A', changetype: 'DELETE' }, { changetype: 'REPLACE', ttl: 60, ...rrset }] });
-  const before = (await api.call('GET', `${PDNS}/zones/example.test.`)).body.serial;
+  const before = (await call('GET', `${PDNS}/zones/example.test.`)).body.serial;
   const cases: [string, unknown, string][] = [
     ['a relative name', change({ name: 'rel', type: 'A', records: [{ content: '192.0.2.1' }] }), 'rrsets.1.name'],
     ['a name outside the zone', change({ name: 'www.example.org.', type: 'A', records: [{ content: '192.0.2.1' }] }), 'rrsets.1.name'],
@@ -124,24 +118,22 @@ t.test('PowerDNS: the same errors, in PowerDNS shape, naming the rrset and its p
     ['a CNAME beside data', change({ name: 'www.example.test.', type: 'CNAME', records: [{ content: 'alias.example.test.' }] }), 'rrsets'], // the zone the PATCH's rrsets would make
   ];
   for (const [what, body, field] of cases) {
-    const r = await api.call('PATCH', `${PDNS}/zones/example.test.`, body);
+    const r = await call('PATCH', `${PDNS}/zones/example.test.`, body);
     t.equal(r.status, 422, `${what}: ${JSON.stringify(r.body)}`);
     t.equal(typeof r.body.error, 'string', `${what}: {"error": "..."}`);
     t.equal(r.body.field, field, `${what}: field`);
   }
-  t.equal((await api.call('GET', `${PDNS}/zones/example.test.`)).body.serial, before, 'no failed PATCH changed the zone');
+  t.equal((await call('GET', `${PDNS}/zones/example.test.`)).body.serial, before, 'no failed PATCH changed the zone');
 
-  const nameservers = await api.call('POST', `${PDNS}/zones`, { name: 'new.test.', nameservers: ['ns1.new.test.', 'ns2..new.test.'] });
+  const nameservers = await call('POST', `${PDNS}/zones`, { name: 'new.test.', nameservers: ['ns1.new.test.', 'ns2..new.test.'] });
   t.match([nameservers.status, nameservers.body], [422, { code: 'invalid_rrset', field: 'nameservers.1' }]);
-  const name = await api.call('POST', `${PDNS}/zones`, { name: 'a..b.' });
+  const name = await call('POST', `${PDNS}/zones`, { name: 'a..b.' });
   t.match([name.status, name.body], [400, { code: 'bad_request', field: 'name' }]);
 });
 
 t.test('PowerDNS: what its clients match on is unchanged, byte for byte', async (t) => {
-  const api = await inProcessApi([ZONE]);
-  t.teardown(() => api.close());
   const raw = async (method: 'GET' | 'PATCH' | 'DELETE' | 'POST', url: string, payload?: string) => {
-    const r = await api.app.inject({ method, url, headers: { 'x-api-key': api.key }, ...(payload !== undefined ? { payload } : {}) });
+    const r = await node.node.api.app.inject({ method, url, headers: { 'x-api-key': node.adminKey }, ...(payload !== undefined ? { payload } : {}) });
     return [r.statusCode, r.body];
   };
   const notFound = `{"error":"Could not find domain 'nope.test.'","code":"zone_not_found","field":"zone_id"}`;
@@ -151,7 +143,7 @@ t.test('PowerDNS: what its clients match on is unchanged, byte for byte', async 
   t.same(await raw('POST', `${PDNS}/zones`, '{"name":"example.test.","kind":"Native","nameservers":["ns1.example.test."]}'), [409, `{"error":"Domain 'example.test.' already exists","code":"zone_exists","field":"name"}`]);
   t.same(await raw('PATCH', `${PDNS}/zones/example.test.`, '{"rrsets": ['), [400, '{"error":"the body is not valid JSON","code":"bad_request","field":"body"}']);
   t.same(await raw('GET', `${PDNS}/zones/example.test.`.replace('localhost', 'other')), [404, `{"error":{"code":"not_found","message":"no route GET /api/v1/servers/other/zones/example.test."}}`], 'an unknown route is the REST API\'s 404');
-  const unauthorized = await api.app.inject({ method: 'GET', url: `${PDNS}/zones` });
-  t.equal(unauthorized.statusCode, 401);
-  t.match(unauthorized.json(), { error: String, code: 'unauthorized', field: 'authorization' });
+  const unauthorized = await node.api('GET', `${PDNS}/zones`, { key: null });
+  t.equal(unauthorized.status, 401);
+  t.match(unauthorized.body, { error: String, code: 'unauthorized', field: 'authorization' });
 });

@@ -49,6 +49,8 @@ export interface ApiOptions {
   /** The API key sent as X-API-Key: the node's admin key unless given; null sends none (nor does an X-API-Key in headers get replaced). */
   key?: string | null;
   headers?: Record<string, string>;
+  /** The client address the API sees (its failure limiter, acme-dns allowfrom); default 127.0.0.1. */
+  remoteAddress?: string;
 }
 
 export interface TestNode {
@@ -162,7 +164,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
         payload = typeof request.body === 'string' || Buffer.isBuffer(request.body) ? request.body : JSON.stringify(request.body);
         headers['content-type'] ??= 'application/json';
       }
-      const response = await running().api.app.inject({ method: method as InjectOptions['method'], url, headers, payload });
+      const response = await running().api.app.inject({ method: method as InjectOptions['method'], url, headers, payload, ...(request.remoteAddress ? { remoteAddress: request.remoteAddress } : {}) });
       let body: unknown = response.body;
       try {
         body = response.body === '' ? undefined : JSON.parse(response.body);

@@ -3,25 +3,17 @@
 // dotfiles are left out and listed, and the node holds a manifest to the real size of every blob it names.
 
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import t from 'tap';
 import { listSiteFiles, SiteFolderError } from '../../src/cli/site-files.js';
 import { BlobCache } from '../../src/pages/blob-cache.js';
 import { DeployService, PagesError } from '../../src/pages/deploy-service.js';
-import { PagesMetrics } from '../../src/pages/metrics.js';
-import { PagesIndex } from '../../src/pages/pages-index.js';
-import { PouchStore } from '../../src/store/pouch-store.js';
 import { startTestNode } from '../helpers/node.js';
 import { runCli } from '../helpers/spawn-edgedns.js';
-import { get } from './pages-helpers.js';
-
-const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+import { get, pagesParts, sha256 } from './pages-helpers.js';
 
 let work: string;
 t.before(async () => {
@@ -134,15 +126,7 @@ t.test('the CLI against a node', async (t) => {
 });
 
 t.test('the node holds a manifest to the real size of each blob', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-sizes-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const store = await PouchStore.open(path.join(dir, 'db'));
-  t.teardown(() => store.close());
-  const logger = pino({ level: 'silent' });
-  const metrics = new PagesMetrics(new Registry());
-  const index = new PagesIndex(store, logger);
-  await index.start();
-  t.teardown(() => index.stop());
+  const { store, logger, metrics, index } = await pagesParts(t);
   const service = new DeployService({ store, index, metrics, logger, blobs: new BlobCache(store, 0, metrics) });
   const bytes = Buffer.from('twelve bytes');
   t.same(await service.storeBlob(sha256(bytes), Readable.from([bytes]), bytes.length), { stored: true, size: 12 });

@@ -1,29 +1,13 @@
 // /healthz on the asset server, what the geo probes ask: 200 while the node can serve, 503 with the reason when its
 // store stops answering for longer than allowed.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import t from 'tap';
 import { createAssetServer } from '../../src/pages/asset-server.js';
 import { BlobCache } from '../../src/pages/blob-cache.js';
-import { PagesMetrics } from '../../src/pages/metrics.js';
-import { PagesIndex } from '../../src/pages/pages-index.js';
-import { PouchStore } from '../../src/store/pouch-store.js';
-import { get } from './pages-helpers.js';
+import { get, pagesParts } from './pages-helpers.js';
 
 t.test('healthz is 200 with a working store and 503 with the reason once it fails', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-healthz-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const store = await PouchStore.open(path.join(dir, 'db'));
-  t.teardown(() => store.close());
-  const logger = pino({ level: 'silent' });
-  const metrics = new PagesMetrics(new Registry());
-  const index = new PagesIndex(store, logger);
-  await index.start();
-  t.teardown(() => index.stop());
+  const { store, logger, metrics, index } = await pagesParts(t);
   const server = createAssetServer({ index, store, metrics, logger, blobs: new BlobCache(store, 1024, metrics), previewDomain: 'preview.test', immutableMaxAge: 0, storeStaleMs: 0 });
   const port = await server.listen('127.0.0.1', 0);
   t.teardown(() => server.close());

@@ -1,30 +1,14 @@
 // Deployment limits, on the deploy service over a real embedded store: files per deployment (configurable) and
 // aliases, which make one site answer for several hostnames.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import t from 'tap';
 import { BlobCache } from '../../src/pages/blob-cache.js';
 import { DeployService, PagesError } from '../../src/pages/deploy-service.js';
-import { PagesMetrics } from '../../src/pages/metrics.js';
-import { PagesIndex } from '../../src/pages/pages-index.js';
-import { PouchStore } from '../../src/store/pouch-store.js';
 import { startTestNode } from '../helpers/node.js';
-import { deployTree, get, sha256 } from './pages-helpers.js';
+import { deployTree, get, pagesParts, sha256 } from './pages-helpers.js';
 
 t.test('more files than the limit is refused before anything is written', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-limits-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const store = await PouchStore.open(path.join(dir, 'db'));
-  t.teardown(() => store.close());
-  const logger = pino({ level: 'silent' });
-  const metrics = new PagesMetrics(new Registry());
-  const index = new PagesIndex(store, logger);
-  await index.start();
-  t.teardown(() => index.stop());
+  const { store, logger, metrics, index } = await pagesParts(t);
   const service = new DeployService({ store, index, metrics, logger, blobs: new BlobCache(store, 0, metrics), maxFiles: 2 });
   const entry = { sha256: sha256('x'), size: 1 };
   const err = await service.commit({ site: 'a.example.test', files: { a: entry, b: entry, c: entry }, author: 'test', production: true }).catch((e: unknown) => e);

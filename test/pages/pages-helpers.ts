@@ -1,8 +1,18 @@
-// Helpers for pages tests: the deploy protocol spoken to a node's API (in-process), and raw GETs to the asset
-// server over real HTTP with any Host header (fetch may not set Host, node:http can).
+// Helpers for pages tests: the deploy protocol spoken to a node's API (in-process), raw GETs to the asset server
+// over real HTTP with any Host header (fetch may not set Host, node:http can), and the pages parts over a store of
+// their own for tests of one part without a node.
 
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { Test } from 'tap';
+import { PagesMetrics } from '../../src/pages/metrics.js';
+import { PagesIndex } from '../../src/pages/pages-index.js';
+import { PouchStore } from '../../src/store/pouch-store.js';
 import type { ApiResult, TestNode } from '../helpers/node.js';
 
 /** Enough to speak the deploy protocol to a node: its API, with its admin key. */
@@ -54,4 +64,26 @@ export function get(port: number, host: string, rawPath: string, options: { meth
     req.on('error', reject);
     req.end();
   });
+}
+
+export interface PagesParts {
+  store: PouchStore;
+  logger: Logger;
+  metrics: PagesMetrics;
+  /** Started: it follows the store. */
+  index: PagesIndex;
+}
+
+/** A fresh embedded store and the pages index following it, for a test of one part; all closed when `t` ends. */
+export async function pagesParts(t: Test): Promise<PagesParts> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-pages-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = await PouchStore.open(path.join(dir, 'db'));
+  t.teardown(() => store.close());
+  const logger = pino({ level: 'silent' });
+  const metrics = new PagesMetrics(new Registry());
+  const index = new PagesIndex(store, logger);
+  await index.start();
+  t.teardown(() => index.stop());
+  return { store, logger, metrics, index };
 }
