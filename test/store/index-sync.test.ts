@@ -4,7 +4,7 @@
 // real pouchdb-server stopped and started again, and a server that drops every connection.
 
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -260,4 +260,27 @@ t.test('stopped while the store is away, it tries no more', async (t) => {
   t.ok(attempts >= 1, `${attempts} attempts before stop()`);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   t.equal(dropping.connections.length, attempts, 'no attempt after stop()');
+});
+
+t.test('stopped while its first read hangs, start() returns', async (t) => {
+  // A "database" that accepts connections and never answers.
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const address = silent.address();
+  if (typeof address !== 'object' || address === null) throw new Error('no address');
+  const store = freshStore(t, `http://127.0.0.1:${address.port}/`);
+  const index = testIndex(t, store);
+  let returned = false;
+  const starting = index.sync.start().then(() => (returned = true));
+  await waitFor(() => sockets.size > 0, { what: 'the first read under way', timeoutMs: 5000 });
+  t.notOk(returned, 'start() waits for its first read');
+  await index.sync.stop();
+  await waitFor(() => returned, { what: 'start() to return after stop()', timeoutMs: 1000 });
+  await starting;
+  t.notOk(index.sync.loaded, 'nothing loaded');
 });
