@@ -1,13 +1,15 @@
 // Keeps one in-memory index equal to the store's documents under some id prefixes (geo: edge/, pool/, health/;
 // pages: site/, deploy/; keys: key/), the pattern every index shares: start from local state when there is some,
 // then bring it in sync with the store (from the local checkpoint when it has one, else by a full read), then follow
-// the changes feed. Whenever the store is unreachable, at start or later, it keeps serving what it has and tries
-// again with a capped, doubling delay until it is back; so an index recovers by itself whatever its first read did.
+// the changes feed. Whenever the store is unreachable, at start or later, it keeps serving what it has while the
+// shared RetryingFollower tries again (catch-up or full read, then the feed) with a capped, doubling delay until the
+// store is back; so an index recovers by itself whatever its first read did.
 
 import type { Logger } from 'pino';
 import type { LocalStateFile } from './local-state.js';
+import { RetryingFollower } from './retrying-follower.js';
 import type { SyncTracker } from './store-health.js';
-import type { Change, ChangesFollower, Store, StoredDoc } from './store.js';
+import type { Change, Store, StoredDoc } from './store.js';
 
 export interface IndexSyncOptions {
   /** For logs: "geo", "pages", "keys". */
@@ -33,7 +35,7 @@ export interface IndexSyncOptions {
   maxBackoffMs?: number;
 }
 
-const FIRST_BACKOFF_MS = 250;
+/** Below the follower's default: these indexes are small, and a node's health and its pages wait on them. */
 const MAX_BACKOFF_MS = 5_000;
 const CATCH_UP_PAGE = 500;
 const CATCH_UP_MAX_PAGES = 100_000;
@@ -47,10 +49,12 @@ export class IndexSync {
   #lastSeq = '0';
   /** #lastSeq was issued by this store (false before the first sync, or with local state from another store). */
   #seqValid = false;
-  #follower: ChangesFollower | undefined;
+  #follower: RetryingFollower | undefined;
   #stopped = false;
-  #backoffMs = FIRST_BACKOFF_MS;
-  #reconnectTimer: NodeJS.Timeout | undefined;
+  /** Between a failure and the next sync: that sync is a recovery, and further failures are not news. */
+  #outage = false;
+  /** Resolves start() once the first attempt has followed the feed or failed (or stop() came first). */
+  #starting: (() => void) | undefined;
   #applyTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: IndexSyncOptions) {}
@@ -67,32 +71,34 @@ export class IndexSync {
       this.loaded = true;
       this.options.logger.info({ index: this.options.name, docs: copy.docs.length, syncedAt: copy.checkpoint.syncedAt }, 'serving local state');
     }
-    try {
-      await this.#connect();
-    } catch (err) {
-      this.#lost(err as Error, 'cannot read the store at start; serving what local state holds and trying again');
-    }
+    if (this.#stopped) return;
+    // The first attempt is awaited (an index starts loaded when the store answers); later ones run in the background.
+    const started = new Promise<void>((resolve) => (this.#starting = resolve));
+    this.#follower = new RetryingFollower(this.options.store, {
+      since: this.#lastSeq,
+      maxBackoffMs: this.options.maxBackoffMs ?? MAX_BACKOFF_MS,
+      resume: () => this.#resume(),
+      onFollowing: () => this.#inSync(),
+      onChange: (change) => this.#onChange(change),
+      onError: (err, retryInMs) => this.#lost(err, retryInMs),
+    });
+    this.#follower.start();
+    await started;
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#firstAttemptOver();
     if (this.#applyTimer) clearTimeout(this.#applyTimer);
-    await this.#follower?.cancel();
+    await this.#follower?.stop();
     await this.options.local?.flush();
   }
 
-  async #connect(): Promise<void> {
+  /** Brings the index in sync with the store; answers the checkpoint to follow the feed from. */
+  async #resume(): Promise<string> {
     if (this.#seqValid) await this.#catchUp();
     else await this.#fullRead();
-    if (this.#stopped) return;
-    this.options.applied();
-    this.loaded = true;
-    this.feedError = undefined;
-    this.#backoffMs = FIRST_BACKOFF_MS;
-    this.options.tracker?.markSynced();
-    this.#saveLocal();
-    this.#follow();
+    return this.#lastSeq;
   }
 
   async #fullRead(): Promise<void> {
@@ -117,51 +123,46 @@ export class IndexSync {
     }
   }
 
-  #follow(): void {
-    if (this.#stopped) return;
-    this.#follower = this.options.store.follow({
-      since: this.#lastSeq,
-      onChange: (change) => {
-        this.#lastSeq = change.seq;
-        if (!this.#take(change)) return;
-        this.#applyTimer ??= setTimeout(() => {
-          this.#applyTimer = undefined;
-          this.options.applied();
-          this.#saveLocal();
-        }, this.options.debounceMs ?? 10);
-      },
-      onError: (err) => this.#lost(err, 'changes feed failed; serving what the index holds and reconnecting'),
-    });
+  /** The feed is followed again after a catch-up or full read: the index equals the store's documents. */
+  #inSync(): void {
+    this.options.applied();
+    this.loaded = true;
+    this.feedError = undefined;
+    this.options.tracker?.markSynced();
+    this.#saveLocal();
+    if (this.#outage) this.options.logger.info({ index: this.options.name }, 'store reachable again; in sync');
+    this.#outage = false;
+    this.#firstAttemptOver();
   }
 
-  #lost(err: Error, what: string): void {
+  #onChange(change: Change): void {
     if (this.#stopped) return;
+    this.#lastSeq = change.seq;
+    if (!this.#take(change)) return;
+    this.#applyTimer ??= setTimeout(() => {
+      this.#applyTimer = undefined;
+      this.options.applied();
+      this.#saveLocal();
+    }, this.options.debounceMs ?? 10);
+  }
+
+  /** The feed, a catch-up or a full read failed; the follower tries again after `retryInMs`. */
+  #lost(err: Error, retryInMs: number): void {
     this.feedError = err.message;
     this.options.tracker?.markDown();
-    this.options.logger.warn({ index: this.options.name, err: err.message, retryInMs: this.#backoffMs }, what);
-    this.#scheduleReconnect();
+    const fields = { index: this.options.name, err: err.message, retryInMs };
+    const { logger } = this.options;
+    if (this.#outage) logger.debug(fields, 'store still unreachable');
+    else if (this.#starting) logger.warn(fields, 'cannot read the store at start; serving what local state holds and trying again');
+    else logger.warn(fields, 'changes feed failed; serving what the index holds and reconnecting');
+    this.#outage = true;
+    this.#firstAttemptOver();
   }
 
-  #scheduleReconnect(): void {
-    if (this.#stopped || this.#reconnectTimer) return;
-    const delay = this.#backoffMs;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, this.options.maxBackoffMs ?? MAX_BACKOFF_MS);
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      const follower = this.#follower;
-      this.#follower = undefined;
-      void (follower?.cancel() ?? Promise.resolve())
-        .then(() => this.#connect())
-        .then(
-          () => this.options.logger.info({ index: this.options.name }, 'store reachable again; in sync'),
-          (err: unknown) => {
-            if (this.#stopped) return;
-            this.feedError = (err as Error).message;
-            this.#scheduleReconnect();
-          },
-        );
-    }, delay);
-    this.#reconnectTimer.unref();
+  /** The first attempt is over: start() returns. */
+  #firstAttemptOver(): void {
+    this.#starting?.();
+    this.#starting = undefined;
   }
 
   /** Applies a change if it concerns this index; true when it did. */
