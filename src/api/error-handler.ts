@@ -31,8 +31,7 @@ function toCoded(err: unknown, request: FastifyRequest): CodedError {
   const status = fastifyError.statusCode;
   if (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500) {
     const code: ErrorCode = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
-    const field = fastifyError.validation ? validationField(fastifyError.validation) : status === 413 ? 'body' : undefined;
-    return new ApiError(code, err.message, field);
+    return new ApiError(code, err.message, fastifyFieldOf(fastifyError, status));
   }
   request.log.error({ err }, 'internal error in API request');
   return new ApiError('internal', 'internal error; see the node log');
@@ -46,6 +45,17 @@ export function answerError(err: unknown, request: FastifyRequest, reply: Fastif
   const coded = codedError(err, request);
   if (coded.retryAfterS !== undefined) void reply.header('retry-after', String(coded.retryAfterS));
   void reply.status(coded.status).send(body(coded));
+}
+
+/**
+ * The field a fastify error concerns: the property a schema check failed on, the body (too large, not parseable as
+ * its content type says, or not the shape the schema wants as a whole), or the Content-Type header it cannot take.
+ */
+function fastifyFieldOf(err: Partial<FastifyError>, status: number): string | undefined {
+  if (err.validation) return validationField(err.validation) ?? err.validationContext;
+  if (status === 415) return 'content-type';
+  if (status === 413 || err.code?.startsWith('FST_ERR_CTP_')) return 'body';
+  return undefined;
 }
 
 /** The field a schema check failed on: "records.2" for /records/2, or the missing property. */

@@ -199,4 +199,14 @@ t.test('every route × every kind of key answers as the table says', async (t) =
     }
     t.same(got, expected, `${route}  [${WHO.join(' ')}]`);
   }
+
+  // A key without the scope is refused before its body is read (docs/api.md): a body that is not even JSON gets the
+  // same 403 on every admin-only route that takes one, never a 400 about the body.
+  const adminOnly = [...rows].filter(([route, { expected }]) => /^(POST|PUT|PATCH|DELETE) /.test(route) && expected.slice(2, 6).every((s) => s === 403));
+  t.ok(adminOnly.length >= 15, `${adminOnly.length} admin-only routes that take a body`);
+  for (const [route, { request }] of adminOnly) {
+    const method = route.slice(0, route.indexOf(' '));
+    const response = await node.api(method, request().url, { key: key['zone:X'], headers: { 'content-type': 'application/json' }, body: '{"not json', remoteAddress: '198.19.0.1' });
+    t.equal(response.status, 403, `${route} with zone:X and a broken body: 403 before the body is read`);
+  }
 });

@@ -147,3 +147,18 @@ t.test('PowerDNS: what its clients match on is unchanged, byte for byte', async 
   t.equal(unauthorized.status, 401);
   t.match(unauthorized.body, { error: String, code: 'unauthorized', field: 'authorization' });
 });
+
+t.test('a body that is not what its content type says names the body; a wrong content type names the header', async (t) => {
+  const rows: [what: string, method: string, url: string, contentType: string, payload: string, status: number, field: string][] = [
+    ['broken JSON to a key route', 'POST', '/v1/keys', 'application/json', '{"scope": ', 400, 'body'],
+    ['broken JSON to an RRset', 'PUT', '/v1/zones/example.test/rrsets/x/A', 'application/json', '{ttl: 60}', 400, 'body'],
+    ['an empty JSON body', 'POST', '/v1/keys', 'application/json', '', 400, 'body'],
+    ['a JSON body that is not an object', 'POST', '/v1/keys', 'application/json', '"admin"', 400, 'body'],
+    ['a content type the route does not take', 'POST', '/v1/keys', 'application/x-www-form-urlencoded', 'scope=admin', 415, 'content-type'],
+  ];
+  for (const [what, method, url, contentType, payload, status, field] of rows) {
+    const response = await node.api(method, url, { headers: { 'content-type': contentType }, body: payload });
+    t.equal(response.status, status, `${what}: ${status}`);
+    t.equal(response.body?.error?.field, field, `${what}: names ${field} (${JSON.stringify(response.body)})`);
+  }
+});

@@ -37,9 +37,12 @@ export async function acmeDnsRoutes(app: FastifyInstance, options: AcmeRoutesOpt
 
   app.get('/health', async (_request, reply) => reply.status(200).send());
 
-  app.post<{ Body: { allowfrom?: unknown } | undefined }>('/register', async (request, reply) => {
+  // Admin only, checked before the body is read.
+  const adminFirst = async (request: FastifyRequest): Promise<void> => {
     const principal = request.principal as Principal;
     if (principal.scope !== 'admin') throw forbidden(request, principal, 'registering (it needs admin)');
+  };
+  app.post<{ Body: { allowfrom?: unknown } | undefined }>('/register', { onRequest: adminFirst }, async (request, reply) => {
     if (!domain) throw new ApiError('not_found', 'acme-dns is not enabled on this node: start it with --acme-dns-domain NAME', undefined);
     if (!zoneFor(sync.zoneNames(), domain + '.')) throw new ApiError('zone_not_found', `no zone served here contains the acme-dns domain ${domain}`, undefined);
     const allowfrom = parseAllowFrom(request.body?.allowfrom);

@@ -12,7 +12,7 @@ import { CERT_PREFIX, checkPair, covers, type CertDoc } from '../../tls/cert-doc
 import type { CertIndex } from '../../tls/cert-index.js';
 import { writeCertificate } from '../../tls/cert-writer.js';
 import { ApiError } from '../../errors.js';
-import { allowAdmin } from './pages-access.js';
+import { adminFirst } from './pages-access.js';
 
 export interface TlsServices {
   certs: CertIndex;
@@ -57,8 +57,7 @@ export async function certRoutes(app: FastifyInstance, options: CertRoutesOption
     };
   };
 
-  app.get('/v1/certs', async (request) => {
-    allowAdmin(request, 'listing certificates');
+  app.get('/v1/certs', adminFirst('listing certificates'), async () => {
     const docs = certs.all();
     const due = manager.dueNames();
     const pending = await Promise.all(
@@ -77,8 +76,7 @@ export async function certRoutes(app: FastifyInstance, options: CertRoutesOption
     return { ordering: manager.enabled, secrets: secrets.problem() ?? 'ok', certificates: await Promise.all(docs.map(view)), pending };
   });
 
-  app.post<{ Params: { name: string } }>('/v1/certs/:name/renew', async (request) => {
-    allowAdmin(request, 'ordering certificates');
+  app.post<{ Params: { name: string } }>('/v1/certs/:name/renew', adminFirst('ordering certificates'), async (request) => {
     const name = certName(request.params.name);
     const result = await manager.order(name, true);
     if (result.status === 'issued') {
@@ -98,6 +96,7 @@ export async function certRoutes(app: FastifyInstance, options: CertRoutesOption
   app.put<{ Params: { name: string }; Body: { cert: string; key: string } }>(
     '/v1/certs/:name',
     {
+      ...adminFirst('importing certificates'),
       schema: {
         body: {
           type: 'object',
@@ -108,7 +107,6 @@ export async function certRoutes(app: FastifyInstance, options: CertRoutesOption
       },
     },
     async (request, reply) => {
-      allowAdmin(request, 'importing certificates');
       const name = certName(request.params.name);
       checkPair(name, request.body.cert, request.body.key);
       const doc = await writeCertificate(store, secrets, { name, chainPem: request.body.cert, keyPem: request.body.key, source: 'import', by: nodeId });
@@ -117,8 +115,7 @@ export async function certRoutes(app: FastifyInstance, options: CertRoutesOption
     },
   );
 
-  app.post('/v1/secrets/rotate', async (request) => {
-    allowAdmin(request, 'rotating the secrets key');
+  app.post('/v1/secrets/rotate', adminFirst('rotating the secrets key'), async () => {
     const result = await secrets.rotate([CERT_PREFIX, ACCOUNT_PREFIX]);
     return { ...result, file: secrets.file, next: 'copy this file to every other node of the cluster; they re-read it when they meet the new key' };
   });

@@ -75,6 +75,8 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     const p = principalOf(request);
     if (p.scope !== 'admin') throw forbidden(request, p, 'this (it needs admin)');
   };
+  /** For admin-only routes: checked in onRequest, before the body is read (the API's key check has run by then). */
+  const adminFirst = { onRequest: async (request: FastifyRequest): Promise<void> => requireAdmin(request) };
   const requireZone = async (zone: string): Promise<void> => {
     if (!(await zoneExists(store, sync, zone))) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
   };
@@ -153,8 +155,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     return out;
   });
 
-  app.post<{ Body: { name?: unknown; nameservers?: unknown; rrsets?: unknown; kind?: unknown } }>(`${BASE}/zones`, { bodyLimit: ZONE_BODY_LIMIT }, async (request, reply) => {
-    requireAdmin(request);
+  app.post<{ Body: { name?: unknown; nameservers?: unknown; rrsets?: unknown; kind?: unknown } }>(`${BASE}/zones`, { ...adminFirst, bodyLimit: ZONE_BODY_LIMIT }, async (request, reply) => {
     const body = request.body ?? {};
     if (typeof body.name !== 'string' || !body.name.endsWith('.')) throw new ApiError('invalid_rrset', 'name must be the absolute zone name, with its trailing dot', 'name');
     const name = zoneFromId(body.name, 'name');
@@ -259,8 +260,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     return reply.status(204).send();
   });
 
-  app.delete<{ Params: { id: string } }>(`${BASE}/zones/:id`, async (request, reply) => {
-    requireAdmin(request);
+  app.delete<{ Params: { id: string } }>(`${BASE}/zones/:id`, adminFirst, async (request, reply) => {
     const zone = zoneFromId(request.params.id);
     await requireZone(zone);
     await deleteZone(store, zone);

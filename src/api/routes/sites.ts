@@ -7,7 +7,7 @@ import type { Pages } from '../../pages/pages.js';
 import { ConflictError, type Store } from '../../store/store.js';
 import { ApiError } from '../../errors.js';
 import { deploymentSummary, siteUrls } from './deploys.js';
-import { allowAdmin, allowSite, siteParam } from './pages-access.js';
+import { adminFirst, allowSite, siteParam } from './pages-access.js';
 
 export interface SiteRoutesOptions {
   store: Store;
@@ -52,6 +52,8 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
   app.put<{ Params: { host: string }; Body: { aliases?: string[]; previews?: boolean; httpsRedirect?: boolean; hstsMaxAge?: number } }>(
     '/v1/sites/:host',
     {
+      // Aliases claim hostnames, so only an admin may change site settings.
+      ...adminFirst('changing site settings'),
       schema: {
         body: {
           type: 'object',
@@ -67,8 +69,6 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
     },
     async (request) => {
       const host = siteParam(request.params.host);
-      // Aliases claim hostnames, so only an admin may set them.
-      allowAdmin(request, 'changing site settings');
       const aliases = request.body.aliases?.map((raw, i) => {
         const alias = normalizeHost(raw);
         if (!isValidHost(alias)) throw new ApiError('bad_request', `"${raw}" is not a hostname`, `aliases.${i}`);
@@ -103,6 +103,7 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
   app.post<{ Body: { keep?: number; graceSeconds?: number } | undefined }>(
     '/v1/pages/gc',
     {
+      ...adminFirst('garbage collection'),
       schema: {
         body: {
           type: 'object',
@@ -112,7 +113,6 @@ export async function siteRoutes(app: FastifyInstance, options: SiteRoutesOption
       },
     },
     async (request) => {
-      allowAdmin(request, 'garbage collection');
       const keep = request.body?.keep ?? DEFAULT_KEEP;
       const graceMs = request.body?.graceSeconds !== undefined ? request.body.graceSeconds * 1000 : DEFAULT_GRACE_MS;
       return collectGarbage(store, pages.blobs, pages.metrics, pages.logger, { keep, graceMs });
