@@ -118,6 +118,8 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
         data: dataDir,
         zones: options.zonesDir ?? zonesDir,
         'node-id': options.nodeId ?? 'test-node',
+        // No test orders from Let's Encrypt: a test that orders names its CA (pebble) in flags.
+        'acme-directory': 'none',
         ...options.flags,
       },
       {},
