@@ -80,6 +80,8 @@ export class ZoneSync {
   private timer: NodeJS.Timeout | undefined;
   private waitTimer: NodeJS.Timeout | undefined;
   private follower: RetryingFollower | undefined;
+  /** Lets start() return: called once the first sync succeeded or failed, or by stop() while it is under way. */
+  private releaseStart: (() => void) | undefined;
   private stopped = false;
   private lastSeq = '0';
   private readonly listeners = new Set<() => void>();
@@ -166,6 +168,10 @@ export class ZoneSync {
     // outage, run inside the follower's retries.
     let first: (() => void) | undefined;
     const started = new Promise<void>((resolve) => (first = resolve));
+    this.releaseStart = () => {
+      first?.();
+      first = undefined;
+    };
     let outage = false;
     this.follower = new RetryingFollower(this.options.store, {
       since: this.lastSeq,
@@ -344,6 +350,7 @@ export class ZoneSync {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.releaseStart?.();
     if (this.timer) clearTimeout(this.timer);
     if (this.waitTimer) clearTimeout(this.waitTimer);
     if (this.divergedTimer) clearTimeout(this.divergedTimer);

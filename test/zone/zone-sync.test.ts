@@ -4,7 +4,12 @@
 import t from 'tap';
 import net from 'node:net';
 import path from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { Rcode, Type } from '../../src/proto/constants.js';
+import { CouchStore } from '../../src/store/couch-store.js';
+import { Catalog } from '../../src/zone/catalog.js';
+import { ZoneSync } from '../../src/zone/zone-sync.js';
 import { rrsetDocId } from '../../src/zone/zone-docs.js';
 import { decodeMessage } from '../helpers/decode.js';
 import { udpExchange } from '../helpers/dns-socket.js';
@@ -64,4 +69,27 @@ t.test('an idle TCP connection is closed after the idle timeout', async (t) => {
     }, 5000);
   });
   t.ok(closedAfter > 0, `closed by the server after ${closedAfter} ms (timeout 0.5 s)`);
+});
+
+t.test('stopped while its first read hangs, ZoneSync.start() returns', async (t) => {
+  // A "database" that accepts connections and never answers.
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const address = silent.address() as net.AddressInfo;
+  const store = new CouchStore({ url: `http://127.0.0.1:${address.port}/`, prefix: 'edgedns_', longpollMs: 1000 });
+  t.teardown(() => store.close());
+  const registry = new Registry();
+  const sync = new ZoneSync({ store, catalog: new Catalog(), logger: pino({ level: 'silent' }), registry });
+  let returned = false;
+  const starting = sync.start().then(() => (returned = true));
+  await waitFor(() => sockets.size > 0, { what: 'the first read under way', timeoutMs: 5000 });
+  t.notOk(returned, 'start() waits for its first read');
+  await sync.stop();
+  await waitFor(() => returned, { what: 'start() to return after stop()', timeoutMs: 1000 });
+  await starting;
 });
