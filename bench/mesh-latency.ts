@@ -1,0 +1,256 @@
+// npm run bench:mesh-latency: how long a write takes to be answered by every node of an N-node mesh (default 7,
+// EDGEDNS_BENCH_NODES), against the same mesh without edgedns. Everything on 127.0.0.1, stopped at the end.
+//
+//  1. bare: N pouchdb-servers meshed by `edgedns cluster join` as the docs say (node i joins every node j > i). A
+//     document written on one server, timed until every other server has it (each watched by a longpoll on its
+//     `_changes`, filtered to that document: polling N servers over HTTP would cost more CPU than the replication).
+//  2. edgedns: N pouchdb-servers and N `edgedns serve --couchdb` processes (one per node, as deployed), meshed the
+//     same way. A PUT of an A RRset through a writer's API, timed from the PUT's start until every node answers the
+//     new address over UDP (each asked every 5 ms). The same longpolls say when the write's three documents (the
+//     RRset, the SOA, the zone version) were all in each node's database: the rest is edgedns's own time.
+//
+// Writers take turns, nodes 1, 3, 5, 7 (with seven nodes the first holds twelve replications, the last none). Prints
+// median, p95 and max of both and the ratio. EDGEDNS_BENCH_WRITES (default 20) writes per phase;
+// EDGEDNS_BENCH_ONLY=bare|edgedns runs one phase; EDGEDNS_BENCH_ARGS adds `serve` flags ("--watchdog-interval 1").
+
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { parseCommandLine } from '../src/cli/args.js';
+import { clusterCommand, CLUSTER_OPTIONS } from '../src/cli/cluster-commands.js';
+import { Type } from '../src/proto/constants.js';
+import { rrsetDocId, zoneDocId } from '../src/zone/zone-docs.js';
+import { decodeMessage } from '../test/helpers/decode.js';
+import { udpExchange } from '../test/helpers/dns-socket.js';
+import { startPouchServer, type PouchServer } from '../test/helpers/pouchdb-server.js';
+import { spawnEdgedns, type SpawnedNode } from '../test/helpers/spawn-edgedns.js';
+import { buildQuery } from '../test/helpers/wire.js';
+
+const N = Number(process.env.EDGEDNS_BENCH_NODES ?? 7);
+const WRITES = Number(process.env.EDGEDNS_BENCH_WRITES ?? 20);
+const ONLY = process.env.EDGEDNS_BENCH_ONLY;
+const EXTRA_ARGS = (process.env.EDGEDNS_BENCH_ARGS ?? '').split(/\s+/).filter(Boolean);
+const DB = 'edgedns_data';
+/** A write not everywhere by then fails the run: something is broken, not slow. */
+const WRITE_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 120_000;
+/** After the mesh is up, before the first write: the first health documents and watchdog rounds settle. */
+const SETTLE_MS = 3000;
+/** Between writes, so each one is timed on a mesh that has gone quiet again. */
+const GAP_MS = 500;
+const POLL_MS = 5;
+const ZONE_NAME = 'example.org.';
+const ZONE = ['$ORIGIN example.org.', '$TTL 60', '@ IN SOA ns1 hostmaster 1 7200 1800 1209600 300', '  IN NS ns1', 'ns1 IN A 192.0.2.53', 'mail IN A 192.0.2.25', ''].join('\n');
+/** What a one-RRset write stores: the RRset, the SOA with the new serial, the zone document naming the version. */
+const WRITE_DOCS = [rrsetDocId(ZONE_NAME, 'mail.example.org.', 'A'), rrsetDocId(ZONE_NAME, ZONE_NAME, 'SOA'), zoneDocId(ZONE_NAME)];
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Timing {
+  writer: number;
+  /** ms from the write's start until every node had it (bare) or answered it (edgedns). */
+  total: number;
+  /** bare only: the same for three documents written in one bulk. */
+  bulk?: number;
+  /** edgedns only: ms until the PUT returned (the writer serves it then), and until every database held the write. */
+  put?: number;
+  stored?: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function stats(values: number[]): { median: number; p95: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] };
+}
+
+/** pouchdb-servers two at a time: a busy two-core machine fails to start seven at once in time. */
+async function startServers(count: number): Promise<PouchServer[]> {
+  const servers: PouchServer[] = [];
+  for (let i = 0; i < count; i += 2) servers.push(...(await Promise.all([i, i + 1].filter((j) => j < count).map(() => startPouchServer()))));
+  return servers;
+}
+
+/** The mesh as docs/cluster.md builds it: node i runs `edgedns cluster join` for every node j > i. */
+async function mesh(servers: PouchServer[]): Promise<void> {
+  for (let i = 0; i < servers.length; i++) {
+    for (let j = i + 1; j < servers.length; j++) {
+      await clusterCommand(parseCommandLine('cluster', ['join', servers[j].url, '--couchdb', servers[i].url], CLUSTER_OPTIONS), new PassThrough());
+    }
+  }
+}
+
+async function couch<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init.headers }, signal: init.signal ?? AbortSignal.timeout(WRITE_TIMEOUT_MS) });
+  const body = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+const updateSeq = async (server: PouchServer): Promise<string | number> => (await couch<{ update_seq: string | number }>(`${server.url}${DB}`)).update_seq;
+
+/**
+ * Resolves with the time (performance.now()) at which every one of `ids` has changed in the server's database after
+ * `since`: longpolls on `_changes` filtered to those ids, so the server says it the moment it happens.
+ */
+async function arrival(server: PouchServer, ids: string[], since: string | number, deadline: number): Promise<number> {
+  const missing = new Set(ids);
+  let from = since;
+  while (performance.now() < deadline) {
+    const qs = new URLSearchParams({ feed: 'longpoll', since: String(from), filter: '_doc_ids', doc_ids: JSON.stringify(ids), timeout: '10000' });
+    const batch = await couch<{ results: { id: string }[]; last_seq: string | number }>(`${server.url}${DB}/_changes?${qs}`);
+    for (const change of batch.results) missing.delete(change.id);
+    if (missing.size === 0) return performance.now();
+    from = batch.last_seq;
+  }
+  throw new Error(`${ids.join(', ')} did not reach ${server.url} within ${WRITE_TIMEOUT_MS} ms`);
+}
+
+/** Writers in turn: nodes 1, 3, 5, 7, … (every other node). */
+function writerOf(write: number): number {
+  const writers = Array.from({ length: Math.ceil(N / 2) }, (_, i) => 2 * i);
+  return writers[write % writers.length];
+}
+
+async function bare(): Promise<Timing[]> {
+  const servers = await startServers(N);
+  try {
+    await mesh(servers);
+    const write = async (writer: number, ids: string[]): Promise<number> => {
+      const others = servers.filter((_, i) => i !== writer);
+      const seqs = await Promise.all(others.map(updateSeq));
+      const started = performance.now();
+      const deadline = started + WRITE_TIMEOUT_MS;
+      const arrived = Promise.all(others.map((server, i) => arrival(server, ids, seqs[i], deadline)));
+      const docs = ids.map((id) => ({ _id: id, written: new Date().toISOString() }));
+      await couch(`${servers[writer].url}${DB}/_bulk_docs`, { method: 'POST', body: JSON.stringify({ docs }) });
+      return Math.max(...(await arrived)) - started;
+    };
+    // The replications start on their own schedule: the first document tells when they all run.
+    await write(0, ['bench/warm-up']);
+    await sleep(SETTLE_MS);
+    const timings: Timing[] = [];
+    for (let w = 0; w < WRITES; w++) {
+      const writer = writerOf(w);
+      const total = await write(writer, [`bench/write-${w}`]);
+      await sleep(GAP_MS);
+      // What one RRset write through edgedns stores, in one bulk: the RRset, the SOA, the zone document.
+      const bulk = await write(writer, [0, 1, 2].map((d) => `bench/write-${w}-${d}`));
+      await sleep(GAP_MS);
+      timings.push({ writer, total, bulk });
+    }
+    return timings;
+  } finally {
+    await Promise.all(servers.map((server) => server.destroy()));
+  }
+}
+
+let queryId = 1;
+async function answer(node: SpawnedNode): Promise<string | undefined> {
+  queryId = (queryId % 65_535) + 1;
+  const reply = decodeMessage(await udpExchange(node.dnsPort, buildQuery('mail.example.org.', Type.A, { id: queryId }), 1000));
+  const rdata = reply.answer.find((rr) => rr.type === 'A')?.rdata;
+  return rdata ? [...rdata].join('.') : undefined;
+}
+
+/** Resolves with the time at which the node first answers `address` (asked every POLL_MS). */
+async function answered(node: SpawnedNode, address: string, deadline: number): Promise<number> {
+  while (performance.now() < deadline) {
+    if ((await answer(node).catch(() => undefined)) === address) return performance.now();
+    await sleep(POLL_MS);
+  }
+  throw new Error(`the node on DNS port ${node.dnsPort} did not answer ${address} within ${WRITE_TIMEOUT_MS} ms`);
+}
+
+async function edgedns(): Promise<Timing[]> {
+  const servers = await startServers(N);
+  const nodes: SpawnedNode[] = [];
+  const zonesDir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-mesh-zones-'));
+  try {
+    await writeFile(path.join(zonesDir, 'example.org.zone'), ZONE);
+    for (const [i, server] of servers.entries()) {
+      nodes.push(
+        await spawnEdgedns({
+          nodeId: `n${i + 1}`,
+          ...(i === 0 ? { zonesDir } : {}),
+          extraArgs: ['--couchdb', server.url, ...EXTRA_ARGS],
+        }),
+      );
+    }
+    await mesh(servers);
+    const ready = performance.now() + READY_TIMEOUT_MS;
+    await Promise.all(nodes.map((node) => answered(node, '192.0.2.25', ready)));
+    await sleep(SETTLE_MS);
+    const keys = await Promise.all(nodes.map(async (node) => (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim()));
+    const timings: Timing[] = [];
+    for (let w = 0; w < WRITES; w++) {
+      const writer = writerOf(w);
+      const address = `198.51.100.${w + 1}`;
+      const seqs = await Promise.all(servers.map(updateSeq));
+      const started = performance.now();
+      const deadline = started + WRITE_TIMEOUT_MS;
+      const stored = Promise.all(servers.map((server, i) => arrival(server, WRITE_DOCS, seqs[i], deadline)));
+      const seen = Promise.all(nodes.map((node) => answered(node, address, deadline)));
+      const response = await fetch(`http://127.0.0.1:${nodes[writer].apiPort}/v1/zones/${ZONE_NAME}/rrsets/mail/A`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-api-key': keys[writer] },
+        body: JSON.stringify({ ttl: 60, records: [address] }),
+        signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
+      });
+      if (response.status !== 200) throw new Error(`PUT on n${writer + 1}: ${response.status} ${await response.text()}`);
+      const put = performance.now() - started;
+      timings.push({ writer, total: Math.max(...(await seen)) - started, put, stored: Math.max(...(await stored)) - started });
+      await sleep(GAP_MS);
+    }
+    return timings;
+  } finally {
+    await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all(servers.map((server) => server.destroy()));
+    await rm(zonesDir, { recursive: true, force: true });
+  }
+}
+
+function row(label: string, values: number[]): string {
+  const { median, p95, max } = stats(values);
+  return `| ${label} | ${median.toFixed(0)} | ${p95.toFixed(0)} | ${max.toFixed(0)} |`;
+}
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(N) || N < 2 || N > 15) throw new Error(`EDGEDNS_BENCH_NODES must be 2..15, not ${process.env.EDGEDNS_BENCH_NODES}`);
+  if (!Number.isInteger(WRITES) || WRITES < 1 || WRITES > 200) throw new Error(`EDGEDNS_BENCH_WRITES must be 1..200, not ${process.env.EDGEDNS_BENCH_WRITES}`);
+  const joins = (N * (N - 1)) / 2;
+  process.stdout.write(`mesh latency: ${N} nodes, ${joins} joins, ${2 * joins} replications, ${WRITES} writes each on nodes ${[...new Set(Array.from({ length: WRITES }, (_, w) => writerOf(w) + 1))].join(', ')}\n`);
+  const bareTimings = ONLY === 'edgedns' ? [] : await bare();
+  const edgeTimings = ONLY === 'bare' ? [] : await edgedns();
+  const lines = ['| ms | median | p95 | max |', '|---|---:|---:|---:|'];
+  if (bareTimings.length > 0) {
+    lines.push(row('bare pouchdb-server mesh: 1 document written → on every other server', bareTimings.map((t) => t.total)));
+    lines.push(row('… 3 documents in one bulk (what one RRset write stores)', bareTimings.map((t) => t.bulk ?? 0)));
+  }
+  if (edgeTimings.length > 0) {
+    lines.push(row('edgedns: PUT → answered by every node', edgeTimings.map((t) => t.total)));
+    lines.push(row('… PUT returned (served by the writer)', edgeTimings.map((t) => t.put ?? 0)));
+    lines.push(row('… the write in every database', edgeTimings.map((t) => t.stored ?? 0)));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (bareTimings.length > 0 && edgeTimings.length > 0) {
+    const b = stats(bareTimings.map((t) => t.total));
+    const e = stats(edgeTimings.map((t) => t.total));
+    process.stdout.write(`edgedns / bare: median ${(e.median / b.median).toFixed(2)}, p95 ${(e.p95 / b.p95).toFixed(2)}\n`);
+  }
+  for (const [label, timings] of [
+    ['bare', bareTimings],
+    ['edgedns', edgeTimings],
+  ] as const) {
+    if (timings.length > 0) process.stdout.write(`${label} per write (writer: ms): ${timings.map((t) => `n${t.writer + 1}:${t.total.toFixed(0)}`).join(' ')}\n`);
+  }
+  process.stdout.write(`load: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
