@@ -13,6 +13,7 @@
 // median, p95 and max of both and the ratio. EDGEDNS_BENCH_WRITES (default 20) writes per phase;
 // EDGEDNS_BENCH_ONLY=bare|edgedns runs one phase; EDGEDNS_BENCH_ARGS adds `serve` flags ("--watchdog-interval 1").
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { parseCommandLine } from '../src/cli/args.js';
 import { clusterCommand, CLUSTER_OPTIONS } from '../src/cli/cluster-commands.js';
 import { Type } from '../src/proto/constants.js';
 import { rrsetDocId, zoneDocId } from '../src/zone/zone-docs.js';
+import { cpuSeconds } from './cpu.js';
 import { decodeMessage } from '../test/helpers/decode.js';
 import { udpExchange } from '../test/helpers/dns-socket.js';
 import { startPouchServer, type PouchServer } from '../test/helpers/pouchdb-server.js';
@@ -37,6 +39,8 @@ const WRITE_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 120_000;
 /** After the mesh is up, before the first write: the first health documents and watchdog rounds settle. */
 const SETTLE_MS = 3000;
+/** Then this long with nothing written, to measure what the idle mesh costs. */
+const IDLE_MS = 5000;
 /** Between writes, so each one is timed on a mesh that has gone quiet again. */
 const GAP_MS = 500;
 const POLL_MS = 5;
@@ -51,8 +55,6 @@ interface Timing {
   writer: number;
   /** ms from the write's start until every node had it (bare) or answered it (edgedns). */
   total: number;
-  /** bare only: the same for three documents written in one bulk. */
-  bulk?: number;
   /** edgedns only: ms until the PUT returned (the writer serves it then), and until every database held the write. */
   put?: number;
   stored?: number;
@@ -65,6 +67,47 @@ function percentile(sorted: number[], p: number): number {
 function stats(values: number[]): { median: number; p95: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] };
+}
+
+/** CPU seconds (user + system) so far of this process's children: the pouchdb-servers and the edgedns nodes. */
+interface Cpu {
+  servers: number;
+  nodes: number;
+}
+
+interface Series {
+  timings: Timing[];
+  /** CPU seconds per write (the pause after it included). */
+  cpu: Cpu;
+  /** CPU seconds per second of the mesh with nothing written. */
+  idle: Cpu;
+}
+
+function childCpu(): Cpu {
+  const cpu: Cpu = { servers: 0, nodes: 0 };
+  const children = readdirSync('/proc/self/task').flatMap((task) => readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+  for (const pid of children) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (command.includes('pouchdb-server')) cpu.servers += cpuSeconds(Number(pid));
+      else if (command.includes('main.js')) cpu.nodes += cpuSeconds(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return cpu;
+}
+
+function perWrite(before: Cpu, after: Cpu, count = WRITES): Cpu {
+  return { servers: (after.servers - before.servers) / count, nodes: (after.nodes - before.nodes) / count };
+}
+
+/** Lets the mesh settle (first health documents, watchdog rounds), then measures what it costs with nothing written. */
+async function idleCpu(): Promise<Cpu> {
+  await sleep(SETTLE_MS);
+  const before = childCpu();
+  await sleep(IDLE_MS);
+  return perWrite(before, childCpu(), IDLE_MS / 1000);
 }
 
 /** pouchdb-servers two at a time: a busy two-core machine fails to start seven at once in time. */
@@ -115,7 +158,7 @@ function writerOf(write: number): number {
   return writers[write % writers.length];
 }
 
-async function bare(): Promise<Timing[]> {
+async function bare(): Promise<Series[]> {
   const servers = await startServers(N);
   try {
     await mesh(servers);
@@ -131,18 +174,19 @@ async function bare(): Promise<Timing[]> {
     };
     // The replications start on their own schedule: the first document tells when they all run.
     await write(0, ['bench/warm-up']);
-    await sleep(SETTLE_MS);
-    const timings: Timing[] = [];
-    for (let w = 0; w < WRITES; w++) {
-      const writer = writerOf(w);
-      const total = await write(writer, [`bench/write-${w}`]);
-      await sleep(GAP_MS);
-      // What one RRset write through edgedns stores, in one bulk: the RRset, the SOA, the zone document.
-      const bulk = await write(writer, [0, 1, 2].map((d) => `bench/write-${w}-${d}`));
-      await sleep(GAP_MS);
-      timings.push({ writer, total, bulk });
-    }
-    return timings;
+    const idle = await idleCpu();
+    const series = async (docs: number): Promise<Series> => {
+      const timings: Timing[] = [];
+      const before = childCpu();
+      for (let w = 0; w < WRITES; w++) {
+        const writer = writerOf(w);
+        timings.push({ writer, total: await write(writer, Array.from({ length: docs }, (_, d) => `bench/write-${docs}-${w}-${d}`)) });
+        await sleep(GAP_MS);
+      }
+      return { timings, cpu: perWrite(before, childCpu()), idle };
+    };
+    // One document, then what one RRset write through edgedns stores in one bulk: the RRset, the SOA, the zone.
+    return [await series(1), await series(WRITE_DOCS.length)];
   } finally {
     await Promise.all(servers.map((server) => server.destroy()));
   }
@@ -165,7 +209,7 @@ async function answered(node: SpawnedNode, address: string, deadline: number): P
   throw new Error(`the node on DNS port ${node.dnsPort} did not answer ${address} within ${WRITE_TIMEOUT_MS} ms`);
 }
 
-async function edgedns(): Promise<Timing[]> {
+async function edgedns(): Promise<Series> {
   const servers = await startServers(N);
   const nodes: SpawnedNode[] = [];
   const zonesDir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-mesh-zones-'));
@@ -183,9 +227,10 @@ async function edgedns(): Promise<Timing[]> {
     await mesh(servers);
     const ready = performance.now() + READY_TIMEOUT_MS;
     await Promise.all(nodes.map((node) => answered(node, '192.0.2.25', ready)));
-    await sleep(SETTLE_MS);
+    const idle = await idleCpu();
     const keys = await Promise.all(nodes.map(async (node) => (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim()));
     const timings: Timing[] = [];
+    const before = childCpu();
     for (let w = 0; w < WRITES; w++) {
       const writer = writerOf(w);
       const address = `198.51.100.${w + 1}`;
@@ -205,7 +250,7 @@ async function edgedns(): Promise<Timing[]> {
       timings.push({ writer, total: Math.max(...(await seen)) - started, put, stored: Math.max(...(await stored)) - started });
       await sleep(GAP_MS);
     }
-    return timings;
+    return { timings, cpu: perWrite(before, childCpu()), idle };
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(servers.map((server) => server.destroy()));
@@ -213,41 +258,49 @@ async function edgedns(): Promise<Timing[]> {
   }
 }
 
-function row(label: string, values: number[]): string {
+function row(label: string, values: number[], cpu?: Cpu): string {
   const { median, p95, max } = stats(values);
-  return `| ${label} | ${median.toFixed(0)} | ${p95.toFixed(0)} | ${max.toFixed(0)} |`;
+  const cpuText = cpu ? `${cpu.servers.toFixed(2)} | ${cpu.nodes > 0 ? cpu.nodes.toFixed(2) : '–'}` : ' | ';
+  return `| ${label} | ${median.toFixed(0)} | ${p95.toFixed(0)} | ${max.toFixed(0)} | ${cpuText} |`;
 }
+
+const cpuLine = (label: string, idle: Cpu): string => `${label}: ${idle.servers.toFixed(2)} s/s in the servers${idle.nodes > 0 ? `, ${idle.nodes.toFixed(2)} s/s in the nodes` : ''}`;
 
 async function main(): Promise<void> {
   if (!Number.isInteger(N) || N < 2 || N > 15) throw new Error(`EDGEDNS_BENCH_NODES must be 2..15, not ${process.env.EDGEDNS_BENCH_NODES}`);
   if (!Number.isInteger(WRITES) || WRITES < 1 || WRITES > 200) throw new Error(`EDGEDNS_BENCH_WRITES must be 1..200, not ${process.env.EDGEDNS_BENCH_WRITES}`);
   const joins = (N * (N - 1)) / 2;
-  process.stdout.write(`mesh latency: ${N} nodes, ${joins} joins, ${2 * joins} replications, ${WRITES} writes each on nodes ${[...new Set(Array.from({ length: WRITES }, (_, w) => writerOf(w) + 1))].join(', ')}\n`);
-  const bareTimings = ONLY === 'edgedns' ? [] : await bare();
-  const edgeTimings = ONLY === 'bare' ? [] : await edgedns();
-  const lines = ['| ms | median | p95 | max |', '|---|---:|---:|---:|'];
-  if (bareTimings.length > 0) {
-    lines.push(row('bare pouchdb-server mesh: 1 document written → on every other server', bareTimings.map((t) => t.total)));
-    lines.push(row('… 3 documents in one bulk (what one RRset write stores)', bareTimings.map((t) => t.bulk ?? 0)));
+  const writers = [...new Set(Array.from({ length: WRITES }, (_, w) => writerOf(w) + 1))].join(', ');
+  process.stdout.write(`mesh latency: ${N} nodes, ${joins} joins, ${2 * joins} replications, ${WRITES} writes per row on nodes ${writers}, pouchdb-server on loopback\n`);
+  const [single, bulk] = ONLY === 'edgedns' ? [] : await bare();
+  const mesh = ONLY === 'bare' ? undefined : await edgedns();
+  const lines = ['| ms (CPU: s per write) | median | p95 | max | CPU servers | CPU nodes |', '|---|---:|---:|---:|---:|---:|'];
+  if (single && bulk) {
+    lines.push(row('bare mesh: 1 document written → on every other server', single.timings.map((t) => t.total), single.cpu));
+    lines.push(row('bare mesh: 3 documents in one bulk (what one RRset write stores)', bulk.timings.map((t) => t.total), bulk.cpu));
   }
-  if (edgeTimings.length > 0) {
-    lines.push(row('edgedns: PUT → answered by every node', edgeTimings.map((t) => t.total)));
-    lines.push(row('… PUT returned (served by the writer)', edgeTimings.map((t) => t.put ?? 0)));
-    lines.push(row('… the write in every database', edgeTimings.map((t) => t.stored ?? 0)));
+  if (mesh) {
+    lines.push(row('edgedns: PUT → answered by every node', mesh.timings.map((t) => t.total), mesh.cpu));
+    lines.push(row('… PUT returned (the writer serves it)', mesh.timings.map((t) => t.put ?? 0)));
+    lines.push(row('… the write in every database', mesh.timings.map((t) => t.stored ?? 0)));
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (bareTimings.length > 0 && edgeTimings.length > 0) {
-    const b = stats(bareTimings.map((t) => t.total));
-    const e = stats(edgeTimings.map((t) => t.total));
-    process.stdout.write(`edgedns / bare: median ${(e.median / b.median).toFixed(2)}, p95 ${(e.p95 / b.p95).toFixed(2)}\n`);
+  if (single && mesh) {
+    const b = stats(single.timings.map((t) => t.total));
+    const e = stats(mesh.timings.map((t) => t.total));
+    process.stdout.write(`edgedns / bare (1 document): median ${(e.median / b.median).toFixed(2)}, p95 ${(e.p95 / b.p95).toFixed(2)}\n`);
   }
-  for (const [label, timings] of [
-    ['bare', bareTimings],
-    ['edgedns', edgeTimings],
-  ] as const) {
-    if (timings.length > 0) process.stdout.write(`${label} per write (writer: ms): ${timings.map((t) => `n${t.writer + 1}:${t.total.toFixed(0)}`).join(' ')}\n`);
+  if (bulk && mesh) {
+    const b = stats(bulk.timings.map((t) => t.total));
+    const e = stats(mesh.timings.map((t) => t.total));
+    process.stdout.write(`edgedns / bare (3 documents): median ${(e.median / b.median).toFixed(2)}, p95 ${(e.p95 / b.p95).toFixed(2)}\n`);
   }
-  process.stdout.write(`load: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs\n`);
+  if (single) process.stdout.write(`${cpuLine('idle CPU, bare mesh', single.idle)}\n`);
+  if (mesh) process.stdout.write(`${cpuLine('idle CPU, edgedns mesh', mesh.idle)}\n`);
+  const perWriteText = (timings: Timing[]): string => timings.map((t) => `n${t.writer + 1}:${t.total.toFixed(0)}`).join(' ');
+  if (bulk) process.stdout.write(`bare 3-document writes (writer:ms): ${perWriteText(bulk.timings)}\n`);
+  if (mesh) process.stdout.write(`edgedns writes (writer:ms): ${perWriteText(mesh.timings)}\n`);
+  process.stdout.write(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs\n`);
 }
 
 main().catch((err: unknown) => {
