@@ -81,6 +81,8 @@ interface Series {
   cpu: Cpu;
   /** CPU seconds per second of the mesh with nothing written. */
   idle: Cpu;
+  /** edgedns: counters summed over the nodes, during the writes. */
+  during?: Record<string, number>;
 }
 
 function childCpu(): Cpu {
@@ -200,6 +202,23 @@ async function answer(node: SpawnedNode): Promise<string | undefined> {
   return rdata ? [...rdata].join('.') : undefined;
 }
 
+/** Counters summed over every node: what the nodes did meanwhile that makes work for the whole mesh. */
+const COUNTERS = ['edgedns_health_writes_total', 'edgedns_replication_restarts_total'] as const;
+
+async function counters(nodes: SpawnedNode[], keys: string[]): Promise<Record<string, number>> {
+  const sums: Record<string, number> = Object.fromEntries(COUNTERS.map((name) => [name, 0]));
+  await Promise.all(
+    nodes.map(async (node, i) => {
+      const response = await fetch(`http://127.0.0.1:${node.apiPort}/metrics`, { headers: { 'x-api-key': keys[i] }, signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
+      for (const line of (await response.text()).split('\n')) {
+        const name = COUNTERS.find((c) => line.startsWith(`${c}{`) || line.startsWith(`${c} `));
+        if (name) sums[name] += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+    }),
+  );
+  return sums;
+}
+
 /** Resolves with the time at which the node first answers `address` (asked every POLL_MS). */
 async function answered(node: SpawnedNode, address: string, deadline: number): Promise<number> {
   while (performance.now() < deadline) {
@@ -231,6 +250,7 @@ async function edgedns(): Promise<Series> {
     const keys = await Promise.all(nodes.map(async (node) => (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim()));
     const timings: Timing[] = [];
     const before = childCpu();
+    const countersBefore = await counters(nodes, keys);
     for (let w = 0; w < WRITES; w++) {
       const writer = writerOf(w);
       const address = `198.51.100.${w + 1}`;
@@ -250,7 +270,10 @@ async function edgedns(): Promise<Series> {
       timings.push({ writer, total: Math.max(...(await seen)) - started, put, stored: Math.max(...(await stored)) - started });
       await sleep(GAP_MS);
     }
-    return { timings, cpu: perWrite(before, childCpu()), idle };
+    const cpu = perWrite(before, childCpu());
+    const countersAfter = await counters(nodes, keys);
+    const during = Object.fromEntries(COUNTERS.map((name) => [name, countersAfter[name] - countersBefore[name]]));
+    return { timings, cpu, idle, during };
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(servers.map((server) => server.destroy()));
@@ -297,6 +320,7 @@ async function main(): Promise<void> {
   }
   if (single) process.stdout.write(`${cpuLine('idle CPU, bare mesh', single.idle)}\n`);
   if (mesh) process.stdout.write(`${cpuLine('idle CPU, edgedns mesh', mesh.idle)}\n`);
+  if (mesh?.during) process.stdout.write(`during the edgedns writes, over all nodes: ${Object.entries(mesh.during).map(([name, value]) => `${name} ${value}`).join(', ')}\n`);
   const perWriteText = (timings: Timing[]): string => timings.map((t) => `n${t.writer + 1}:${t.total.toFixed(0)}`).join(' ');
   if (bulk) process.stdout.write(`bare 3-document writes (writer:ms): ${perWriteText(bulk.timings)}\n`);
   if (mesh) process.stdout.write(`edgedns writes (writer:ms): ${perWriteText(mesh.timings)}\n`);
