@@ -83,6 +83,8 @@ interface Series {
   idle: Cpu;
   /** edgedns: counters summed over the nodes, during the writes. */
   during?: Record<string, number>;
+  /** edgedns: warnings and replication restarts the nodes logged during the writes, by message. */
+  logged?: Record<string, number>;
 }
 
 function childCpu(): Cpu {
@@ -219,6 +221,25 @@ async function counters(nodes: SpawnedNode[], keys: string[]): Promise<Record<st
   return sums;
 }
 
+/** What the nodes logged since the marks, warnings and replication restarts only, counted by message (and why). */
+function loggedSince(nodes: SpawnedNode[], marks: number[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  nodes.forEach((node, i) => {
+    for (const line of node.logs().slice(marks[i]).split('\n')) {
+      let entry: { level?: number; msg?: string; why?: string };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue;
+      }
+      if ((entry.level ?? 0) < 40 && entry.msg !== 'replication restarted') continue;
+      const key = `${entry.msg}${entry.why ? ` (${entry.why})` : ''}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+  });
+  return counts;
+}
+
 /** Resolves with the time at which the node first answers `address` (asked every POLL_MS). */
 async function answered(node: SpawnedNode, address: string, deadline: number): Promise<number> {
   while (performance.now() < deadline) {
@@ -251,6 +272,7 @@ async function edgedns(): Promise<Series> {
     const timings: Timing[] = [];
     const before = childCpu();
     const countersBefore = await counters(nodes, keys);
+    const logMarks = nodes.map((node) => node.logs().length);
     for (let w = 0; w < WRITES; w++) {
       const writer = writerOf(w);
       const address = `198.51.100.${w + 1}`;
@@ -273,7 +295,7 @@ async function edgedns(): Promise<Series> {
     const cpu = perWrite(before, childCpu());
     const countersAfter = await counters(nodes, keys);
     const during = Object.fromEntries(COUNTERS.map((name) => [name, countersAfter[name] - countersBefore[name]]));
-    return { timings, cpu, idle, during };
+    return { timings, cpu, idle, during, logged: loggedSince(nodes, logMarks) };
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(servers.map((server) => server.destroy()));
@@ -320,6 +342,7 @@ async function main(): Promise<void> {
   }
   if (single) process.stdout.write(`${cpuLine('idle CPU, bare mesh', single.idle)}\n`);
   if (mesh) process.stdout.write(`${cpuLine('idle CPU, edgedns mesh', mesh.idle)}\n`);
+  if (mesh?.logged) for (const [msg, count] of Object.entries(mesh.logged)) process.stdout.write(`logged during the edgedns writes: ${count} × ${msg}\n`);
   if (mesh?.during) process.stdout.write(`during the edgedns writes, over all nodes: ${Object.entries(mesh.during).map(([name, value]) => `${name} ${value}`).join(', ')}\n`);
   const perWriteText = (timings: Timing[]): string => timings.map((t) => `n${t.writer + 1}:${t.total.toFixed(0)}`).join(' ');
   if (bulk) process.stdout.write(`bare 3-document writes (writer:ms): ${perWriteText(bulk.timings)}\n`);
