@@ -1,20 +1,29 @@
 // npm run bench:mesh-latency: how long a write takes to be answered by every node of an N-node mesh (default 7,
-// EDGEDNS_BENCH_NODES), against the same mesh without edgedns. Everything on 127.0.0.1, stopped at the end.
+// EDGEDNS_BENCH_NODES), against the same mesh without edgedns, in one command. Everything on 127.0.0.1, every
+// process stopped at the end. Writes bench/results/mesh-latency.md (when both parts run).
 //
-//  1. bare: N pouchdb-servers meshed by `edgedns cluster join` as the docs say (node i joins every node j > i). A
-//     document written on one server, timed until every other server has it (each watched by a longpoll on its
-//     `_changes`, filtered to that document: polling N servers over HTTP would cost more CPU than the replication).
-//  2. edgedns: N pouchdb-servers and N `edgedns serve --couchdb` processes (one per node, as deployed), meshed the
-//     same way. A PUT of an A RRset through a writer's API, timed from the PUT's start until every node answers the
-//     new address over UDP (each asked every 5 ms). The same longpolls say when the write's three documents (the
-//     RRset, the SOA, the zone version) were all in each node's database: the rest is edgedns's own time.
+//  1. bare: N pouchdb-servers meshed by the real `edgedns cluster join` as the docs say (node i joins every node
+//     j > i: N(N-1)/2 joins, N(N-1) replications). Documents written on one server, timed until every other server
+//     has them, each watched by a longpoll on its `_changes` filtered to them (polling N servers over HTTP would cost
+//     more CPU than the replication). Twice: one document, then three in one bulk, which is what one RRset write
+//     through edgedns stores (the RRset, the SOA with the new serial, the zone document naming the version).
+//     pouchdb-server answers a waiting longpoll with the first change alone, so its replications carry such a bulk
+//     in two rounds, and the second competes with the storm the first set off.
+//  2. edgedns: N new pouchdb-servers and N `edgedns serve --couchdb` processes (one per node, as deployed), meshed
+//     the same way. A PUT of an A RRset through a writer's API, timed from the PUT's start until every node answers
+//     the new address over UDP (each asked every 5 ms). The same longpolls tell when the write's three documents were
+//     all in every database: what comes after is edgedns's own time.
 //
-// Writers take turns, nodes 1, 3, 5, 7 (with seven nodes the first holds twelve replications, the last none). Prints
-// median, p95 and max of both and the ratio. EDGEDNS_BENCH_WRITES (default 20) writes per phase;
-// EDGEDNS_BENCH_ONLY=bare|edgedns runs one phase; EDGEDNS_BENCH_ARGS adds `serve` flags ("--watchdog-interval 1").
+// Writers take turns: nodes 1, 3, 5, 7 (with seven nodes the first holds twelve replications, the last none), with a
+// pause after each write. Per row: median, p95 and max, and the CPU the servers and the nodes used per write; the
+// ratios edgedns / bare; what the nodes did meanwhile that makes work for the whole mesh (health-document writes,
+// replication restarts, warnings). The CPU column is the steadier figure on a shared machine.
+// EDGEDNS_BENCH_WRITES (default 20) writes per row; EDGEDNS_BENCH_ONLY=bare|edgedns runs one part;
+// EDGEDNS_BENCH_ARGS adds `serve` flags to every node (e.g. "--watchdog-interval 600").
 
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -39,8 +48,6 @@ const WRITE_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 120_000;
 /** After the mesh is up, before the first write: the first health documents and watchdog rounds settle. */
 const SETTLE_MS = 3000;
-/** Then this long with nothing written, to measure what the idle mesh costs. */
-const IDLE_MS = 5000;
 /** Between writes, so each one is timed on a mesh that has gone quiet again. */
 const GAP_MS = 500;
 const POLL_MS = 5;
@@ -79,8 +86,6 @@ interface Series {
   timings: Timing[];
   /** CPU seconds per write (the pause after it included). */
   cpu: Cpu;
-  /** CPU seconds per second of the mesh with nothing written. */
-  idle: Cpu;
   /** edgedns: counters summed over the nodes, during the writes. */
   during?: Record<string, number>;
   /** edgedns: warnings and replication restarts the nodes logged during the writes, by message. */
@@ -102,16 +107,8 @@ function childCpu(): Cpu {
   return cpu;
 }
 
-function perWrite(before: Cpu, after: Cpu, count = WRITES): Cpu {
-  return { servers: (after.servers - before.servers) / count, nodes: (after.nodes - before.nodes) / count };
-}
-
-/** Lets the mesh settle (first health documents, watchdog rounds), then measures what it costs with nothing written. */
-async function idleCpu(): Promise<Cpu> {
-  await sleep(SETTLE_MS);
-  const before = childCpu();
-  await sleep(IDLE_MS);
-  return perWrite(before, childCpu(), IDLE_MS / 1000);
+function perWrite(before: Cpu, after: Cpu): Cpu {
+  return { servers: (after.servers - before.servers) / WRITES, nodes: (after.nodes - before.nodes) / WRITES };
 }
 
 /** pouchdb-servers two at a time: a busy two-core machine fails to start seven at once in time. */
@@ -178,7 +175,7 @@ async function bare(): Promise<Series[]> {
     };
     // The replications start on their own schedule: the first document tells when they all run.
     await write(0, ['bench/warm-up']);
-    const idle = await idleCpu();
+    await sleep(SETTLE_MS);
     const series = async (docs: number): Promise<Series> => {
       const timings: Timing[] = [];
       const before = childCpu();
@@ -187,7 +184,7 @@ async function bare(): Promise<Series[]> {
         timings.push({ writer, total: await write(writer, Array.from({ length: docs }, (_, d) => `bench/write-${docs}-${w}-${d}`)) });
         await sleep(GAP_MS);
       }
-      return { timings, cpu: perWrite(before, childCpu()), idle };
+      return { timings, cpu: perWrite(before, childCpu()) };
     };
     // One document, then what one RRset write through edgedns stores in one bulk: the RRset, the SOA, the zone.
     return [await series(1), await series(WRITE_DOCS.length)];
@@ -267,7 +264,7 @@ async function edgedns(): Promise<Series> {
     await mesh(servers);
     const ready = performance.now() + READY_TIMEOUT_MS;
     await Promise.all(nodes.map((node) => answered(node, '192.0.2.25', ready)));
-    const idle = await idleCpu();
+    await sleep(SETTLE_MS);
     const keys = await Promise.all(nodes.map(async (node) => (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim()));
     const timings: Timing[] = [];
     const before = childCpu();
@@ -295,7 +292,7 @@ async function edgedns(): Promise<Series> {
     const cpu = perWrite(before, childCpu());
     const countersAfter = await counters(nodes, keys);
     const during = Object.fromEntries(COUNTERS.map((name) => [name, countersAfter[name] - countersBefore[name]]));
-    return { timings, cpu, idle, during, logged: loggedSince(nodes, logMarks) };
+    return { timings, cpu, during, logged: loggedSince(nodes, logMarks) };
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(servers.map((server) => server.destroy()));
@@ -309,45 +306,71 @@ function row(label: string, values: number[], cpu?: Cpu): string {
   return `| ${label} | ${median.toFixed(0)} | ${p95.toFixed(0)} | ${max.toFixed(0)} | ${cpuText} |`;
 }
 
-const cpuLine = (label: string, idle: Cpu): string => `${label}: ${idle.servers.toFixed(2)} s/s in the servers${idle.nodes > 0 ? `, ${idle.nodes.toFixed(2)} s/s in the nodes` : ''}`;
+function ratio(label: string, edge: Series, bareSeries: Series): string {
+  const e = stats(edge.timings.map((t) => t.total));
+  const b = stats(bareSeries.timings.map((t) => t.total));
+  return `edgedns / bare (${label}): median ${(e.median / b.median).toFixed(2)}, p95 ${(e.p95 / b.p95).toFixed(2)}`;
+}
+
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`;
+  }
+}
 
 async function main(): Promise<void> {
   if (!Number.isInteger(N) || N < 2 || N > 15) throw new Error(`EDGEDNS_BENCH_NODES must be 2..15, not ${process.env.EDGEDNS_BENCH_NODES}`);
   if (!Number.isInteger(WRITES) || WRITES < 1 || WRITES > 200) throw new Error(`EDGEDNS_BENCH_WRITES must be 1..200, not ${process.env.EDGEDNS_BENCH_WRITES}`);
   const joins = (N * (N - 1)) / 2;
   const writers = [...new Set(Array.from({ length: WRITES }, (_, w) => writerOf(w) + 1))].join(', ');
-  process.stdout.write(`mesh latency: ${N} nodes, ${joins} joins, ${2 * joins} replications, ${WRITES} writes per row on nodes ${writers}, pouchdb-server on loopback\n`);
+  const title = `${N} nodes, ${joins} joins, ${2 * joins} replications, pouchdb-server on loopback; ${WRITES} writes per row on nodes ${writers}`;
+  process.stdout.write(`mesh latency: ${title}\n`);
+  const loadBefore = uptime();
   const [single, bulk] = ONLY === 'edgedns' ? [] : await bare();
-  const mesh = ONLY === 'bare' ? undefined : await edgedns();
-  const lines = ['| ms (CPU: s per write) | median | p95 | max | CPU servers | CPU nodes |', '|---|---:|---:|---:|---:|---:|'];
+  const withNodes = ONLY === 'bare' ? undefined : await edgedns();
+  const loadAfter = uptime();
+  const lines = ['| ms; CPU in s per write | median | p95 | max | CPU servers | CPU nodes |', '|---|---:|---:|---:|---:|---:|'];
   if (single && bulk) {
     lines.push(row('bare mesh: 1 document written → on every other server', single.timings.map((t) => t.total), single.cpu));
     lines.push(row('bare mesh: 3 documents in one bulk (what one RRset write stores)', bulk.timings.map((t) => t.total), bulk.cpu));
   }
-  if (mesh) {
-    lines.push(row('edgedns: PUT → answered by every node', mesh.timings.map((t) => t.total), mesh.cpu));
-    lines.push(row('… PUT returned (the writer serves it)', mesh.timings.map((t) => t.put ?? 0)));
-    lines.push(row('… the write in every database', mesh.timings.map((t) => t.stored ?? 0)));
+  if (withNodes) {
+    const { timings } = withNodes;
+    lines.push(row('**edgedns: PUT → answered by every node**', timings.map((t) => t.total), withNodes.cpu));
+    lines.push(row('… PUT returned (the writer serves it)', timings.map((t) => t.put ?? 0)));
+    lines.push(row('… the write in every database', timings.map((t) => t.stored ?? 0)));
+    lines.push(row('… edgedns after that (answered − in every database)', timings.map((t) => t.total - (t.stored ?? 0))));
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
-  if (single && mesh) {
-    const b = stats(single.timings.map((t) => t.total));
-    const e = stats(mesh.timings.map((t) => t.total));
-    process.stdout.write(`edgedns / bare (1 document): median ${(e.median / b.median).toFixed(2)}, p95 ${(e.p95 / b.p95).toFixed(2)}\n`);
+  const notes: string[] = [];
+  if (single && withNodes) notes.push(ratio('1 document', withNodes, single));
+  if (bulk && withNodes) notes.push(ratio('3 documents', withNodes, bulk));
+  if (withNodes?.during) notes.push(`during the edgedns writes, over all nodes: ${Object.entries(withNodes.during).map(([name, value]) => `${name} +${value}`).join(', ')}`);
+  for (const [msg, count] of Object.entries(withNodes?.logged ?? {})) notes.push(`logged during the edgedns writes: ${count} × "${msg}"`);
+  const perWriteText = (timings: Timing[]): string => timings.map((t) => `n${t.writer + 1} ${t.total.toFixed(0)}`).join(', ');
+  if (bulk) notes.push(`each bare 3-document write (writer, ms): ${perWriteText(bulk.timings)}`);
+  if (withNodes) notes.push(`each edgedns write (writer, ms): ${perWriteText(withNodes.timings)}`);
+  process.stdout.write(`${lines.join('\n')}\n${notes.join('\n')}\nbefore: ${loadBefore}\nafter:  ${loadAfter}\n`);
+  if (single && bulk && withNodes) {
+    const report = [
+      '# Mesh latency: a write to every node (issue 13): `npm run bench:mesh-latency`',
+      '',
+      `${title}; ${os.cpus().length} CPUs, shared with other work. ${new Date().toISOString()}.`,
+      '',
+      `\`uptime\` before: \`${loadBefore}\`  `,
+      `\`uptime\` after: \`${loadAfter}\``,
+      '',
+      ...lines,
+      '',
+      ...notes.map((note) => `- ${note}`),
+      '',
+      'What the rows mean and what the figures say: [docs/benchmarks.md](../../docs/benchmarks.md#mesh-latency).',
+      '',
+    ].join('\n');
+    await mkdir('bench/results', { recursive: true });
+    await writeFile('bench/results/mesh-latency.md', report);
   }
-  if (bulk && mesh) {
-    const b = stats(bulk.timings.map((t) => t.total));
-    const e = stats(mesh.timings.map((t) => t.total));
-    process.stdout.write(`edgedns / bare (3 documents): median ${(e.median / b.median).toFixed(2)}, p95 ${(e.p95 / b.p95).toFixed(2)}\n`);
-  }
-  if (single) process.stdout.write(`${cpuLine('idle CPU, bare mesh', single.idle)}\n`);
-  if (mesh) process.stdout.write(`${cpuLine('idle CPU, edgedns mesh', mesh.idle)}\n`);
-  if (mesh?.logged) for (const [msg, count] of Object.entries(mesh.logged)) process.stdout.write(`logged during the edgedns writes: ${count} × ${msg}\n`);
-  if (mesh?.during) process.stdout.write(`during the edgedns writes, over all nodes: ${Object.entries(mesh.during).map(([name, value]) => `${name} ${value}`).join(', ')}\n`);
-  const perWriteText = (timings: Timing[]): string => timings.map((t) => `n${t.writer + 1}:${t.total.toFixed(0)}`).join(' ');
-  if (bulk) process.stdout.write(`bare 3-document writes (writer:ms): ${perWriteText(bulk.timings)}\n`);
-  if (mesh) process.stdout.write(`edgedns writes (writer:ms): ${perWriteText(mesh.timings)}\n`);
-  process.stdout.write(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs\n`);
 }
 
 main().catch((err: unknown) => {
