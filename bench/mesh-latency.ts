@@ -46,8 +46,13 @@ const DB = 'edgedns_data';
 /** A write not everywhere by then fails the run: something is broken, not slow. */
 const WRITE_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 120_000;
-/** After the mesh is up, before the first write: the first health documents and watchdog rounds settle. */
-const SETTLE_MS = 3000;
+/**
+ * After the mesh is up, before the first write, it must go quiet: no database changing for this long (a new mesh of
+ * seven edgedns nodes writes health documents for a while, as each watchdog finds its links, and every write makes
+ * work for every replication). Bounded by QUIET_TIMEOUT_MS.
+ */
+const QUIET_MS = 5000;
+const QUIET_TIMEOUT_MS = 90_000;
 /** Between writes, so each one is timed on a mesh that has gone quiet again. */
 const GAP_MS = 500;
 const POLL_MS = 5;
@@ -136,6 +141,25 @@ async function couch<T>(url: string, init: RequestInit = {}): Promise<T> {
 
 const updateSeq = async (server: PouchServer): Promise<string | number> => (await couch<{ update_seq: string | number }>(`${server.url}${DB}`)).update_seq;
 
+/** Waits until no server's database has changed for QUIET_MS; says so when it never does. */
+async function quiet(servers: PouchServer[]): Promise<void> {
+  const deadline = performance.now() + QUIET_TIMEOUT_MS;
+  let last = (await Promise.all(servers.map(updateSeq))).join(' ');
+  let since = performance.now();
+  while (performance.now() - since < QUIET_MS) {
+    if (performance.now() > deadline) {
+      process.stderr.write(`the mesh did not go quiet for ${QUIET_MS} ms within ${QUIET_TIMEOUT_MS} ms; measuring anyway\n`);
+      return;
+    }
+    await sleep(250);
+    const now = (await Promise.all(servers.map(updateSeq))).join(' ');
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    }
+  }
+}
+
 /**
  * Resolves with the time (performance.now()) at which every one of `ids` has changed in the server's database after
  * `since`: longpolls on `_changes` filtered to those ids, so the server says it the moment it happens.
@@ -175,7 +199,7 @@ async function bare(): Promise<Series[]> {
     };
     // The replications start on their own schedule: the first document tells when they all run.
     await write(0, ['bench/warm-up']);
-    await sleep(SETTLE_MS);
+    await quiet(servers);
     const series = async (docs: number): Promise<Series> => {
       const timings: Timing[] = [];
       const before = childCpu();
@@ -264,7 +288,7 @@ async function edgedns(): Promise<Series> {
     await mesh(servers);
     const ready = performance.now() + READY_TIMEOUT_MS;
     await Promise.all(nodes.map((node) => answered(node, '192.0.2.25', ready)));
-    await sleep(SETTLE_MS);
+    await quiet(servers);
     const keys = await Promise.all(nodes.map(async (node) => (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim()));
     const timings: Timing[] = [];
     const before = childCpu();
