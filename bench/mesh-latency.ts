@@ -63,6 +63,15 @@ const WRITE_DOCS = [rrsetDocId(ZONE_NAME, 'mail.example.org.', 'A'), rrsetDocId(
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The whole run is bounded: past this, whatever it waits on, it stops its processes and says where it was. */
+const RUN_TIMEOUT_MS = 20 * 60_000;
+let phase = 'starting';
+/** Says on stderr what the run does now (so a stuck run says where it stuck). */
+function step(what: string): void {
+  phase = what;
+  process.stderr.write(`[mesh-latency] ${what}\n`);
+}
+
 interface Timing {
   writer: number;
   /** ms from the write's start until every node had it (bare) or answered it (edgedns). */
@@ -97,10 +106,14 @@ interface Series {
   logged?: Record<string, number>;
 }
 
+/** This process's child processes (pouchdb-servers, edgedns nodes), from /proc. */
+function children(): string[] {
+  return readdirSync('/proc/self/task').flatMap((task) => readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+}
+
 function childCpu(): Cpu {
   const cpu: Cpu = { servers: 0, nodes: 0 };
-  const children = readdirSync('/proc/self/task').flatMap((task) => readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
-  for (const pid of children) {
+  for (const pid of children()) {
     try {
       const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (command.includes('pouchdb-server')) cpu.servers += cpuSeconds(Number(pid));
@@ -184,8 +197,10 @@ function writerOf(write: number): number {
 }
 
 async function bare(): Promise<Series[]> {
+  step(`bare: starting ${N} pouchdb-servers`);
   const servers = await startServers(N);
   try {
+    step('bare: cluster join');
     await mesh(servers);
     const write = async (writer: number, ids: string[]): Promise<number> => {
       const others = servers.filter((_, i) => i !== writer);
@@ -198,9 +213,11 @@ async function bare(): Promise<Series[]> {
       return Math.max(...(await arrived)) - started;
     };
     // The replications start on their own schedule: the first document tells when they all run.
+    step('bare: first document, then waiting for the mesh to go quiet');
     await write(0, ['bench/warm-up']);
     await quiet(servers);
     const series = async (docs: number): Promise<Series> => {
+      step(`bare: ${WRITES} writes of ${docs} document(s)`);
       const timings: Timing[] = [];
       const before = childCpu();
       for (let w = 0; w < WRITES; w++) {
@@ -271,11 +288,13 @@ async function answered(node: SpawnedNode, address: string, deadline: number): P
 }
 
 async function edgedns(): Promise<Series> {
+  step(`edgedns: starting ${N} pouchdb-servers`);
   const servers = await startServers(N);
   const nodes: SpawnedNode[] = [];
   const zonesDir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-mesh-zones-'));
   try {
     await writeFile(path.join(zonesDir, 'example.org.zone'), ZONE);
+    step(`edgedns: starting ${N} nodes`);
     for (const [i, server] of servers.entries()) {
       nodes.push(
         await spawnEdgedns({
@@ -285,10 +304,13 @@ async function edgedns(): Promise<Series> {
         }),
       );
     }
+    step('edgedns: cluster join, then the zone on every node');
     await mesh(servers);
     const ready = performance.now() + READY_TIMEOUT_MS;
     await Promise.all(nodes.map((node) => answered(node, '192.0.2.25', ready)));
+    step('edgedns: waiting for the mesh to go quiet');
     await quiet(servers);
+    step(`edgedns: ${WRITES} RRset writes`);
     const keys = await Promise.all(nodes.map(async (node) => (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim()));
     const timings: Timing[] = [];
     const before = childCpu();
@@ -397,7 +419,21 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+const guard = setTimeout(() => {
+  process.stderr.write(`mesh-latency did not finish within ${RUN_TIMEOUT_MS / 60_000} min; it was at: ${phase}. Stopping its processes.\n`);
+  for (const pid of children()) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  process.exit(1);
+}, RUN_TIMEOUT_MS);
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => clearTimeout(guard));
