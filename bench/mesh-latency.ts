@@ -15,7 +15,8 @@
 //     all in every database: what comes after is edgedns's own time.
 //
 // Writers take turns: nodes 1, 3, 5, 7 (with seven nodes the first holds twelve replications, the last none), with a
-// pause after each write. Per row: median, p95 and max, and the CPU the servers and the nodes used per write; the
+// pause after each write, after one warm-up write per writer that is shown apart (a node's first write also records
+// the first use of its API key, one more document for the mesh to carry). Per row: median, p95 and max, and the CPU the servers and the nodes used per write; the
 // ratios edgedns / bare; what the nodes did meanwhile that makes work for the whole mesh (health-document writes,
 // replication restarts, warnings). The CPU column is the steadier figure on a shared machine.
 // EDGEDNS_BENCH_WRITES (default 20) writes per row; EDGEDNS_BENCH_ONLY=bare|edgedns runs one part;
@@ -98,6 +99,8 @@ interface Cpu {
 
 interface Series {
   timings: Timing[];
+  /** The writes before: one per writer, not in the figures. */
+  warmUp: Timing[];
   /** CPU seconds per write (the pause after it included). */
   cpu: Cpu;
   /** edgedns: counters summed over the nodes, during the writes. */
@@ -191,10 +194,15 @@ async function arrival(server: PouchServer, ids: string[], since: string | numbe
 }
 
 /** Writers in turn: nodes 1, 3, 5, 7, … (every other node). */
+const WRITERS = Array.from({ length: Math.ceil(N / 2) }, (_, i) => 2 * i);
 function writerOf(write: number): number {
-  const writers = Array.from({ length: Math.ceil(N / 2) }, (_, i) => 2 * i);
-  return writers[write % writers.length];
+  return WRITERS[write % WRITERS.length];
 }
+/**
+ * One write per writer first, timed but left out of the figures: each server's and node's first time through
+ * (and each node's first use of its API key, which writes the key document: see the warm-up line).
+ */
+const WARM_UP = WRITERS.length;
 
 async function bare(): Promise<Series[]> {
   step(`bare: starting ${N} pouchdb-servers`);
@@ -217,15 +225,18 @@ async function bare(): Promise<Series[]> {
     await write(0, ['bench/warm-up']);
     await quiet(servers);
     const series = async (docs: number): Promise<Series> => {
-      step(`bare: ${WRITES} writes of ${docs} document(s)`);
+      step(`bare: ${WARM_UP} + ${WRITES} writes of ${docs} document(s)`);
+      const warmUp: Timing[] = [];
       const timings: Timing[] = [];
-      const before = childCpu();
-      for (let w = 0; w < WRITES; w++) {
-        const writer = writerOf(w);
-        timings.push({ writer, total: await write(writer, Array.from({ length: docs }, (_, d) => `bench/write-${docs}-${w}-${d}`)) });
+      let before = childCpu();
+      for (let i = 0; i < WARM_UP + WRITES; i++) {
+        if (i === WARM_UP) before = childCpu();
+        const writer = writerOf(i);
+        const total = await write(writer, Array.from({ length: docs }, (_, d) => `bench/write-${docs}-${i}-${d}`));
+        (i < WARM_UP ? warmUp : timings).push({ writer, total });
         await sleep(GAP_MS);
       }
-      return { timings, cpu: perWrite(before, childCpu()) };
+      return { timings, warmUp, cpu: perWrite(before, childCpu()) };
     };
     // One document, then what one RRset write through edgedns stores in one bulk: the RRset, the SOA, the zone.
     return [await series(1), await series(WRITE_DOCS.length)];
@@ -310,15 +321,21 @@ async function edgedns(): Promise<Series> {
     await Promise.all(nodes.map((node) => answered(node, '192.0.2.25', ready)));
     step('edgedns: waiting for the mesh to go quiet');
     await quiet(servers);
-    step(`edgedns: ${WRITES} RRset writes`);
+    step(`edgedns: ${WARM_UP} + ${WRITES} RRset writes`);
     const keys = await Promise.all(nodes.map(async (node) => (await readFile(path.join(node.dataDir, 'admin.key'), 'utf8')).trim()));
+    const warmUp: Timing[] = [];
     const timings: Timing[] = [];
-    const before = childCpu();
-    const countersBefore = await counters(nodes, keys);
-    const logMarks = nodes.map((node) => node.logs().length);
-    for (let w = 0; w < WRITES; w++) {
-      const writer = writerOf(w);
-      const address = `198.51.100.${w + 1}`;
+    let before = childCpu();
+    let countersBefore = await counters(nodes, keys);
+    let logMarks = nodes.map((node) => node.logs().length);
+    for (let i = 0; i < WARM_UP + WRITES; i++) {
+      if (i === WARM_UP) {
+        before = childCpu();
+        countersBefore = await counters(nodes, keys);
+        logMarks = nodes.map((node) => node.logs().length);
+      }
+      const writer = writerOf(i);
+      const address = `198.51.100.${i + 1}`;
       const seqs = await Promise.all(servers.map(updateSeq));
       const started = performance.now();
       const deadline = started + WRITE_TIMEOUT_MS;
@@ -332,13 +349,13 @@ async function edgedns(): Promise<Series> {
       });
       if (response.status !== 200) throw new Error(`PUT on n${writer + 1}: ${response.status} ${await response.text()}`);
       const put = performance.now() - started;
-      timings.push({ writer, total: Math.max(...(await seen)) - started, put, stored: Math.max(...(await stored)) - started });
+      (i < WARM_UP ? warmUp : timings).push({ writer, total: Math.max(...(await seen)) - started, put, stored: Math.max(...(await stored)) - started });
       await sleep(GAP_MS);
     }
     const cpu = perWrite(before, childCpu());
     const countersAfter = await counters(nodes, keys);
     const during = Object.fromEntries(COUNTERS.map((name) => [name, countersAfter[name] - countersBefore[name]]));
-    return { timings, cpu, during, logged: loggedSince(nodes, logMarks) };
+    return { timings, warmUp, cpu, during, logged: loggedSince(nodes, logMarks) };
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(servers.map((server) => server.destroy()));
@@ -395,8 +412,8 @@ async function main(): Promise<void> {
   if (withNodes?.during) notes.push(`during the edgedns writes, over all nodes: ${Object.entries(withNodes.during).map(([name, value]) => `${name} +${value}`).join(', ')}`);
   for (const [msg, count] of Object.entries(withNodes?.logged ?? {})) notes.push(`logged during the edgedns writes: ${count} × "${msg}"`);
   const perWriteText = (timings: Timing[]): string => timings.map((t) => `n${t.writer + 1} ${t.total.toFixed(0)}`).join(', ');
-  if (bulk) notes.push(`each bare 3-document write (writer, ms): ${perWriteText(bulk.timings)}`);
-  if (withNodes) notes.push(`each edgedns write (writer, ms): ${perWriteText(withNodes.timings)}`);
+  if (bulk) notes.push(`each bare 3-document write (writer, ms): ${perWriteText(bulk.timings)}; warm-up before them: ${perWriteText(bulk.warmUp)}`);
+  if (withNodes) notes.push(`each edgedns write (writer, ms): ${perWriteText(withNodes.timings)}; warm-up before them: ${perWriteText(withNodes.warmUp)}`);
   process.stdout.write(`${lines.join('\n')}\n${notes.join('\n')}\nbefore: ${loadBefore}\nafter:  ${loadAfter}\n`);
   if (single && bulk && withNodes) {
     const report = [
