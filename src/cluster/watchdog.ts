@@ -244,10 +244,10 @@ export class ReplicationWatchdog {
       // What is missing at the first check since the link was caught up may have reached the source a moment ago
       // (on a busy mesh, the newest of a stream of writes): it is stuck only if it is still missing at a later check.
       // Judged by the time since the link was last seen caught up, every link under steady writes would be restarted.
-      const firstSight = t.oldestMissing === undefined;
-      if (!firstSight && !reading.missing.includes(t.oldestMissing as string)) t.lastProgressAt = now;
+      const previous = t.oldestMissing;
+      if (previous !== undefined && !reading.missing.includes(previous)) t.lastProgressAt = now;
       t.oldestMissing = reading.missing[0];
-      t.state = !firstSight && now - t.lastProgressAt > stallMs ? 'stalled' : 'behind';
+      t.state = previous !== undefined && now - t.lastProgressAt > stallMs ? 'stalled' : 'behind';
     }
     if (crashed) {
       t.state = 'crashing';
