@@ -241,9 +241,13 @@ export class ReplicationWatchdog {
       t.movedAt = undefined;
     } else {
       t.caughtUpAt = undefined;
-      if (t.oldestMissing !== undefined && !reading.missing.includes(t.oldestMissing)) t.lastProgressAt = now;
+      // What is missing at the first check since the link was caught up may have reached the source a moment ago
+      // (on a busy mesh, the newest of a stream of writes): it is stuck only if it is still missing at a later check.
+      // Judged by the time since the link was last seen caught up, every link under steady writes would be restarted.
+      const previous = t.oldestMissing;
+      if (previous !== undefined && !reading.missing.includes(previous)) t.lastProgressAt = now;
       t.oldestMissing = reading.missing[0];
-      t.state = now - t.lastProgressAt > stallMs ? 'stalled' : 'behind';
+      t.state = previous !== undefined && now - t.lastProgressAt > stallMs ? 'stalled' : 'behind';
     }
     if (crashed) {
       t.state = 'crashing';

@@ -73,8 +73,13 @@ export interface Principal {
 
 export type AuthResult = { principal: Principal } | { failure: 'unknown' | 'revoked' | 'expired'; name?: string };
 
-/** Last use is written at most this often per key, so reads do not turn into a write each. */
-const LAST_USE_INTERVAL_MS = 60_000;
+/**
+ * Last use is written at most this often per key, so uses do not turn into writes: every node replicates the key
+ * document, each write of it is carried by every replication of the mesh, and it lands just before the write the key
+ * was used for (a minute made nearly every ACME or operator write come with one). An hour still tells a key in use
+ * from a forgotten one.
+ */
+const LAST_USE_INTERVAL_MS = 3_600_000;
 
 export async function authenticate(store: Store, secret: string): Promise<Principal | undefined> {
   const result = await checkKey(store, secret);

@@ -258,6 +258,8 @@ function rrsetKey(name: string, type: string): string {
 
 /** A change touching more names than this reads the whole zone once instead of each name on its own. */
 const NAMES_READ_ONE_BY_ONE = 32;
+/** Names read at once (one request each). */
+const NAMES_AT_ONCE = 8;
 /** Plans are asked again while they want RRsets not read yet; past this many rounds the whole zone is read. */
 const PLAN_ROUNDS = 3;
 
@@ -374,18 +376,32 @@ class ZoneRead {
       const slash = key.lastIndexOf('/');
       return rrsetDocId(this.zone, key.slice(0, slash), key.slice(slash + 1));
     });
-    const docs = await this.store.getMany(ids);
-    for (const doc of docs) if (doc) this.take(doc);
-    for (const key of wanted) this.known.add(key);
+    this.accept(wanted, await this.store.getMany(ids));
   }
 
+  /** The RRsets `keys` as read (undefined where there is none). */
+  accept(keys: readonly string[], docs: readonly (StoredDoc | undefined)[]): void {
+    for (const doc of docs) if (doc) this.take(doc);
+    for (const key of keys) this.known.add(key);
+  }
+
+  /** Reads every RRset at the names, several names at once (a write waits on each round trip). */
   async readNames(names: Iterable<string>): Promise<void> {
     if (this.complete) return;
-    for (const name of names) {
-      if (this.names.has(name)) continue;
-      for (const doc of await this.store.list(`${rrsetDocPrefix(this.zone)}${name}/`)) if (doc.name === name) this.take(doc);
-      this.names.add(name);
+    const wanted = [...new Set(names)].filter((name) => !this.names.has(name));
+    for (let i = 0; i < wanted.length; i += NAMES_AT_ONCE) {
+      const batch = wanted.slice(i, i + NAMES_AT_ONCE);
+      const lists = await Promise.all(batch.map((name) => this.store.list(`${rrsetDocPrefix(this.zone)}${name}/`)));
+      batch.forEach((name, j) => {
+        for (const doc of lists[j]) if (doc.name === name) this.take(doc);
+        this.names.add(name);
+      });
     }
+  }
+
+  /** Reads the names and the RRsets in one round trip. */
+  async read(names: Iterable<string>, keys: Iterable<string>): Promise<void> {
+    await Promise.all([this.readNames(names), this.readKeys(keys)]);
   }
 
   /** Live RRsets at the names given. */
@@ -402,14 +418,15 @@ function ancestorsBelowApex(name: string, apex: string): string[] {
 }
 
 async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
-  const zoneDoc = (await store.get(zoneDocId(zone))) as ZoneDoc | undefined;
+  const soaKey = rrsetKey(zone, 'SOA');
+  // The zone document and the SOA in one request: every write needs both.
+  const [zoneDoc, soa] = (await store.getMany([zoneDocId(zone), rrsetDocId(zone, zone, 'SOA')])) as [ZoneDoc | undefined, StoredDoc | undefined];
   if (!zoneDoc) throw new ZoneNotFoundError(zone);
   const version = parseVersion(zoneDoc.version);
   const read = new ZoneRead(store, zone);
-  const soaKey = rrsetKey(zone, 'SOA');
   // A zone written before versions existed is read whole once, to compute its first hash.
   if (!version) await read.readAll();
-  else await read.readKeys([soaKey]);
+  else read.accept([soaKey], [soa]);
 
   let writes: RRsetWrite[] = [];
   for (let round = 1; ; round++) {
@@ -435,8 +452,7 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
       if (failure !== undefined) throw failure;
       break;
     }
-    await read.readNames(names);
-    await read.readKeys(wanted);
+    await read.read(names, wanted);
   }
 
   const soaDoc = read.live.get(soaKey);
@@ -449,8 +465,10 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
   const changesDelegation = writes.some((w) => w.type === 'NS' && w.name !== zone);
   if (changesDelegation || touched.size > NAMES_READ_ONE_BY_ONE) await read.readAll();
   else {
-    await read.readNames([...touched, zone]);
-    await read.readKeys([...touched].flatMap((name) => ancestorsBelowApex(name, zone)).map((name) => rrsetKey(name, 'NS')));
+    await read.read(
+      [...touched, zone],
+      [...touched].flatMap((name) => ancestorsBelowApex(name, zone)).map((name) => rrsetKey(name, 'NS')),
+    );
   }
 
   const next = new Map(read.live);

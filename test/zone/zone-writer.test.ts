@@ -82,3 +82,40 @@ t.test('a new delegation is checked against the whole zone beneath it', async (t
   t.match((err as Error | undefined)?.message, /mail\.deep\.example\.test\. TXT: TXT below the delegation/, 'refused: the TXT already below it would be occluded');
   t.equal(wholeZoneReads.count, 1, 'a delegation moves what is authoritative below it: the zone is read whole once');
 });
+
+/**
+ * The store, counting the trips a write makes to it one after another (requests sent while another is on its way
+ * share its trip): each trip is a round trip to CouchDB that the write, and so its replication, waits on.
+ */
+function tripCounting(): { store: Store; trips: string[][] } {
+  const trips: string[][] = [];
+  let inFlight = 0;
+  const track = <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    if (inFlight === 0) trips.push([]);
+    trips[trips.length - 1].push(what);
+    inFlight++;
+    return request().finally(() => inFlight--);
+  };
+  const tracked: Store = Object.assign(Object.create(store) as Store, {
+    list: (prefix: string) => track(`list ${prefix}`, () => store.list(prefix)),
+    get: (id: string) => track(`get ${id}`, () => store.get(id)),
+    getMany: (ids: string[]) => track(`getMany ${ids.join(' ')}`, () => store.getMany(ids)),
+    bulk: (docs: Parameters<Store['bulk']>[0]) => track(`bulk of ${docs.length}`, () => store.bulk(docs)),
+  });
+  return { store: tracked, trips };
+}
+
+t.test('one RRset changed: three trips to the store before the write, whatever it has to read', async (t) => {
+  for (const [what, name] of [
+    ['a name below the apex', 'www.example.test.'],
+    ['a name two labels down (the NS above it is read too)', 'a.b.example.test.'],
+  ] as const) {
+    const { store: tracked, trips } = tripCounting();
+    const result = await updateRRsets(tracked, 'example.test.', () => [put(name, 'A', ['198.51.100.7'])]);
+    t.ok(result.changed, `${what}: written`);
+    const shown = trips.map((trip, i) => `${i + 1}: ${trip.join(', ')}`).join('\n');
+    t.equal(trips.length, 4, `${what}: three trips of reads, then the write\n${shown}`);
+    t.match(trips[trips.length - 1], [/^bulk of 3$/], `${what}: the RRset, the SOA and the zone document, in one bulk`);
+    t.match(await store.get(`rrset/example.test./${name}/A`), { records: ['198.51.100.7'] }, `${what}: stored`);
+  }
+});
