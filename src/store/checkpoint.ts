@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { StoredDoc } from './store.js';
 
 export interface Checkpoint {
   /** Opaque: never parsed or compared, only passed back as `since`. */
@@ -44,4 +45,16 @@ export async function readJsonFile(file: string): Promise<unknown> {
     throw err;
   }
   return JSON.parse(text) as unknown;
+}
+
+/**
+ * A file of documents and the checkpoint they reflect, `{format, checkpoint, docs}`: undefined when there is none,
+ * 'unknown-format' when it is not of `format`; throws when it cannot be read or parsed.
+ */
+export async function readCheckpointedDocs(file: string, format: number): Promise<{ checkpoint: Checkpoint; docs: StoredDoc[] } | 'unknown-format' | undefined> {
+  const parsed = (await readJsonFile(file)) as { format?: unknown; checkpoint?: unknown; docs?: unknown } | undefined;
+  if (parsed === undefined) return undefined;
+  if (parsed.format !== format || !isCheckpoint(parsed.checkpoint) || !Array.isArray(parsed.docs)) return 'unknown-format';
+  const docs = parsed.docs.filter((d): d is StoredDoc => typeof d === 'object' && d !== null && typeof (d as StoredDoc)._id === 'string');
+  return { checkpoint: parsed.checkpoint, docs };
 }

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { isCheckpoint, readJsonFile, writeFileAtomic, type Checkpoint } from './checkpoint.js';
+import { readCheckpointedDocs, writeFileAtomic, type Checkpoint } from './checkpoint.js';
+import { CoalescedWrite } from './coalesced-write.js';
 import type { StoredDoc } from './store.js';
 
 export const LOCAL_STATE_DIR = 'local-state';
@@ -61,27 +62,34 @@ export class LocalState {
 }
 
 export class LocalStateFile {
-  #capture: (() => LocalCopy) | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #writing: Promise<void> = Promise.resolve();
+  readonly #writer: CoalescedWrite<LocalCopy>;
 
   constructor(
     readonly path: string,
     private readonly options: LocalStateOptions,
-    private readonly counted: (result: 'ok' | 'failed') => void,
-  ) {}
+    counted: (result: 'ok' | 'failed') => void,
+  ) {
+    this.#writer = new CoalescedWrite({
+      intervalMs: options.intervalMs,
+      readOnly: options.readOnly,
+      write: async (copy) => {
+        try {
+          await writeFileAtomic(this.path, JSON.stringify({ format: FORMAT, ...copy }));
+          counted('ok');
+        } catch (err) {
+          counted('failed');
+          this.options.logger.warn({ file: this.path, err: (err as Error).message }, 'writing local state failed; the previous file stays');
+        }
+      },
+    });
+  }
 
   /** What the file holds, or undefined when there is none or it cannot be read (logged: the store is read instead). */
   async load(): Promise<LocalCopy | undefined> {
     try {
-      const parsed = (await readJsonFile(this.path)) as { format?: unknown; checkpoint?: unknown; docs?: unknown } | undefined;
-      if (parsed === undefined) return undefined;
-      if (parsed.format !== FORMAT || !isCheckpoint(parsed.checkpoint) || !Array.isArray(parsed.docs)) {
-        this.options.logger.warn({ file: this.path }, 'ignoring local state in an unknown format');
-        return undefined;
-      }
-      const docs = parsed.docs.filter((d): d is StoredDoc => typeof d === 'object' && d !== null && typeof (d as StoredDoc)._id === 'string');
-      return { checkpoint: parsed.checkpoint, docs };
+      const read = await readCheckpointedDocs(this.path, FORMAT);
+      if (read === 'unknown-format') this.options.logger.warn({ file: this.path }, 'ignoring local state in an unknown format');
+      return read === 'unknown-format' ? undefined : read;
     } catch (err) {
       this.options.logger.warn({ file: this.path, err: (err as Error).message }, 'ignoring unreadable local state');
       return undefined;
@@ -90,37 +98,10 @@ export class LocalStateFile {
 
   /** Asks for a write; `capture` runs when it happens, so a burst of changes costs one write of the newest state. */
   schedule(capture: () => LocalCopy): void {
-    if (this.options.readOnly) return;
-    this.#capture = capture;
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      void this.#write();
-    }, this.options.intervalMs ?? 1000);
-    this.#timer.unref();
+    this.#writer.schedule(capture);
   }
 
-  async flush(): Promise<void> {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      await this.#write();
-    }
-    await this.#writing;
-  }
-
-  #write(): Promise<void> {
-    const capture = this.#capture;
-    this.#capture = undefined;
-    if (!capture) return this.#writing;
-    this.#writing = this.#writing.then(async () => {
-      try {
-        await writeFileAtomic(this.path, JSON.stringify({ format: FORMAT, ...capture() }));
-        this.counted('ok');
-      } catch (err) {
-        this.counted('failed');
-        this.options.logger.warn({ file: this.path, err: (err as Error).message }, 'writing local state failed; the previous file stays');
-      }
-    });
-    return this.#writing;
+  flush(): Promise<void> {
+    return this.#writer.flush();
   }
 }

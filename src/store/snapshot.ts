@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { StoredDoc } from './store.js';
-import { isCheckpoint, readJsonFile, writeFileAtomic, type Checkpoint } from './checkpoint.js';
+import { readCheckpointedDocs, writeFileAtomic, type Checkpoint } from './checkpoint.js';
+import { CoalescedWrite } from './coalesced-write.js';
 
 export const SNAPSHOT_FILE = 'sync-snapshot.json';
 const FORMAT = 1;
@@ -47,10 +48,8 @@ export interface SnapshotStoreOptions {
 
 export class SnapshotStore {
   readonly file: string;
-  #capture: (() => Snapshot | Promise<Snapshot>) | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #writing: Promise<void> = Promise.resolve();
   readonly #writes: Counter<'result'>;
+  readonly #writer: CoalescedWrite<Snapshot>;
 
   constructor(private readonly options: SnapshotStoreOptions) {
     this.file = path.join(options.dataDir, SNAPSHOT_FILE);
@@ -60,19 +59,27 @@ export class SnapshotStore {
       labelNames: ['result'],
       registers: [options.registry],
     });
+    this.#writer = new CoalescedWrite({
+      intervalMs: options.intervalMs,
+      readOnly: options.readOnly,
+      write: async (snapshot) => {
+        try {
+          await writeFileAtomic(this.file, await snapshotText(snapshot));
+          this.#writes.labels('ok').inc();
+        } catch (err) {
+          this.#writes.labels('failed').inc();
+          this.options.logger.warn({ file: this.file, err: (err as Error).message }, 'writing the snapshot failed; the previous one stays');
+        }
+      },
+    });
   }
 
   /** The snapshot on disk, or undefined when there is none or it cannot be read (logged: a full read follows). */
   async load(): Promise<Snapshot | undefined> {
     try {
-      const parsed = (await readJsonFile(this.file)) as { format?: unknown; checkpoint?: unknown; docs?: unknown } | undefined;
-      if (parsed === undefined) return undefined;
-      if (parsed.format !== FORMAT || !isCheckpoint(parsed.checkpoint) || !Array.isArray(parsed.docs)) {
-        this.options.logger.warn({ file: this.file }, 'ignoring a snapshot in an unknown format');
-        return undefined;
-      }
-      const docs = parsed.docs.filter((d): d is StoredDoc => typeof d === 'object' && d !== null && typeof (d as StoredDoc)._id === 'string');
-      return { checkpoint: parsed.checkpoint, docs };
+      const read = await readCheckpointedDocs(this.file, FORMAT);
+      if (read === 'unknown-format') this.options.logger.warn({ file: this.file }, 'ignoring a snapshot in an unknown format');
+      return read === 'unknown-format' ? undefined : read;
     } catch (err) {
       this.options.logger.warn({ file: this.file, err: (err as Error).message }, 'ignoring an unreadable snapshot');
       return undefined;
@@ -84,39 +91,11 @@ export class SnapshotStore {
    * newest state, and the documents and the checkpoint always come from the same moment.
    */
   schedule(capture: () => Snapshot | Promise<Snapshot>): void {
-    if (this.options.readOnly) return;
-    this.#capture = capture;
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      void this.#write();
-    }, this.options.intervalMs ?? 1000);
-    this.#timer.unref();
+    this.#writer.schedule(capture);
   }
 
   /** Writes a pending snapshot now (at shutdown), and waits for any write under way. */
-  async flush(): Promise<void> {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      await this.#write();
-    }
-    await this.#writing;
-  }
-
-  #write(): Promise<void> {
-    const capture = this.#capture;
-    this.#capture = undefined;
-    if (!capture) return this.#writing;
-    this.#writing = this.#writing.then(async () => {
-      try {
-        const snapshot = await capture();
-        await writeFileAtomic(this.file, await snapshotText(snapshot));
-        this.#writes.labels('ok').inc();
-      } catch (err) {
-        this.#writes.labels('failed').inc();
-        this.options.logger.warn({ file: this.file, err: (err as Error).message }, 'writing the snapshot failed; the previous one stays');
-      }
-    });
-    return this.#writing;
+  flush(): Promise<void> {
+    return this.#writer.flush();
   }
 }
