@@ -2,11 +2,10 @@
 // whether each of them answers the zone authoritatively: the check before any ACME order is placed, so a zone whose
 // delegation does not reach edgedns never costs a CA request (or a failed validation against its rate limits).
 
-import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import { UDPClient } from 'dns2';
 import type { ZoneSync } from '../zone/zone-sync.js';
-import type { Nameserver } from './wait-nameservers.js';
+import { addressesOf, type Nameserver } from './wait-nameservers.js';
 
 /** The zone's NS names with the addresses the zone itself gives them (glue). */
 export function zoneNameservers(sync: ZoneSync, zone: string): Nameserver[] {
@@ -27,15 +26,6 @@ async function answersSoa(address: string, port: number, zone: string): Promise<
     return reply.header.aa === 1 && reply.header.rcode === 0 && reply.answers.some((rr) => rr.type === SOA);
   } catch {
     return false;
-  }
-}
-
-async function addressesOf(ns: Nameserver): Promise<string[]> {
-  if (ns.addresses.length > 0) return ns.addresses;
-  try {
-    return (await lookup(ns.name.replace(/\.$/, ''), { all: true })).map((a) => a.address);
-  } catch {
-    return [];
   }
 }
 

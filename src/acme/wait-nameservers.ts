@@ -20,7 +20,8 @@ export interface WaitOptions {
 
 export class NameserverLagError extends Error {}
 
-async function addressesOf(ns: Nameserver): Promise<string[]> {
+/** The nameserver's addresses: its glue, else what the system resolver gives for its name. */
+export async function addressesOf(ns: Nameserver): Promise<string[]> {
   if (ns.addresses.length > 0) return ns.addresses;
   try {
     return (await lookup(ns.name.replace(/\.$/, ''), { all: true })).map((a) => a.address);
