@@ -66,6 +66,9 @@ const PATCH_MAX_NAMES = 2048;
 /** Zones with fewer RRsets than this are built at once; bigger ones in slices (slices.ts). */
 const BUILD_AT_ONCE = 2000;
 
+/** A serial repair waits for the zone to go quiet, but never more than this many delays after it was first due. */
+const RECONCILE_MAX_WAITS = 10;
+
 export class ZoneSync {
   private readonly copies = new Map<string, ZoneCopy>();
   /** Ids whose document names another zone or name than its id says: a deletion in the feed carries no body to tell. */
@@ -94,7 +97,7 @@ export class ZoneSync {
   private seqValid = false;
   private readonly versionWaitMs: number;
   private readonly reconciles: Counter<'result'>;
-  private readonly reconcileTimers = new Map<string, { timer: NodeJS.Timeout; force: boolean }>();
+  private readonly reconcileTimers = new Map<string, { timer: NodeJS.Timeout; force: boolean; since: number }>();
   /** Zones whose content differs from their version → since when (ms). */
   private readonly divergedSince = new Map<string, number>();
   private divergedTimer: NodeJS.Timeout | undefined;
@@ -428,6 +431,8 @@ export class ZoneSync {
       else this.strays.set(doc._id, { zone: doc.zone, name: doc.name });
       copy.receive(doc._id, doc.name, doc, Date.now(), { onlyNewer, asRead: how === 'read' });
       this.dirty.add(doc.zone);
+      // A repair waits for the zone to go quiet: the other side's documents are still arriving.
+      if (how === 'feed' && this.reconcileTimers.has(doc.zone)) this.scheduleReconcile(doc.zone, false);
     }
   }
 
@@ -534,14 +539,24 @@ export class ZoneSync {
 
   private readonly reconciling = new Set<Promise<unknown>>();
 
-  /** Repairs the zone's serial after the delay (a forced repair wins over a plain check already scheduled). */
+  /**
+   * Repairs the zone's serial once no document of the zone has arrived for the delay (at most RECONCILE_MAX_WAITS
+   * delays after the first call), so that nodes repairing the same conflict have received the same documents and
+   * write the same version. A forced repair wins over a plain check already scheduled.
+   */
   private scheduleReconcile(zone: string, force: boolean): void {
     const options = this.options.reconcile;
     if (!options || this.stopped || !this.options.store.conflicts) return;
     const scheduled = this.reconcileTimers.get(zone);
-    if (scheduled && (scheduled.force || !force)) return;
+    const now = Date.now();
+    const since = scheduled?.since ?? now;
+    if (scheduled && now - since >= options.delayMs * RECONCILE_MAX_WAITS) {
+      scheduled.force ||= force;
+      return;
+    }
     if (scheduled) clearTimeout(scheduled.timer);
     const timer = setTimeout(() => {
+      const force = this.reconcileTimers.get(zone)?.force ?? false;
       this.reconcileTimers.delete(zone);
       const run = reconcileZone(this.options.store, zone, { force })
         .then((result) => {
@@ -556,7 +571,7 @@ export class ZoneSync {
       void run.finally(() => this.reconciling.delete(run));
     }, options.delayMs);
     timer.unref();
-    this.reconcileTimers.set(zone, { timer, force });
+    this.reconcileTimers.set(zone, { timer, force: force || (scheduled?.force ?? false), since });
   }
 
   /** Zones whose content has differed from their version for long are given a new version. */
