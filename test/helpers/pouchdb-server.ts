@@ -43,8 +43,8 @@ export function requirePouchServer(): string {
 export async function startPouchServer(options: { inMemory?: boolean } = {}): Promise<PouchServer> {
   const bin = requirePouchServer();
   const dir = await mkdtemp(path.join(tmpdir(), 'edgedns-pouchdb-server-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/`;
+  let port = await freePort();
+  let url = `http://127.0.0.1:${port}/`;
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -88,7 +88,18 @@ export async function startPouchServer(options: { inMemory?: boolean } = {}): Pr
     });
   };
 
-  await start();
+  // The free port found may be taken by another process before the server binds it: try another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/already in use/.test((err as Error).message)) throw err;
+      output = '';
+      port = await freePort();
+      url = `http://127.0.0.1:${port}/`;
+    }
+  }
   return {
     url,
     port,
