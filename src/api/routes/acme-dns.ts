@@ -8,10 +8,10 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allowsAddress, parseAllowFrom } from '../../acme/allowfrom.js';
 import { checkValue, zoneFor } from '../../acme/challenges.js';
-import { hashKey, type Principal } from '../../keys/api-keys.js';
+import { hashKey } from '../../keys/api-keys.js';
 import type { StoredDoc } from '../../store/store.js';
 import { audit } from '../audit.js';
-import { addressBucket, failedAuthentication, forbidden, limitedError } from '../auth.js';
+import { addressBucket, adminFirst, failedAuthentication, limitedError } from '../auth.js';
 import { ApiError } from '../../errors.js';
 import { challengeService, type AcmeRoutesOptions } from './acme.js';
 
@@ -37,12 +37,7 @@ export async function acmeDnsRoutes(app: FastifyInstance, options: AcmeRoutesOpt
 
   app.get('/health', async (_request, reply) => reply.status(200).send());
 
-  // Admin only, checked before the body is read.
-  const adminFirst = async (request: FastifyRequest): Promise<void> => {
-    const principal = request.principal as Principal;
-    if (principal.scope !== 'admin') throw forbidden(request, principal, 'registering (it needs admin)');
-  };
-  app.post<{ Body: { allowfrom?: unknown } | undefined }>('/register', { onRequest: adminFirst }, async (request, reply) => {
+  app.post<{ Body: { allowfrom?: unknown } | undefined }>('/register', adminFirst('registering'), async (request, reply) => {
     if (!domain) throw new ApiError('not_found', 'acme-dns is not enabled on this node: start it with --acme-dns-domain NAME', undefined);
     if (!zoneFor(sync.zoneNames(), domain + '.')) throw new ApiError('zone_not_found', `no zone served here contains the acme-dns domain ${domain}`, undefined);
     const allowfrom = parseAllowFrom(request.body?.allowfrom);

@@ -12,7 +12,7 @@ import { CERT_PREFIX, checkPair, covers, type CertDoc } from '../../tls/cert-doc
 import type { CertIndex } from '../../tls/cert-index.js';
 import { writeCertificate } from '../../tls/cert-writer.js';
 import { ApiError } from '../../errors.js';
-import { adminFirst } from './pages-access.js';
+import { adminFirst } from '../auth.js';
 
 export interface TlsServices {
   certs: CertIndex;

@@ -25,17 +25,3 @@ export function allowAnySite(request: FastifyRequest): void {
   if (principal.scope === 'admin' || principal.scope.startsWith('site:')) return;
   throw forbidden(request, principal, 'uploading site files');
 }
-
-export function allowAdmin(request: FastifyRequest, what: string): void {
-  const principal = request.principal;
-  if (!principal) throw new ApiError('unauthorized', 'an API key is required', 'authorization');
-  if (principal.scope !== 'admin') throw forbidden(request, principal, `${what} (it needs admin)`);
-}
-
-/**
- * Route options for an admin-only route: the scope is checked in onRequest, before the body is read, so a key
- * without it gets 403 whatever it sent (the API's key check runs before, auth.ts).
- */
-export function adminFirst(what: string): { onRequest: (request: FastifyRequest) => Promise<void> } {
-  return { onRequest: async (request) => allowAdmin(request, what) };
-}

@@ -20,7 +20,7 @@ import { writeZoneFile } from '../../zone/zonefile-write.js';
 import { deleteZone, saveZone, updateRRsets } from '../../zone/zone-writer.js';
 import { lowerAscii, normalizeName } from '../../proto/names.js';
 import { audit } from '../audit.js';
-import { forbidden } from '../auth.js';
+import { adminFirst, forbidden } from '../auth.js';
 import { ZONE_BODY_LIMIT } from '../body-limits.js';
 import { ApiError } from '../../errors.js';
 import { answerError } from '../error-handler.js';
@@ -71,12 +71,8 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
   // Keys are checked by the API's onRequest hook (auth.ts) before a body is read; GET /api is open, as in PowerDNS.
 
   const principalOf = (request: FastifyRequest): Principal => request.principal as Principal;
-  const requireAdmin = (request: FastifyRequest): void => {
-    const p = principalOf(request);
-    if (p.scope !== 'admin') throw forbidden(request, p, 'this (it needs admin)');
-  };
-  /** For admin-only routes: checked in onRequest, before the body is read (the API's key check has run by then). */
-  const adminFirst = { onRequest: async (request: FastifyRequest): Promise<void> => requireAdmin(request) };
+  /** For admin-only routes: checked in onRequest, before the body is read. */
+  const adminOnly = adminFirst('this');
   const requireZone = async (zone: string): Promise<void> => {
     if (!(await zoneExists(store, sync, zone))) throw new ApiError('zone_not_found', `Could not find domain '${zone}'`, 'zone_id');
   };
@@ -155,7 +151,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     return out;
   });
 
-  app.post<{ Body: { name?: unknown; nameservers?: unknown; rrsets?: unknown; kind?: unknown } }>(`${BASE}/zones`, { ...adminFirst, bodyLimit: ZONE_BODY_LIMIT }, async (request, reply) => {
+  app.post<{ Body: { name?: unknown; nameservers?: unknown; rrsets?: unknown; kind?: unknown } }>(`${BASE}/zones`, { ...adminOnly, bodyLimit: ZONE_BODY_LIMIT }, async (request, reply) => {
     const body = request.body ?? {};
     if (typeof body.name !== 'string' || !body.name.endsWith('.')) throw new ApiError('invalid_rrset', 'name must be the absolute zone name, with its trailing dot', 'name');
     const name = zoneFromId(body.name, 'name');
@@ -260,7 +256,7 @@ export async function pdnsRoutes(app: FastifyInstance, options: PdnsRoutesOption
     return reply.status(204).send();
   });
 
-  app.delete<{ Params: { id: string } }>(`${BASE}/zones/:id`, adminFirst, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>(`${BASE}/zones/:id`, adminOnly, async (request, reply) => {
     const zone = zoneFromId(request.params.id);
     await requireZone(zone);
     await deleteZone(store, zone);

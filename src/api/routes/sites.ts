@@ -7,7 +7,8 @@ import type { Pages } from '../../pages/pages.js';
 import { ConflictError, type Store } from '../../store/store.js';
 import { ApiError } from '../../errors.js';
 import { deploymentSummary, siteUrls } from './deploys.js';
-import { adminFirst, allowSite, siteParam } from './pages-access.js';
+import { adminFirst } from '../auth.js';
+import { allowSite, siteParam } from './pages-access.js';
 
 export interface SiteRoutesOptions {
   store: Store;
