@@ -41,11 +41,15 @@ const ATTEMPTS = 3;
  */
 export function reconcileZone(store: Store, zone: string, options: { force: boolean }): Promise<ReconcileResult> {
   return inZoneQueue(zone, async () => {
+    let force = options.force;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await tryReconcile(store, zone, options);
+        return await tryReconcile(store, zone, { force });
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt >= ATTEMPTS) throw err;
+        // _bulk_docs is not atomic: the SOA of this attempt may be stored while its zone document lost to a version
+        // replication brought meanwhile. Then no conflict is left to merge, but the content is no version's any more.
+        force = true;
       }
     }
   });

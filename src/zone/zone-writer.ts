@@ -245,7 +245,9 @@ const RRSET_ATTEMPTS = 5;
 async function updateWithRetries(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await tryUpdate(store, zone, plan, field);
+      // _bulk_docs is not atomic: a failed attempt may have stored some of its RRsets, which no version's hash
+      // counts. A retry reads the whole zone, so the version it writes names what the store holds.
+      return await tryUpdate(store, zone, plan, field, attempt > 1);
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= RRSET_ATTEMPTS) throw err;
     }
@@ -417,7 +419,7 @@ function ancestorsBelowApex(name: string, apex: string): string[] {
   return out;
 }
 
-async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
+async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: string, readWhole: boolean): Promise<RRsetWriteResult> {
   const soaKey = rrsetKey(zone, 'SOA');
   // The zone document and the SOA in one request: every write needs both.
   const [zoneDoc, soa] = (await store.getMany([zoneDocId(zone), rrsetDocId(zone, zone, 'SOA')])) as [ZoneDoc | undefined, StoredDoc | undefined];
@@ -425,7 +427,7 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
   const version = parseVersion(zoneDoc.version);
   const read = new ZoneRead(store, zone);
   // A zone written before versions existed is read whole once, to compute its first hash.
-  if (!version) await read.readAll();
+  if (!version || readWhole) await read.readAll();
   else read.accept([soaKey], [soa]);
 
   let writes: RRsetWrite[] = [];
