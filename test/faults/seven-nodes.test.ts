@@ -20,7 +20,9 @@ const servers: PouchServer[] = await startServers(N, (i) => i === N - 1);
 t.teardown(() => Promise.all(servers.map((s) => s.destroy())));
 const nodes: TestNode[] = [];
 for (const [i, db] of servers.entries()) {
-  nodes.push(await startTestNode({ nodeId: `n${i + 1}`, flags: { couchdb: db.url, ...FLAGS }, ...(i === 0 ? { zoneTexts: { 'example.org.zone': ZONE } } : {}) }));
+  // Node 7's log is kept, to say what it was doing when it is late.
+  const logLevel = i === N - 1 ? 'debug' : undefined;
+  nodes.push(await startTestNode({ nodeId: `n${i + 1}`, flags: { couchdb: db.url, ...FLAGS }, logLevel, ...(i === 0 ? { zoneTexts: { 'example.org.zone': ZONE } } : {}) }));
 }
 t.teardown(() => Promise.all(nodes.map((n) => n.close())));
 for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) await cluster(servers[i].url, 'join', servers[j].url);
@@ -35,17 +37,23 @@ async function put(node: TestNode, name: string, address: string): Promise<void>
 async function watchCatchUp(expected: Record<string, string>, ms: number): Promise<{ took: number; okBeforeData: number; sawStale: boolean }> {
   let okBeforeData = 0;
   let sawStale = false;
+  let lastSeen = 'nothing yet';
   const { ms: took } = await waitFor(
     async () => {
       const said = await health(last);
-      let current = true;
-      for (const [name, address] of Object.entries(expected)) if ((await ask(last, name))[0] !== address) current = false;
+      const answers: Record<string, string> = {};
+      for (const name of Object.keys(expected)) answers[name] = (await ask(last, name))[0];
+      const current = Object.entries(expected).every(([name, address]) => answers[name] === address);
       if (said !== 'ok') sawStale = true;
       else if (!current) okBeforeData++;
+      lastSeen = `it said ${said} and answered ${JSON.stringify(answers)}`;
       return current;
     },
     { what: `node 7 to answer ${JSON.stringify(expected)}`, timeoutMs: ms },
-  );
+  ).catch((err: Error) => {
+    const log = last.logs().trim().split('\n').slice(-60).map((line) => line.slice(0, 400));
+    throw new Error(`${err.message}; ${lastSeen}; the end of its log:\n${log.join('\n')}`);
+  });
   return { took, okBeforeData, sawStale };
 }
 
@@ -83,6 +91,7 @@ t.test('node 7 answers what was written while its database was down within 10 s 
   await sleep(5000);
   await servers[N - 1].start();
   const back = Date.now();
+  t.comment(`node 7's database is back at ${new Date(back).toISOString()}`);
   const { okBeforeData, sawStale } = await watchCatchUp({ 'mail.example.org.': '203.0.113.1', 'www.example.org.': '203.0.113.3' }, 10_000);
   t.comment(`node 7 answers both writes ${Date.now() - back} ms after its database returned`);
   t.ok(sawStale, 'it said stale meanwhile');
