@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { ClusterSecrets } from '../secrets/cluster-secrets.js';
 import type { Store } from '../store/store.js';
-import { covers, type CertDoc } from '../tls/cert-docs.js';
+import { certId, covers, isCertDoc, type CertDoc } from '../tls/cert-docs.js';
 import { writeCertificate } from '../tls/cert-writer.js';
 import type { CertIndex } from '../tls/cert-index.js';
 import type { ZoneSync } from '../zone/zone-sync.js';
@@ -25,9 +25,32 @@ const NOT_ORDERABLE_RETRY_MS = 10 * 60_000;
 
 export type OrderResult =
   | { status: 'issued'; cert: CertDoc; ms: number }
-  | { status: 'busy'; lease: Exclude<LeaseOutcome, { taken: true }> }
+  | { status: 'busy'; lease: Extract<LeaseOutcome, { reason: 'held' | 'backoff' }> }
   | { status: 'not_orderable'; reason: string }
   | { status: 'failed'; error: string };
+
+/** An order that is not forced found the name no longer due: the store holds a current certificate for it. */
+export interface NoLongerDue {
+  status: 'current';
+}
+
+/**
+ * The names due at `now`: wanted hosts no unexpired certificate covers, and ACME certificates two thirds into their
+ * lifetime that a site still uses (or wildcards, ordered on request only; the others lapse).
+ */
+function namesDue(docs: readonly CertDoc[], wantedNames: readonly string[], now: number): Set<string> {
+  const due = new Set<string>();
+  const wanted = [...new Set(wantedNames.map((n) => n.toLowerCase()))];
+  for (const host of wanted) {
+    const covering = docs.filter((d) => Date.parse(d.notAfter) > now && d.names.some((n) => covers(n, host)));
+    if (covering.length === 0) due.add(host);
+  }
+  for (const doc of docs) {
+    if (doc.source !== 'acme' || !doc.renewAt || Date.parse(doc.renewAt) > now) continue;
+    if (doc.name.startsWith('*.') || wanted.some((host) => doc.names.some((n) => covers(n, host)))) due.add(doc.name);
+  }
+  return due;
+}
 
 export interface CertManagerOptions {
   store: Store;
@@ -89,21 +112,27 @@ export class CertManager {
     this.pokeTimer.unref();
   }
 
-  /** Names due now: wanted and uncovered, or ordered here before and two thirds into their lifetime. */
+  /** Names due now by this node's view: wanted and uncovered, or ordered before and two thirds into their lifetime. */
   dueNames(now = Date.now()): string[] {
-    const docs = this.options.certs.all();
-    const due = new Set<string>();
-    const wanted = [...new Set(this.options.wantedNames().map((n) => n.toLowerCase()))];
-    for (const host of wanted) {
-      const covering = docs.filter((d) => Date.parse(d.notAfter) > now && d.names.some((n) => covers(n, host)));
-      if (covering.length === 0) due.add(host);
+    return [...namesDue(this.options.certs.all(), this.options.wantedNames(), now)].sort();
+  }
+
+  /**
+   * Whether `name` is still due with the store's own documents for it (the exact name, and the wildcard one label up)
+   * in place of this node's view of them, which lags the store: a node that has just ordered the name wrote its
+   * certificate there before it freed the lease.
+   */
+  private async stillDue(name: string): Promise<boolean> {
+    const ids = [certId(name)];
+    const dot = name.indexOf('.');
+    if (!name.startsWith('*.') && dot > 0) ids.push(certId('*' + name.slice(dot)));
+    const stored = new Map<string, CertDoc>();
+    for (const id of ids) {
+      const doc = await this.options.store.get(id);
+      if (doc && isCertDoc(doc)) stored.set(doc.name, doc);
     }
-    for (const doc of docs) {
-      if (doc.source !== 'acme' || !doc.renewAt || Date.parse(doc.renewAt) > now) continue;
-      // Renew what a site still uses, and wildcards (ordered on request only); let the others lapse.
-      if (doc.name.startsWith('*.') || wanted.some((host) => doc.names.some((n) => covers(n, host)))) due.add(doc.name);
-    }
-    return [...due].sort();
+    const docs = [...this.options.certs.all().filter((d) => !stored.has(d.name)), ...stored.values()];
+    return namesDue(docs, this.options.wantedNames(), Date.now()).has(name);
   }
 
   private async pass(): Promise<void> {
@@ -116,8 +145,13 @@ export class CertManager {
     }
   }
 
-  /** Orders `name` now under the lease; `force` skips the cluster's back-off (edgedns cert renew). */
-  async order(name: string, force: boolean): Promise<OrderResult> {
+  /**
+   * Orders `name` now under the lease. `force` (edgedns cert renew) skips the cluster's back-off and orders even a
+   * name that has a current certificate; otherwise the name must still be due once the lease is free (stillDue).
+   */
+  order(name: string, force: true): Promise<OrderResult>;
+  order(name: string, force: boolean): Promise<OrderResult | NoLongerDue>;
+  async order(name: string, force: boolean): Promise<OrderResult | NoLongerDue> {
     const { store, secrets, config, logger, nodeId } = this.options;
     if (!config.directoryUrl) return { status: 'not_orderable', reason: 'this node orders no certificates (--acme-directory none)' };
     const problem = secrets.problem();
@@ -130,7 +164,12 @@ export class CertManager {
       logger.info({ name, reason: err.message }, 'certificate not ordered');
       return { status: 'not_orderable', reason: err.message };
     }
-    const outcome = await takeLease(store, name, { nodeId, force, settleMs: this.options.settleMs ?? DEFAULT_SETTLE_MS });
+    const stillWanted = force ? undefined : () => this.stillDue(name);
+    const outcome = await takeLease(store, name, { nodeId, force, settleMs: this.options.settleMs ?? DEFAULT_SETTLE_MS, stillWanted });
+    if (!outcome.taken && outcome.reason === 'unwanted') {
+      logger.info({ name }, 'not ordering: the store holds a current certificate for the name (written by another node)');
+      return { status: 'current' };
+    }
     if (!outcome.taken) {
       logger.debug({ name, ...outcome }, 'not ordering: another node holds the lease or the cluster is backing off');
       return { status: 'busy', lease: outcome };

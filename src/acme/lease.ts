@@ -4,6 +4,12 @@
 // wait `settleMs` for replication and read it again: CouchDB picks the same winning revision on every server, so
 // exactly one of them still finds its own token and orders. The lease also carries the cluster's back-off for the
 // name, so a failing name is retried by the whole cluster at a slowing pace, not by every node at once.
+//
+// A node decides that a name needs an order from its own view of the certificates, which can lag its store: the
+// holder before it may have written the certificate and freed the lease a moment ago. The holder writes the
+// certificate before it frees the lease, so once the free lease is read here, the certificate is in the store too:
+// `stillWanted` asks the store again at that point (and once more after winning a race), and a name that no longer
+// needs an order is left alone instead of being ordered a second time.
 
 import { randomUUID } from 'node:crypto';
 import { ConflictError, type Store, type StoredDoc } from '../store/store.js';
@@ -45,7 +51,9 @@ export function retryDelay(failures: number): number {
 export type LeaseOutcome =
   | { taken: true; lease: Lease }
   | { taken: false; reason: 'held'; holder: string; until: string }
-  | { taken: false; reason: 'backoff'; until: string; lastError?: string };
+  | { taken: false; reason: 'backoff'; until: string; lastError?: string }
+  /** `stillWanted` said no: the name needs no order any more (another node's certificate reached the store). */
+  | { taken: false; reason: 'unwanted' };
 
 export interface LeaseOptions {
   nodeId: string;
@@ -54,6 +62,11 @@ export interface LeaseOptions {
   settleMs?: number;
   leaseMs?: number;
   now?: () => number;
+  /**
+   * Asked once the lease is found free, before it is written, and again once it is won: whether the order is still
+   * wanted, judged from the store. Without it, a free lease is always taken (an operator's forced order).
+   */
+  stillWanted?: () => Promise<boolean>;
 }
 
 export async function takeLease(store: Store, name: string, options: LeaseOptions): Promise<LeaseOutcome> {
@@ -66,6 +79,7 @@ export async function takeLease(store: Store, name: string, options: LeaseOption
   if (isLeaseDoc(current) && !options.force && current.retryAt && Date.parse(current.retryAt) > now()) {
     return { taken: false, reason: 'backoff', until: current.retryAt, lastError: current.lastError };
   }
+  if (options.stillWanted && !(await options.stillWanted())) return { taken: false, reason: 'unwanted' };
   const token = randomUUID();
   const doc: LeaseDoc = {
     _id: id,
@@ -93,7 +107,13 @@ export async function takeLease(store: Store, name: string, options: LeaseOption
     await store.remove(id, rev).catch(() => undefined);
     return lost(winner, now());
   }
-  return { taken: true, lease: new Lease(store, { ...winner, _rev: winner._rev }, leaseMs, now) };
+  const lease = new Lease(store, { ...winner, _rev: winner._rev }, leaseMs, now);
+  // A certificate that arrived while we settled (replicated after the freed lease, or imported): no order after all.
+  if (options.stillWanted && !(await options.stillWanted())) {
+    await lease.release({ ok: true });
+    return { taken: false, reason: 'unwanted' };
+  }
+  return { taken: true, lease };
 }
 
 function heldByOther(doc: StoredDoc | undefined, nodeId: string, now: number): LeaseOutcome | undefined {

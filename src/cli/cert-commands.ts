@@ -38,6 +38,7 @@ interface CertView {
   notAfter: string;
   renewAt: string | null;
   servedHere: boolean;
+  renewingBy: string | null;
   error: string | null;
   serial: string;
 }
@@ -65,7 +66,7 @@ export async function certCommand(args: ParsedArgs, out: NodeJS.WritableStream):
     const width = Math.max(4, ...list.certificates.map((c) => c.name.length), ...list.pending.map((p) => p.name.length));
     out.write(`${'NAME'.padEnd(width)}  SOURCE   EXPIRES     RENEWS      HERE  NOTE\n`);
     for (const c of list.certificates) {
-      out.write(`${c.name.padEnd(width)}  ${c.source.padEnd(7)}  ${day(c.notAfter).padEnd(10)}  ${day(c.renewAt).padEnd(10)}  ${c.servedHere ? 'yes ' : 'no  '}  ${c.error ?? ''}\n`);
+      out.write(`${c.name.padEnd(width)}  ${c.source.padEnd(7)}  ${day(c.notAfter).padEnd(10)}  ${day(c.renewAt).padEnd(10)}  ${c.servedHere ? 'yes ' : 'no  '}  ${c.renewingBy ? `being renewed by ${c.renewingBy}` : (c.error ?? '')}\n`);
     }
     for (const p of list.pending) {
       const note = p.holder ? `being ordered by ${p.holder}` : p.error ? `retry after ${p.retryAt ?? 'soon'}: ${p.error}` : 'waiting for an order';

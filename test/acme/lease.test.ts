@@ -1,11 +1,12 @@
-// The ACME lease: one holder at a time, taken over once its holder stops extending it (a dead node), and the
-// cluster-wide back-off after a failed order, which an operator's `cert renew` skips.
+// The ACME lease: one holder at a time, taken over once its holder stops extending it (a dead node), the
+// cluster-wide back-off after a failed order, which an operator's `cert renew` skips, and no lease for an order that
+// is no longer wanted (the node before wrote the certificate just before it freed the lease).
 
 import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { LEASE_MS, takeLease } from '../../src/acme/lease.js';
+import { LEASE_MS, leaseId, takeLease } from '../../src/acme/lease.js';
 import { PouchStore } from '../../src/store/pouch-store.js';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-lease-'));
@@ -40,4 +41,23 @@ t.test('a failed order makes the whole cluster back off; a forced order does not
   t.ok(forced.taken, 'cert renew goes ahead');
   if (!forced.taken) return;
   t.equal((await forced.lease.release({ ok: false, error: 'again' }))?.retryAt, new Date(clock + 120_000).toISOString(), 'the delay doubles');
+});
+
+t.test('a free lease is not taken for an order no longer wanted, and is given back when that shows after winning it', async (t) => {
+  const name = 'done.example.com';
+  const first = await takeLease(store, name, { nodeId: 'a', settleMs: 0, now });
+  if (!first.taken) return t.fail('not taken');
+  await first.lease.release({ ok: true });
+  const free = await store.get(leaseId(name));
+  t.match(await takeLease(store, name, { nodeId: 'b', settleMs: 0, now, stillWanted: async () => false }), { taken: false, reason: 'unwanted' });
+  t.equal((await store.get(leaseId(name)))?._rev, free?._rev, 'the lease document is not written');
+
+  // Still wanted when found free, not any more once won (a certificate arrived while b settled): b gives it back.
+  const answers = [true, false];
+  t.match(await takeLease(store, name, { nodeId: 'b', settleMs: 0, now, stillWanted: async () => answers.shift() ?? true }), { taken: false, reason: 'unwanted' });
+  t.equal(answers.length, 0, 'asked twice');
+  t.match(await store.get(leaseId(name)), { holder: '', failures: 0, retryAt: undefined }, 'free again, with no back-off');
+  const next = await takeLease(store, name, { nodeId: 'c', settleMs: 0, now, stillWanted: async () => true });
+  t.ok(next.taken, 'a wanted order takes it');
+  if (next.taken) await next.lease.release({ ok: true });
 });

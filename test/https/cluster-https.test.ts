@@ -1,7 +1,8 @@
 // Issue 14's end-to-end story: two nodes, each on its own CouchDB-protocol server, meshed; pebble is the CA and
 // validates DNS-01 against edgedns's own DNS. A deploy on A is enough for B to serve the site over HTTPS with a
-// certificate pebble issued; a forced renewal on A reaches B's listener without a restart; two nodes told to order
-// the same name at the same moment place one order; and no private key is in the store in clear.
+// certificate pebble issued; a node whose view has not caught up with that certificate yet does not order the name
+// again; a forced renewal on A reaches B's listener without a restart; two nodes told to order the same name at the
+// same moment place one order; and no private key is in the store in clear.
 
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
@@ -9,12 +10,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { connect } from 'node:tls';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import t from 'tap';
+import { CertManager } from '../../src/acme/cert-manager.js';
 import { parseCommandLine } from '../../src/cli/args.js';
 import { clusterCommand, CLUSTER_OPTIONS } from '../../src/cli/cluster-commands.js';
 import type { RunningNode } from '../../src/node/node.js';
 import { isSealedValue } from '../../src/secrets/aead.js';
+import { ClusterSecrets } from '../../src/secrets/cluster-secrets.js';
 import { Keyring, readKeyFile } from '../../src/secrets/key-file.js';
+import { CertIndex } from '../../src/tls/cert-index.js';
+import { Catalog } from '../../src/zone/catalog.js';
+import { ZoneSync } from '../../src/zone/zone-sync.js';
 import { startTestNode } from '../helpers/node.js';
 import { run, startPebble } from '../helpers/pebble.js';
 import { freePort } from '../helpers/ports.js';
@@ -117,6 +125,17 @@ async function renew(n: ClusterNode): Promise<{ status: number; body: any }> { /
 
 const newOrders = (): number => (pebble.logs().match(/POST \/order-plz/g) ?? []).length;
 
+/**
+ * Waits until no node is renewing SITE as `n` sees it (`edgedns cert list` there): an order under way holds the
+ * name's lease until its certificate is written, and the node that won the first order may still be freeing it.
+ */
+async function noneRenewing(n: ClusterNode, name: string): Promise<void> {
+  await waitFor(async () => (await n.api('GET', '/v1/certs')).body.certificates.some((c: { name: string; renewingBy: string | null }) => c.name === SITE && c.renewingBy === null), {
+    what: `no node renewing ${SITE}, as ${name} sees it`,
+    timeoutMs: 20_000,
+  });
+}
+
 t.test('a deploy on A is served over HTTPS by B with a certificate pebble issued', async (t) => {
   t.match(await cluster(servers[0] as PouchServer, 'join', (servers[1] as PouchServer).url), /2 replication\(s\) created/);
   const started = Date.now();
@@ -131,11 +150,51 @@ t.test('a deploy on A is served over HTTPS by B with a certificate pebble issued
   t.match(await b.node.registry.metrics(), new RegExp(`edgedns_tls_cert_expiry_timestamp_seconds\\{host="${SITE.replace(/\./g, '\\.')}"\\} \\d+`));
 });
 
+t.test('a node whose view lags the store does not order a name another node has just certified', async (t) => {
+  // The race seen under load: B's manager found the site's name due (its certificate index had not applied A's
+  // certificate yet), and by the time it read the lease, A had written the certificate and freed the lease; B took
+  // the lease and, after settling, would order the name a second time. Here that lagging view is a certificate index
+  // that has not started, beside B's store, which holds A's certificate and the freed lease.
+  const logger = pino({ level: 'silent' });
+  const registry = new Registry();
+  const store = b.node.store;
+  const sync = new ZoneSync({ store, catalog: new Catalog(), logger, registry });
+  await sync.start();
+  t.teardown(() => sync.stop());
+  const secrets = await ClusterSecrets.open({ store, file: path.join(b.dataDir, 'secrets.key'), logger, registry });
+  t.teardown(() => secrets.close());
+  const manager = new CertManager({
+    store,
+    secrets,
+    certs: new CertIndex(store, secrets, logger, registry),
+    sync,
+    config: { ttl: 60, lifetimeMs: 3_600_000, directoryUrl: pebble.directory, caFile: pebble.caFile, nsPort: dnsPort },
+    challenges: { ttl: 60, lifetimeMs: 3_600_000 },
+    nodeId: 'https-lagging',
+    logger,
+    registry,
+    wantedNames: () => [SITE],
+  });
+  await noneRenewing(b, 'B');
+  t.same(manager.dueNames(), [SITE], 'by its own view, the name has no certificate yet');
+  const orders = newOrders();
+  const lease = await store.get(`lease/acme/${SITE}`);
+  t.same(await manager.order(SITE, false), { status: 'current' }, 'the store holds a current certificate: no order');
+  t.equal(newOrders(), orders, 'pebble received no new order');
+  t.equal((await store.get(`lease/acme/${SITE}`))?._rev, lease?._rev, 'the free lease was not taken');
+});
+
 t.test('a forced renewal on A reaches B without a restart', async (t) => {
+  // A renewal under way on another node is answered 409 lease_held (its certificate is the fresh one): an operator,
+  // and this test, renew once `cert list` shows no node renewing the name.
+  const orders = newOrders();
+  await noneRenewing(a, 'A');
   const before = await servedSerial(b);
   const renewed = await renew(a);
   t.equal(renewed.status, 200, JSON.stringify(renewed.body));
+  if (renewed.status !== 200) return; // no new certificate to wait for on B
   t.not(renewed.body.serial, before, 'a new certificate');
+  t.equal(newOrders() - orders, 1, "one order since the last test: the renewal's");
   const { ms } = await waitFor(async () => (await servedSerial(b)) === renewed.body.serial, { what: "B presenting A's renewed certificate", timeoutMs: 20_000 });
   t.pass(`B presents the new certificate ${ms} ms after A wrote it`);
 });

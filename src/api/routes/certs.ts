@@ -7,7 +7,7 @@ import type { CertManager } from '../../acme/cert-manager.js';
 import { isLeaseDoc, leaseId } from '../../acme/lease.js';
 import { isValidHost, normalizeHost } from '../../pages/model.js';
 import type { ClusterSecrets } from '../../secrets/cluster-secrets.js';
-import type { Store } from '../../store/store.js';
+import type { Store, StoredDoc } from '../../store/store.js';
 import { CERT_PREFIX, checkPair, covers, type CertDoc } from '../../tls/cert-docs.js';
 import type { CertIndex } from '../../tls/cert-index.js';
 import { writeCertificate } from '../../tls/cert-writer.js';
@@ -36,6 +36,11 @@ export function certName(raw: string, field = 'name'): string {
 
 const PEM_LIMIT = 64 * 1024;
 
+/** The node holding a name's ACME lease (ordering it now), or null when the lease is free or expired. */
+function heldBy(lease: StoredDoc | undefined): string | null {
+  return isLeaseDoc(lease) && lease.holder !== '' && Date.parse(lease.expiresAt) > Date.now() ? lease.holder : null;
+}
+
 export async function certRoutes(app: FastifyInstance, options: CertRoutesOptions): Promise<void> {
   const { store, certs, secrets, manager, nodeId } = options;
 
@@ -53,6 +58,8 @@ export async function certRoutes(app: FastifyInstance, options: CertRoutesOption
       by: doc.by,
       updatedAt: doc.updatedAt,
       servedHere: certs.lookup(doc.name)?.doc._id === doc._id,
+      // the node renewing it now, if one is: a forced renewal elsewhere meanwhile is answered 409 lease_held
+      renewingBy: heldBy(lease),
       error: certs.failures.get(doc._id) ?? (isLeaseDoc(lease) ? lease.lastError : undefined) ?? null,
     };
   };
@@ -67,7 +74,7 @@ export async function certRoutes(app: FastifyInstance, options: CertRoutesOption
           const lease = await store.get(leaseId(name));
           return {
             name,
-            holder: isLeaseDoc(lease) && lease.holder !== '' && Date.parse(lease.expiresAt) > Date.now() ? lease.holder : null,
+            holder: heldBy(lease),
             retryAt: isLeaseDoc(lease) ? (lease.retryAt ?? null) : null,
             error: isLeaseDoc(lease) ? (lease.lastError ?? null) : null,
           };
