@@ -1,7 +1,7 @@
 // Issue 13, items 2 and 7 at the seed's size: seven nodes, each on its own pouchdb-server, meshed as the docs say
 // (node i joins every node j > i: 21 joins, 42 replications; node 7 holds none). Every write is answered by all
-// seven. Node 7's database goes away and comes back: it answers what was written meanwhile within 10 s and says
-// stale until then. `cluster status` on every node shows the links that concern it, whichever node holds them, in
+// seven. Node 7's database goes away for 90 s and comes back: it answers what was written meanwhile within 10 s and
+// says stale until then. `cluster status` on every node shows the links that concern it, whichever node holds them, in
 // 120 columns. (A node cut off from its peers while its own database is fine: test/faults/replication.test.ts.)
 
 import t from 'tap';
@@ -14,6 +14,7 @@ const N = 7;
 // The default heartbeat: seven pouchdb-servers on two shared cores are slow enough without a write every few
 // seconds that all 42 replications wake up for. The watchdog only reads; a short interval makes recovery quick.
 const FLAGS = { 'watchdog-interval': '1' };
+const OUTAGE_MS = 90_000;
 const ZONE = ['$ORIGIN example.org.', '$TTL 60', '@ IN SOA ns1 hostmaster 1 7200 1800 1209600 300', '  IN NS ns1', 'ns1 IN A 192.0.2.53', 'mail IN A 192.0.2.25', 'www IN A 192.0.2.80', ''].join('\n');
 
 const servers: PouchServer[] = await startServers(N, (i) => i === N - 1);
@@ -84,11 +85,14 @@ t.test('all seven answer every write', async (t) => {
   t.comment(`write → answered by all seven: p95 ${p95} ms, median ${took[Math.floor(took.length / 2)]} ms, max ${took[took.length - 1]} ms`);
 });
 
-t.test('node 7 answers what was written while its database was down within 10 s of its return, and says stale until then', async (t) => {
+t.test('node 7 answers what was written while its database was down for 90 s within 10 s of its return, and says stale until then', async (t) => {
   await servers[N - 1].stop();
+  const down = Date.now();
   await put(nodes[0], 'mail', '203.0.113.1');
   await put(nodes[2], 'www', '203.0.113.3');
-  await sleep(5000);
+  // As long as the issue's acceptance says: long enough for every replicator's back-off to grow past the bound.
+  await sleep(OUTAGE_MS - (Date.now() - down));
+  t.match(await health(last), /^stale /, 'node 7 says stale while its database is away');
   await servers[N - 1].start();
   const back = Date.now();
   t.comment(`node 7's database is back at ${new Date(back).toISOString()}`);
