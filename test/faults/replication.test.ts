@@ -8,8 +8,8 @@
 // - The path between c and its peers black-holed (packets dropped, connections left hanging) while c's database is
 //   fine: c says stale, though it cannot see the links. Here a restart is the only way back: pouchdb-server's
 //   requests have no timeout, and a replication hung that way never resumes by itself (by hand, with no watchdog:
-//   nothing written after the path came back had arrived 60 s later). Once the path is back, the watchdogs of a and
-//   b restart their links with c and the data flows both ways within 10 s.
+//   nothing written during or after the black hole had arrived 60 s after the path came back). Once the path is
+//   back, the watchdogs of a and b restart their links with c and the data flows both ways within 10 s.
 // - `cluster status` on c shows the links a and b hold towards it.
 // - A peer gone for good: leave and forget, and the others stop waiting for it, even when its last health document
 //   reaches a node after `forget` deleted it there.
@@ -201,11 +201,12 @@ t.test('a peer gone for good: after leave and forget, the others stop waiting fo
   await dbB.stop();
   const reasons = async (node: TestNode): Promise<string> => (await healthz(node)).body.data.reasons.join('\n');
   t.ok((await waitFor(async () => /no news from node-b/.test(await reasons(nodeC)), { what: 'c to say it has no news from b', timeoutMs: 15_000 })).value, 'c notices that b is silent');
-  t.ok((await waitFor(async () => /no news from node-b/.test(await reasons(nodeA)), { what: 'so does a', timeoutMs: 5000 })).value, 'so does a');
+  // a's newest document of b is up to two heartbeats younger than c's: a calls b silent that much later.
+  t.ok((await waitFor(async () => /no news from node-b/.test(await reasons(nodeA)), { what: 'so does a', timeoutMs: 10_000 })).value, 'so does a');
   t.match(await cluster(dbA.url, 'leave', dbB.url), /2 replication\(s\) removed/);
   t.match(await cluster(dbC.url, 'forget', 'node-b'), /forgot node-b/);
   await proxyC.heal();
-  t.ok((await waitFor(() => afterCut(nodeC), { what: "b's newer health document to reach c", timeoutMs: 10_000 })).value, "b's newer health document reaches c after the forget, and stays");
+  t.ok((await waitFor(() => afterCut(nodeC), { what: "b's newer health document to reach c", timeoutMs: 10_000 })).value, "b's newer health document reaches c after the forget");
   for (const [name, node] of [['node-a', nodeA], ['node-c', nodeC]] as const) {
     t.ok((await waitFor(async () => (await health(node)) === 'ok', { what: `${name} to be ok again`, timeoutMs: 10_000 })).value, `${name} is ok again`);
   }
