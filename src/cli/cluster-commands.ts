@@ -5,10 +5,11 @@
 import { listConflicts, NoSuchDocumentError, resolveConflict, UnknownRevisionError } from '../cluster/conflicts.js';
 import { linkStatus, linkTable } from '../cluster/link-status.js';
 import { join, leave } from '../cluster/replication.js';
-import { HEALTH_PREFIX, healthDocId } from '../geo/health-docs.js';
+import { FORGOTTEN_PREFIX, forgottenDocId, forgottenSince, HEALTH_PREFIX, healthDocId, isForgottenDoc, isHealthDoc } from '../geo/health-docs.js';
 import { ConfigError, resolveConfig } from '../node/config.js';
 import { CouchError, CouchUnavailableError, type CouchServer } from '../store/couch-http.js';
 import { CouchStore } from '../store/couch-store.js';
+import type { StoredDoc } from '../store/store.js';
 import type { ParsedArgs } from './args.js';
 import { UsageError, type CommandOptions } from './args.js';
 
@@ -18,7 +19,8 @@ export const CLUSTER_HELP = `Usage:
   edgedns cluster status                    every replication that concerns this node, whichever node holds it:
                                             caught up, behind, stalled, crashing or unreachable, pending changes
   edgedns cluster forget NODE_ID            forget a node gone for good (after every node ran cluster leave for it):
-                                            its health document goes, so no node waits for news from it
+                                            its health document goes, and copies of it still on their way no
+                                            longer count, so no node waits for news from it
   edgedns cluster conflicts                 documents with losing revisions after concurrent edits
   edgedns cluster conflicts --resolve ID --keep REV   keep one revision of a conflicted document
 
@@ -80,7 +82,7 @@ async function run(sub: string, arg: string | undefined, args: ParsedArgs, out: 
       return;
     }
     case 'status': {
-      const { self, rows } = await linkStatus(store, (await store.list(HEALTH_PREFIX)) as Parameters<typeof linkStatus>[1]);
+      const { self, rows } = await linkStatus(store, (await liveReports(store)) as Parameters<typeof linkStatus>[1]);
       if (rows.length === 0) {
         out.write(`no replication concerns ${self ?? 'this node'} (edgedns cluster join PEER_COUCHDB_URL)\n`);
         return;
@@ -94,12 +96,17 @@ async function run(sub: string, arg: string | undefined, args: ParsedArgs, out: 
     case 'forget': {
       if (!arg) throw new UsageError('cluster forget needs the NODE_ID of the node gone for good');
       const doc = await store.get(healthDocId(arg));
-      if (!doc?._rev) {
+      const marker = await store.get(forgottenDocId(arg));
+      // A copy of its document that arrived after an earlier forget is forgotten already.
+      const forgotten = new Map(marker && isForgottenDoc(marker) ? [[marker.node, marker.forgottenAt]] : []);
+      if (!doc?._rev || (isHealthDoc(doc) && forgottenSince(doc, forgotten))) {
         out.write(`no node ${arg} is known here\n`);
         return;
       }
+      // The mark first: whatever happens to the deletion, a copy still on its way no longer counts.
+      await store.put({ _id: forgottenDocId(arg), ...(marker?._rev ? { _rev: marker._rev } : {}), type: 'forgotten', node: arg, forgottenAt: Date.now() });
       await store.remove(doc._id, doc._rev);
-      out.write(`forgot ${arg}: its health document is deleted here and, by replication, on every node (a node still running writes it again)\n`);
+      out.write(`forgot ${arg}: its health document is deleted here and, by replication, on every node; copies written before now no longer count (a node still running writes a newer one and is known again)\n`);
       return;
     }
     case 'conflicts': {
@@ -133,4 +140,10 @@ function summary(doc: Record<string, unknown>): string {
   const { _id: _ignored, ...rest } = doc;
   const text = JSON.stringify(rest);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** Every node's health document, but those written before their node was forgotten. */
+async function liveReports(store: CouchStore): Promise<StoredDoc[]> {
+  const forgotten = new Map((await store.list(FORGOTTEN_PREFIX)).filter(isForgottenDoc).map((d) => [d.node, d.forgottenAt]));
+  return (await store.list(HEALTH_PREFIX)).filter((doc) => !(isHealthDoc(doc) && forgottenSince(doc, forgotten)));
 }

@@ -21,17 +21,57 @@ export interface LinkReading {
   error?: string;
 }
 
+/**
+ * A check gives up on a server that has not answered by then: a stalled link must not stall the watchdog, and a
+ * peer behind a network that drops packets never answers at all (every read of a round has a timeout).
+ */
+export const READ_TIMEOUT_MS = 5_000;
+
+export interface RoundReadOptions {
+  /** How long a read may take before its server counts as not answering (ms; default READ_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /**
+   * Servers (public URLs) whose last read found them not answering, kept across rounds by the caller, and how long
+   * their reads may take instead. After a network dropped packets, the first request to a server that is back may
+   * go out on a pooled keep-alive connection that the network has silently lost, and wait out its whole timeout:
+   * a shorter one for a server already in doubt sees it back that much sooner, and costs nothing while it is away.
+   */
+  inDoubt?: Set<string>;
+  inDoubtTimeoutMs?: number;
+}
+
 /** Reads shared by every link checked in one round: each database's info and head once per round. */
 export class RoundReads {
+  private readonly timeoutMs: number;
+  private readonly inDoubt: Set<string>;
+  private readonly inDoubtTimeoutMs: number;
   private readonly infos = new Map<string, Promise<{ seq: string }>>();
   private readonly heads = new Map<string, Promise<{ id: string; rev: string }[]>>();
+
+  constructor(options: RoundReadOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? READ_TIMEOUT_MS;
+    this.inDoubt = options.inDoubt ?? new Set();
+    this.inDoubtTimeoutMs = Math.min(this.timeoutMs, options.inDoubtTimeoutMs ?? this.timeoutMs);
+  }
+
+  /** The signal of one read of `server`. */
+  signal(server: CouchServer): AbortSignal {
+    return AbortSignal.timeout(this.inDoubt.has(server.publicUrl) ? this.inDoubtTimeoutMs : this.timeoutMs);
+  }
 
   info(server: CouchServer, db: string): Promise<{ seq: string }> {
     const key = `${server.publicUrl}${db}`;
     let pending = this.infos.get(key);
     if (!pending) {
-      pending = server.request<{ update_seq: string | number }>({ db, signal: AbortSignal.timeout(READ_TIMEOUT_MS) }).then((info) => ({ seq: String(info.update_seq) }));
+      pending = server.request<{ update_seq: string | number }>({ db, signal: this.signal(server) }).then((info) => ({ seq: String(info.update_seq) }));
       this.infos.set(key, pending);
+      // The first read of each server in a round says whether it answers: it decides the next round's wait.
+      pending.then(
+        () => this.inDoubt.delete(server.publicUrl),
+        (err: unknown) => {
+          if (unanswered(err)) this.inDoubt.add(server.publicUrl);
+        },
+      );
     }
     return pending;
   }
@@ -45,7 +85,7 @@ export class RoundReads {
           db,
           path: '_changes',
           qs: { descending: true, limit: HEAD_CHANGES },
-          signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+          signal: this.signal(server),
         })
         .then((answer) => (answer.results ?? []).flatMap((c) => (c.changes?.[0]?.rev ? [{ id: c.id, rev: c.changes[0].rev }] : [])).reverse());
       this.heads.set(key, pending);
@@ -53,9 +93,6 @@ export class RoundReads {
     return pending;
   }
 }
-
-/** A check gives up on a server that has not answered by then: a stalled link must not stall the watchdog. */
-const READ_TIMEOUT_MS = 5_000;
 
 /** Whether both ends of a link answer, and the source's update sequence: one cheap request per server and round. */
 export async function readEnds(reads: RoundReads, source: CouchServer, target: CouchServer, db: string): Promise<LinkReading> {
@@ -74,12 +111,11 @@ export async function readMissing(reads: RoundReads, source: CouchServer, target
     if (head.length === 0) return reading;
     const body: Record<string, string[]> = {};
     for (const { id, rev } of head) (body[id] ??= []).push(rev);
-    const diff = await target.request<Record<string, { missing?: string[] }>>({ db, method: 'POST', path: '_revs_diff', body, signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
+    const diff = await target.request<Record<string, { missing?: string[] }>>({ db, method: 'POST', path: '_revs_diff', body, signal: reads.signal(target) });
     reading.missing = head.filter(({ id, rev }) => diff[id]?.missing?.includes(rev)).map(({ id, rev }) => `${id} ${rev}`);
   } catch (err) {
     reading.error = oneLine(err);
-    if (err instanceof CouchUnavailableError || isTimeout(err)) reading.target = 'unreachable';
-    else reading.target = 'error';
+    reading.target = unanswered(err) ? 'unreachable' : 'error';
   }
   return reading;
 }
@@ -93,7 +129,12 @@ export async function readLink(reads: RoundReads, source: CouchServer, target: C
 
 function endState(result: PromiseSettledResult<unknown>): EndState {
   if (result.status === 'fulfilled') return 'ok';
-  return result.reason instanceof CouchUnavailableError || isTimeout(result.reason) ? 'unreachable' : 'error';
+  return unanswered(result.reason) ? 'unreachable' : 'error';
+}
+
+/** The server did not answer (refused, reset, timed out), as opposed to answering with an error. */
+function unanswered(err: unknown): boolean {
+  return err instanceof CouchUnavailableError || isTimeout(err);
 }
 
 function isTimeout(err: unknown): boolean {

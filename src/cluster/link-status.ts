@@ -30,7 +30,7 @@ export async function linkStatus(store: CouchStore, reports: { node?: unknown; u
   const peerId = (peer: string, server: CouchServer): Promise<string | undefined> => {
     let id = peerIds.get(peer);
     if (!id) {
-      id = readIdentity(server, store.db).catch(() => undefined);
+      id = readIdentity(server, store.db, reads.signal(server)).catch(() => undefined);
       peerIds.set(peer, id);
     }
     return id;

@@ -18,10 +18,13 @@ export async function writeIdentity(server: CouchServer, db: string, nodeId: str
   await server.request({ db, method: 'PUT', path: docPath(IDENTITY_ID), body: { node: nodeId, ...(current?._rev ? { _rev: current._rev } : {}) } });
 }
 
-/** The node id written into a database, or undefined when none is (an older node, or not started yet). */
-export async function readIdentity(server: CouchServer, db: string): Promise<string | undefined> {
+/**
+ * The node id written into a database, or undefined when none is (an older node, or not started yet). A peer's is
+ * read with a `signal` that bounds the wait: a peer behind a network that drops packets never answers.
+ */
+export async function readIdentity(server: CouchServer, db: string, signal?: AbortSignal): Promise<string | undefined> {
   try {
-    const doc = await server.request<{ node?: unknown }>({ db, path: docPath(IDENTITY_ID) });
+    const doc = await server.request<{ node?: unknown }>({ db, path: docPath(IDENTITY_ID), ...(signal ? { signal } : {}) });
     return typeof doc.node === 'string' ? doc.node : undefined;
   } catch (err) {
     if (statusOf(err) === 404) return undefined;

@@ -2,13 +2,14 @@
 // `cluster join` wrote) every few seconds, measuring each one on the databases themselves (link-check.ts). A link
 // with changes pending and none delivered for the stall time, one CouchDB's scheduler reports as crashed, and one
 // whose peer has just come back, is started again at once: CouchDB would otherwise wait out a doubling back-off (up
-// to hours) and pouchdb-server's replicator may never resume. What it sees goes to metrics and to this node's health
-// document, so the node at the other end of each link learns how its links are doing.
+// to hours) and pouchdb-server's replicator may never resume (its requests have no timeout: one sent into a network
+// that dropped it waits for good). What it sees goes to metrics and to this node's health document, so the node at
+// the other end of each link learns how its links are doing.
 
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CouchServer } from '../store/couch-http.js';
-import { readEnds, readMissing, RoundReads, oneLine } from './link-check.js';
+import { READ_TIMEOUT_MS, readEnds, readMissing, RoundReads, oneLine } from './link-check.js';
 import { LINK_STATES, type LinkReport, type LinkState } from './link-report.js';
 import { readIdentity } from './node-identity.js';
 import { ourDocs, parseId, restartReplication, schedulerDocs, serverOfDbUrl } from './replication.js';
@@ -24,6 +25,11 @@ export interface WatchdogOptions {
   intervalMs: number;
   /** Pending changes with none delivered this long: the link is restarted (ms). */
   stallMs: number;
+  /**
+   * How long a read of an end may take before the end counts as not answering (ms; default 5 s). An end that did
+   * not answer last time gets at most the interval (and at least 1 s): see RoundReads.
+   */
+  readTimeoutMs?: number;
   /** Told after each round what every link looks like. */
   onReport?(links: LinkReport[]): void;
 }
@@ -61,6 +67,8 @@ export class ReplicationWatchdog {
   private running: Promise<void> | undefined;
   private stopped = false;
   private localReachable = true;
+  /** Servers whose last read found them not answering. */
+  private readonly inDoubt = new Set<string>();
   private readonly restartsTotal: Counter<'peer' | 'db' | 'direction'>;
 
   constructor(private readonly options: WatchdogOptions) {
@@ -168,7 +176,11 @@ export class ReplicationWatchdog {
     }
     this.localReachable = true;
     const scheduler = await schedulerDocs(local).catch(() => undefined);
-    const reads = new RoundReads();
+    const reads = new RoundReads({
+      timeoutMs: this.options.readTimeoutMs ?? READ_TIMEOUT_MS,
+      inDoubt: this.inDoubt,
+      inDoubtTimeoutMs: Math.max(1000, this.options.intervalMs),
+    });
     const seen = new Set<string>();
     const now = Date.now();
     await Promise.all(
@@ -183,7 +195,7 @@ export class ReplicationWatchdog {
         }
         const source = serverOfDbUrl(doc.source, where.db);
         const target = serverOfDbUrl(doc.target, where.db);
-        await this.learnPeer(where.peer, where.direction === 'push' ? target : source);
+        await this.learnPeer(where.peer, where.direction === 'push' ? target : source, reads);
         await this.check(t, source, target, reads, scheduler?.get(doc._id)?.state);
       }),
     );
@@ -192,7 +204,7 @@ export class ReplicationWatchdog {
   }
 
   private async check(t: Track, source: CouchServer, target: CouchServer, reads: RoundReads, scheduled: string | undefined): Promise<void> {
-    const { stallMs, logger, local } = this.options;
+    const { stallMs, logger } = this.options;
     const reading = await readEnds(reads, source, target, t.db);
     const now = Date.now();
     if (reading.source !== 'ok' || reading.target !== 'ok') {
@@ -207,11 +219,15 @@ export class ReplicationWatchdog {
       return;
     }
     // Away for more than a moment (one slow answer is not an outage): its job has been failing, and CouchDB's
-    // replicator backs off, doubling, after each failure.
+    // replicator backs off, doubling, after each failure; pouchdb-server's may wait for good on a request the network
+    // dropped. So the link is restarted now, whether or not anything is pending yet (what the peer writes next would
+    // otherwise wait until the link is called stalled), and before anything else is read: a read that fails next
+    // must not make the watchdog forget that the peer came back.
     const cameBack = this.outage(t, now);
     t.unreachableSince = undefined;
     t.error = undefined;
-    const crashed = scheduled !== undefined && CRASHED.has(scheduled);
+    if (cameBack) await this.restart(t, 'peer back', now);
+    const crashed = !cameBack && scheduled !== undefined && CRASHED.has(scheduled);
     if (!cameBack && !crashed && (t.state === 'caught-up' || t.state === 'behind')) {
       // The source has not moved since the link was caught up: nothing can be missing.
       if (t.state === 'caught-up' && reading.sourceSeq === t.caughtUpAt) {
@@ -253,9 +269,14 @@ export class ReplicationWatchdog {
       t.state = 'crashing';
       t.error = `CouchDB scheduler: ${scheduled}`;
     }
-    const why = crashed ? 'crashed' : t.pending > 0 && cameBack ? 'peer back' : t.state === 'stalled' ? 'stalled' : undefined;
     // A link that keeps failing is restarted once per stall time, not every round.
-    if (!why || (!cameBack && now - t.lastRestartAt < stallMs)) return;
+    const why = crashed ? 'crashed' : t.state === 'stalled' ? 'stalled' : undefined;
+    if (why && now - t.lastRestartAt >= stallMs) await this.restart(t, why, now);
+  }
+
+  /** Starts the link's replication again (its document written anew); counted and said. */
+  private async restart(t: Track, why: string, now: number): Promise<void> {
+    const { logger, local } = this.options;
     try {
       if (!(await restartReplication(local, t.id))) return;
     } catch (err) {
@@ -275,9 +296,9 @@ export class ReplicationWatchdog {
     return t.unreachableSince !== undefined && now - t.unreachableSince >= Math.max(2 * this.options.intervalMs, MIN_OUTAGE_MS);
   }
 
-  private async learnPeer(peer: string, server: CouchServer): Promise<void> {
+  private async learnPeer(peer: string, server: CouchServer, reads: RoundReads): Promise<void> {
     if (this.peerNodes.has(peer)) return;
-    const id = await readIdentity(server, this.options.mainDb).catch(() => undefined);
+    const id = await readIdentity(server, this.options.mainDb, reads.signal(server)).catch(() => undefined);
     if (id) this.peerNodes.set(peer, id);
   }
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { parseIPv4, parseIPv6 } from '../proto/rdata-ip.js';
 import { DEFAULT_MARGIN, type EdgeFields, type PoolFields } from './edge-docs.js';
 import type { GeoIp } from './geoip.js';
-import { decideUp, votesFor, type EdgeObservation, type HealthDoc, type ObserverLocation } from './health-docs.js';
+import { decideUp, forgottenSince, votesFor, type EdgeObservation, type HealthDoc, type ObserverLocation } from './health-docs.js';
 import { parseIp } from './ip.js';
 import { medianPenalty, scoreVote } from './shared-latency.js';
 import { compilePool, EMPTY_SNAPSHOT, type EdgeView, type GeoSnapshot, type PoolView } from './snapshot.js';
@@ -26,6 +26,8 @@ export class GeoState {
   readonly edges = new Map<string, EdgeFields>();
   readonly pools = new Map<string, PoolFields>();
   readonly health = new Map<string, HealthDoc>();
+  /** When each forgotten node was forgotten (`cluster forget`): its older health documents count no more. */
+  readonly forgotten = new Map<string, number>();
   private own = new Map<string, EdgeObservation>();
   private current: GeoSnapshot = EMPTY_SNAPSHOT;
   private epoch = 0;
@@ -79,6 +81,11 @@ export class GeoState {
     this.rebuild();
   }
 
+  /** Every node's health document, but those written before their node was forgotten. */
+  liveHealth(): HealthDoc[] {
+    return [...this.health.values()].filter((doc) => !forgottenSince(doc, this.forgotten));
+  }
+
   onChange(listener: (snapshot: GeoSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -92,7 +99,7 @@ export class GeoState {
       const checked = fields.check.type !== 'none';
       const location = this.locate(fields);
       const self = { node: this.options.nodeId, observation: own, intervalMs: this.options.intervalMs, location: this.options.location };
-      const votes = checked ? votesFor(fields.name, this.health.values(), self, now).map((v) => scoreVote(v, location)) : [];
+      const votes = checked ? votesFor(fields.name, this.liveHealth(), self, now).map((v) => scoreVote(v, location)) : [];
       edges.set(fields.name, {
         name: fields.name,
         fields,

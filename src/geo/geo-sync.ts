@@ -1,6 +1,6 @@
-// Keeps GeoState equal to the store's edge/, pool/ and health/ documents (store/index-sync.ts: local state first,
-// then the store, then its changes feed, recovering by itself whenever the store comes back). Each batch of
-// changes rebuilds the snapshot once.
+// Keeps GeoState equal to the store's edge/, pool/, health/ and forgotten/ documents (store/index-sync.ts: local
+// state first, then the store, then its changes feed, recovering by itself whenever the store comes back). Each
+// batch of changes rebuilds the snapshot once.
 
 import type { Logger } from 'pino';
 import { IndexSync } from '../store/index-sync.js';
@@ -9,9 +9,9 @@ import type { SyncTracker } from '../store/store-health.js';
 import type { Store, StoredDoc } from '../store/store.js';
 import { EDGE_PREFIX, edgeFields, InvalidFieldError, isEdgeDoc, isPoolDoc, normalizeEdge, normalizePool, POOL_PREFIX, poolFields } from './edge-docs.js';
 import type { GeoState } from './geo-state.js';
-import { HEALTH_PREFIX, isHealthDoc } from './health-docs.js';
+import { FORGOTTEN_PREFIX, HEALTH_PREFIX, isForgottenDoc, isHealthDoc } from './health-docs.js';
 
-const PREFIXES = [EDGE_PREFIX, POOL_PREFIX, HEALTH_PREFIX];
+const PREFIXES = [EDGE_PREFIX, POOL_PREFIX, HEALTH_PREFIX, FORGOTTEN_PREFIX];
 
 export interface GeoSyncOptions {
   /** Edges, pools and the last health view kept on disk, for a start while the store is unreachable. */
@@ -42,6 +42,7 @@ export class GeoSync {
         state.edges.clear();
         state.pools.clear();
         state.health.clear();
+        state.forgotten.clear();
       },
       applied: () => {
         this.state.rebuild();
@@ -72,6 +73,7 @@ export class GeoSync {
       if (isEdgeDoc(doc)) this.state.edges.set(doc.name, normalizeEdge({ ...edgeFields(doc) }));
       else if (isPoolDoc(doc)) this.state.pools.set(doc.name, normalizePool({ ...poolFields(doc) }));
       else if (isHealthDoc(doc)) this.state.health.set(doc.node, doc);
+      else if (isForgottenDoc(doc)) this.state.forgotten.set(doc.node, doc.forgottenAt);
     } catch (err) {
       if (!(err instanceof InvalidFieldError)) throw err;
       this.logger.warn({ id: doc._id, field: err.field, err: err.message }, 'invalid edge or pool document in the store; ignored');
@@ -82,5 +84,6 @@ export class GeoSync {
     if (id.startsWith(EDGE_PREFIX)) this.state.edges.delete(id.slice(EDGE_PREFIX.length));
     else if (id.startsWith(POOL_PREFIX)) this.state.pools.delete(id.slice(POOL_PREFIX.length));
     else if (id.startsWith(HEALTH_PREFIX)) this.state.health.delete(id.slice(HEALTH_PREFIX.length));
+    else if (id.startsWith(FORGOTTEN_PREFIX)) this.state.forgotten.delete(id.slice(FORGOTTEN_PREFIX.length));
   }
 }

@@ -76,6 +76,38 @@ export function healthDocId(node: string): string {
   return HEALTH_PREFIX + node;
 }
 
+/**
+ * `cluster forget NODE` deletes the node's health document, but a copy written before may still be on its way (a
+ * replication running late, a node cut off meanwhile): arriving after the deletion, it wins over it (CouchDB keeps a
+ * live revision over a deleted one) and the node would be waited for again. So forget also writes
+ * `forgotten/<node id>` with the time it ran, and a health document its node wrote before then counts no more.
+ */
+export const FORGOTTEN_PREFIX = 'forgotten/';
+
+export interface ForgottenDoc extends StoredDoc {
+  type: 'forgotten';
+  node: string;
+  /** ms since the epoch, by the clock of the machine that ran `cluster forget`. */
+  forgottenAt: number;
+}
+
+export function forgottenDocId(node: string): string {
+  return FORGOTTEN_PREFIX + node;
+}
+
+export function isForgottenDoc(doc: StoredDoc): doc is ForgottenDoc {
+  return doc.type === 'forgotten' && typeof doc.node === 'string' && typeof doc.forgottenAt === 'number';
+}
+
+/**
+ * Whether a health document was written before its node was forgotten (`forgottenAt`, by node id). The node's clock
+ * and the forgetting machine's may disagree by as long as the node had been silent (forget is for a silent node).
+ */
+export function forgottenSince(doc: HealthDoc, forgottenAt: ReadonlyMap<string, number>): boolean {
+  const at = forgottenAt.get(doc.node);
+  return at !== undefined && doc.updatedAt <= at;
+}
+
 export function isHealthDoc(doc: StoredDoc): doc is HealthDoc {
   return doc.type === 'health' && typeof doc.node === 'string' && typeof doc.updatedAt === 'number' && typeof doc.edges === 'object' && doc.edges !== null;
 }

@@ -146,7 +146,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         nodeId: config.nodeId,
         health,
         store: health.index('zones'),
-        reports: () => geo.state.health.values(),
+        reports: () => geo.state.liveHealth(),
         ownLinks: () => dog.links(),
         heartbeatMs,
         watchdogIntervalMs,

@@ -1,18 +1,18 @@
 // What the fault suite shares besides the node itself (test/helpers/node.ts starts it; waitFor polls): the readers a
 // user checks with (answers, CHAOS health, /healthz, pages), the cluster command run as an operator would on one
-// machine, a TCP proxy to cut a path between peers, pouchdb-servers started a few at a time, and a geo zone with
-// edges that point at the nodes' own asset servers.
+// machine, a TCP proxy to cut or black-hole a path between peers (test/helpers/tcp-proxy.ts), pouchdb-servers
+// started a few at a time, and a geo zone with edges that point at the nodes' own asset servers.
 
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { runCommand } from '../helpers/cli.js';
 import { decodeMessage } from '../helpers/decode.js';
 import { dig } from '../helpers/dig.js';
 import { udpExchange } from '../helpers/dns-socket.js';
 import type { ApiResult, TestNode } from '../helpers/node.js';
-import { freePort } from '../helpers/ports.js';
 import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
 import { get } from '../pages/pages-helpers.js';
 import { buildQuery } from '../helpers/wire.js';
+
+export { tcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 let queryId = 1;
@@ -83,52 +83,6 @@ export function edgesFor(httpPorts: number[]): string {
     check: { type: 'http', url: `http://127.0.0.1:${port}/healthz` },
   }));
   return JSON.stringify({ edges, pools: [{ name: 'web', members: edges.map((e) => e.name), count: 1, ttl: 30 }] });
-}
-
-export interface TcpProxy {
-  url: string;
-  /** Drops every connection and refuses new ones: a partition between whoever uses the proxy and the target. */
-  cut(): Promise<void>;
-  /** Accepts connections again, on the same port. */
-  heal(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** A TCP proxy on loopback to a local port: peers reach a database through it, so a test can cut just that path. */
-export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  const listen = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(targetPort, '127.0.0.1');
-        // Either side going away takes the other with it, as one TCP connection would.
-        for (const [socket, other] of [
-          [client, upstream],
-          [upstream, client],
-        ] as const) {
-          sockets.add(socket);
-          socket.on('close', () => {
-            sockets.delete(socket);
-            other.destroy();
-          });
-          socket.on('error', () => other.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve());
-      server = s;
-    });
-  const cut = async (): Promise<void> => {
-    const s = server;
-    server = undefined;
-    for (const socket of sockets) socket.destroy();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  };
-  await listen();
-  return { url: `http://127.0.0.1:${port}/`, cut, heal: listen, close: cut };
 }
 
 /** pouchdb-servers started two at a time: a busy two-core machine fails to start seven at once in time. */

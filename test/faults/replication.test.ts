@@ -1,10 +1,18 @@
 // Issue 13, item 2: replication that heals itself and is seen. Three nodes meshed as the docs say (a joins b and c,
-// b joins c: c holds no replication of its own; a and b reach c's database through a proxy the test can cut).
-// c's database goes away and comes back: the watchdogs of a and b restart their links with c at once instead of
-// waiting out the replicator's back-off, c's changes reach a and b and theirs reach c within 10 s, the metrics show
-// the stall and the recovery, c says stale until it has what was written meanwhile. c cut off from its peers while
-// its own database is fine: it says stale, though it cannot see the links, and catches up once healed. And
-// `cluster status` on c shows the links a and b hold towards it.
+// b joins c: c holds no replication of its own; a and b reach c's database through a proxy the test can break).
+// - c's database goes away and comes back: a's push to c shows the stall in metrics and `cluster status`; c's changes
+//   reach a and b and theirs reach c within 10 s of its return; c says stale until it has what was written meanwhile;
+//   a's watchdog restarted its links with c (a peer back from an outage always gets its links restarted). Whether
+//   that restart is what brought the data here depends on luck: pouchdb-server's own replicator retries with a
+//   random doubling back-off and sometimes gets through first, so this test only holds the outcome to its bound.
+// - The path between c and its peers black-holed (packets dropped, connections left hanging) while c's database is
+//   fine: c says stale, though it cannot see the links. Here a restart is the only way back: pouchdb-server's
+//   requests have no timeout, and a replication hung that way never resumes by itself (by hand, with no watchdog:
+//   nothing written during or after the black hole had arrived 60 s after the path came back). Once the path is
+//   back, the watchdogs of a and b restart their links with c and the data flows both ways within 10 s.
+// - `cluster status` on c shows the links a and b hold towards it.
+// - A peer gone for good: leave and forget, and the others stop waiting for it, even when its last health document
+//   reaches a node after `forget` deleted it there.
 
 import t from 'tap';
 import { rrsetDocId } from '../../src/zone/zone-docs.js';
@@ -62,7 +70,7 @@ t.test('every node exports the state of the replications it holds', async (t) =>
   t.equal(await health(nodeC), 'ok');
 });
 
-t.test("c's database down, then back: changes flow both ways within 10 s and the metrics show the stall and the recovery", async (t) => {
+t.test("c's database down, then back: changes flow both ways within 10 s, the metrics show the stall and the recovery, a's watchdog restarts its links with c", async (t) => {
   const restartsBefore = (await sum(nodeA, 'edgedns_replication_restarts_total', peerC)) ?? 0;
   await dbC.stop();
   await set(nodeA, MAIL, '198.51.100.1');
@@ -100,25 +108,36 @@ t.test("c's database down, then back: changes flow both ways within 10 s and the
     });
     t.ok(took.value, `c's write is answered by ${NAMES[i]} ${Date.now() - back} ms after c's database returned`);
   }
-  t.ok(((await sum(nodeA, 'edgedns_replication_restarts_total', peerC)) ?? 0) > restartsBefore, "a's watchdog restarted its links with c");
+  // The first round that sees c back restarts a's links with it, nothing pending or not; pouchdb-server's own retry
+  // may have brought the data before that round.
+  const restarted = await waitFor(async () => ((await sum(nodeA, 'edgedns_replication_restarts_total', peerC)) ?? 0) > restartsBefore, { what: "a's watchdog to restart its links with c", timeoutMs: 5000 });
+  t.ok(restarted.value, "a's watchdog restarted its links with c");
   t.ok((await waitFor(async () => (await sum(nodeA, 'edgedns_replication_pending_changes', peerC)) === 0, { what: 'nothing pending any more', timeoutMs: 5000 })).value, 'nothing pending any more');
   // Each link is checked once per watchdog round: the last one to see its catch-up may report it a round later.
   t.ok((await waitFor(async () => ((await sum(nodeA, 'edgedns_replication_last_progress_seconds', peerC)) ?? 99) < 2, { what: 'progress to be recent', timeoutMs: 5000 })).value, 'and progress is recent');
   t.ok((await waitFor(async () => (await health(nodeC)) === 'ok', { what: 'c says ok', timeoutMs: 5000 })).value, 'c says ok');
 });
 
-t.test('c cut off from its peers, its own database fine: it says stale, and catches up once healed', async (t) => {
+t.test('the path between c and its peers black-holed: c says stale; once it is back, the watchdogs restart the hung links and data flows both ways within 10 s', async (t) => {
   t.equal(await health(nodeC), 'ok', 'ok before');
-  await proxyC.cut();
+  const restartsBefore = await Promise.all([nodeA, nodeB].map(async (node) => (await sum(node, 'edgedns_replication_restarts_total', peerC)) ?? 0));
+  proxyC.blackHole();
   await set(nodeA, MAIL, '198.51.100.11');
   const reasons = async (): Promise<string> => ((await healthz(nodeC)).body.data?.reasons ?? []).join('\n');
   const stale = await waitFor(async () => /no news from node-[ab]/.test(await reasons()), { what: 'c to say it has no news from a or b', timeoutMs: 15_000 });
-  t.ok(stale.value, `c says it is not receiving ${stale.ms} ms after it was cut off: ${await reasons()}`);
+  t.ok(stale.value, `c says it is not receiving ${stale.ms} ms after the path went dark: ${await reasons()}`);
   t.match(await health(nodeC), /^stale \d+ not-receiving$/);
   t.match(await metricsText(nodeC), /^edgedns_replication_receiving 0$/m);
   t.same(await ask(nodeC, 'mail.example.org.'), ['198.51.100.1'], 'while it answers the old data');
+  // The watchdogs' own reads give up on what never answers instead of hanging with the replications.
+  for (const [i, node] of [nodeA, nodeB].entries()) {
+    const dark = await waitFor(async () => (await sum(node, 'edgedns_replication_state', peerC, /state="unreachable"/)) === 2, { what: `${NAMES[i]}'s links with c to be unreachable`, timeoutMs: 15_000 });
+    t.ok(dark.value, `${NAMES[i]}'s watchdog says its links with c are unreachable`);
+  }
+
   await proxyC.heal();
   const healed = Date.now();
+  await set(nodeC, WWW, '198.51.100.13');
   let okBeforeData = 0;
   const took = await waitFor(
     async () => {
@@ -127,10 +146,26 @@ t.test('c cut off from its peers, its own database fine: it says stale, and catc
       if (said === 'ok' && !current) okBeforeData++;
       return current;
     },
-    { what: 'c to answer the write made while it was cut off', timeoutMs: 10_000 },
+    { what: 'c to answer the write made while the path was dark', timeoutMs: 10_000 },
   );
-  t.ok(took.value, `c answers the write ${Date.now() - healed} ms after the partition healed`);
+  t.ok(took.value, `c answers a's write ${Date.now() - healed} ms after the path came back`);
   t.equal(okBeforeData, 0, 'never ok while it answered old data');
+  for (const [i, node] of [nodeA, nodeB].entries()) {
+    const arrived = await waitFor(async () => (await ask(node, 'www.example.org.'))[0] === '198.51.100.13', {
+      what: `c's write to be answered by ${NAMES[i]}`,
+      timeoutMs: Math.max(0, 10_000 - (Date.now() - healed)),
+    });
+    t.ok(arrived.value, `c's write is answered by ${NAMES[i]} ${Date.now() - healed} ms after the path came back`);
+  }
+  // Nothing else gets a hung replication going again. A watchdog's first read after the path came back may go out
+  // on a pooled connection the black hole took: it gives up on it, and restarts the links a round later.
+  for (const [i, node] of [nodeA, nodeB].entries()) {
+    const restarted = await waitFor(async () => ((await sum(node, 'edgedns_replication_restarts_total', peerC)) ?? 0) > restartsBefore[i], {
+      what: `${NAMES[i]}'s watchdog to restart its links with c`,
+      timeoutMs: Math.max(0, 10_000 - (Date.now() - healed)),
+    });
+    t.ok(restarted.value, `${NAMES[i]}'s watchdog restarted its links with c`);
+  }
   t.ok((await waitFor(async () => (await health(nodeC)) === 'ok', { what: 'ok once caught up', timeoutMs: 15_000 })).value, 'ok once caught up');
 });
 
@@ -152,13 +187,26 @@ t.test('cluster status on c shows the links a and b hold towards it, in 120 colu
 });
 
 t.test('a peer gone for good: after leave and forget, the others stop waiting for it', async (t) => {
+  // b's last health documents reach a but not c (the path to c is cut meanwhile): `forget` on c deletes the revision
+  // c has, and a brings it the newer ones once the path is back, as a replication running late on a busy mesh would.
+  // Live revisions win over a deleted one: the forgotten document comes back.
+  const writtenAfter = (at: number) => async (node: TestNode): Promise<boolean> => {
+    const doc = await node.node.store.get('health/node-b');
+    return typeof doc?.updatedAt === 'number' && doc.updatedAt > at;
+  };
+  await proxyC.cut();
+  const afterCut = writtenAfter(Date.now());
+  t.ok((await waitFor(() => afterCut(nodeA), { what: 'a to have a health document of b written after the cut', timeoutMs: 10_000 })).value, 'a has a health document of b that c lacks');
   await nodeB.stop();
   await dbB.stop();
-  const silent = await waitFor(async () => /no news from node-b/.test((await healthz(nodeC)).body.data.reasons.join('\n')), { what: 'c to say it has no news from b', timeoutMs: 15_000 });
-  t.ok(silent.value, 'c notices that b is silent');
-  t.ok((await waitFor(async () => /^stale \d+ not-receiving$/.test(await health(nodeA)), { what: 'so does a', timeoutMs: 5000 })).value, 'so does a');
+  const reasons = async (node: TestNode): Promise<string> => (await healthz(node)).body.data.reasons.join('\n');
+  t.ok((await waitFor(async () => /no news from node-b/.test(await reasons(nodeC)), { what: 'c to say it has no news from b', timeoutMs: 15_000 })).value, 'c notices that b is silent');
+  // a's newest document of b is up to two heartbeats younger than c's: a calls b silent that much later.
+  t.ok((await waitFor(async () => /no news from node-b/.test(await reasons(nodeA)), { what: 'so does a', timeoutMs: 10_000 })).value, 'so does a');
   t.match(await cluster(dbA.url, 'leave', dbB.url), /2 replication\(s\) removed/);
   t.match(await cluster(dbC.url, 'forget', 'node-b'), /forgot node-b/);
+  await proxyC.heal();
+  t.ok((await waitFor(() => afterCut(nodeC), { what: "b's newer health document to reach c", timeoutMs: 10_000 })).value, "b's newer health document reaches c after the forget");
   for (const [name, node] of [['node-a', nodeA], ['node-c', nodeC]] as const) {
     t.ok((await waitFor(async () => (await health(node)) === 'ok', { what: `${name} to be ok again`, timeoutMs: 10_000 })).value, `${name} is ok again`);
   }
