@@ -86,7 +86,7 @@ interface Problem {
 }
 
 /** The words after "stale <age>" in health.edgedns., by what makes the data stale. */
-type StaleKind = 'local-state' | 'store-unreachable' | 'not-receiving' | 'upstream-unreachable';
+type StaleKind = 'local-state' | 'store-unreachable' | 'not-receiving' | 'upstream-unreachable' | 'version-waiting';
 
 export class StoreHealth {
   readonly #startedAt: number;
@@ -163,9 +163,9 @@ export class StoreHealth {
 
   /**
    * Sets (or, with undefined, clears) a reason the data is stale although the indexes follow the store: this node
-   * is not receiving from a peer, its upstream is away. `since` is when the data stopped being current.
+   * is not receiving from a peer, its upstream is away, a zone holds back a version that does not complete. `since` is when the data stopped being current.
    */
-  setStale(key: string, problem: { text: string; kind: 'not-receiving' | 'upstream-unreachable'; since?: number } | undefined): void {
+  setStale(key: string, problem: { text: string; kind: 'not-receiving' | 'upstream-unreachable' | 'version-waiting'; since?: number } | undefined): void {
     if (!problem) {
       this.#stale.delete(key);
       return;

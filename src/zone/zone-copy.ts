@@ -190,13 +190,13 @@ export class ZoneCopy {
     const version = this.version;
     const target = version ? { serial: version.serial, hash: version.hash } : undefined;
     if (version && target && !sameVersion(target, this.applied) && this.completes(version)) {
-      this.release(target);
+      this.release(target, now);
       this.applied = target;
       return 'complete';
     }
     if (this.held.size > 0 && this.heldSince !== undefined && now - this.heldSince >= waitMs) {
       // Documents of a version newer than any zone document (a write that failed half way) stay held.
-      if (target || this.doc) this.release(target);
+      if (target || this.doc) this.release(target, now);
       if (target && (this.applied === undefined || newerThan(target, this.applied))) this.applied = target;
       this.heldSince = this.held.size > 0 ? now : undefined;
       return 'forced';
@@ -219,7 +219,7 @@ export class ZoneCopy {
   }
 
   /** Moves held documents not newer than `target` (all of them without a target) to ready. */
-  private release(target: Marker | undefined): void {
+  private release(target: Marker | undefined, now: number): void {
     const later = new Map<string, Received>();
     let last: Marker | undefined;
     for (const [id, entry] of this.held) {
@@ -232,8 +232,11 @@ export class ZoneCopy {
     }
     if (this.ready.size === 0 && later.size === 0) this.ready = this.held;
     else for (const [id, entry] of this.held) if (!later.has(id)) this.ready.set(id, entry);
+    const released = this.held.size - later.size;
     this.held = later;
+    // What is still held belongs to later versions: it has waited since this progress, not since the first one held.
     if (this.held.size === 0) this.heldSince = undefined;
+    else if (released > 0) this.heldSince = now;
   }
 
   /**

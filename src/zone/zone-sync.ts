@@ -46,6 +46,11 @@ export interface ZoneSyncOptions {
    */
   versionWaitMs?: number;
   /**
+   * How long a zone may hold back a version without progress before the node says stale (default 10 s): it answers
+   * older data than its store holds, which a complete version switches to within moments.
+   */
+  heldStaleMs?: number;
+  /**
    * Set on the one process per node that repairs serials (zone-reconcile.ts): after a zone document changes (a
    * conflict between versions arrives as a change), and when a zone's content has differed from its version for
    * `divergedMs` (default 60 s). `delayMs` lets replication settle first; give each node a different one, so that
@@ -56,6 +61,7 @@ export interface ZoneSyncOptions {
 
 const MAX_BACKOFF_MS = 5_000;
 const VERSION_WAIT_MS = 60_000;
+const HELD_STALE_MS = 10_000;
 /** Catch-up reads the feed in pages of this many; the page count is bounded so a broken feed cannot loop us. */
 const CATCH_UP_PAGE = 500;
 const CATCH_UP_MAX_PAGES = 100_000;
@@ -357,6 +363,8 @@ export class ZoneSync {
     if (this.timer) clearTimeout(this.timer);
     if (this.waitTimer) clearTimeout(this.waitTimer);
     if (this.divergedTimer) clearTimeout(this.divergedTimer);
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.options.health?.setStale('zone-versions', undefined);
     for (const { timer } of this.reconcileTimers.values()) clearTimeout(timer);
     this.reconcileTimers.clear();
     await this.follower?.stop();
@@ -600,8 +608,33 @@ export class ZoneSync {
     this.divergedTimer.unref();
   }
 
+  private heldTimer: NodeJS.Timeout | undefined;
+
+  /** Says stale while a zone has held back a version, without progress, for longer than heldStaleMs. */
+  private reportHeld(now: number): void {
+    const { health } = this.options;
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    if (!health || this.stopped) return;
+    const limit = this.options.heldStaleMs ?? HELD_STALE_MS;
+    const late: ZoneCopy[] = [];
+    let next: number | undefined;
+    for (const copy of this.copies.values()) {
+      if (copy.heldSince === undefined || !copy.doc) continue;
+      if (now - copy.heldSince >= limit) late.push(copy);
+      else next = Math.min(next ?? Infinity, copy.heldSince + limit);
+    }
+    const since = Math.min(...late.map((c) => c.heldSince as number));
+    const text = late.map((c) => `zone ${c.zone} waits for the rest of a version (${c.holding} document(s) held ${Math.floor((now - (c.heldSince as number)) / 1000)} s)`).join('; ');
+    health.setStale('zone-versions', late.length === 0 ? undefined : { text, kind: 'version-waiting', since });
+    if (next === undefined) return;
+    this.heldTimer = setTimeout(() => this.reportHeld(Date.now()), Math.max(10, next - now));
+    this.heldTimer.unref();
+  }
+
   /** Wakes the flush when the zone that has held a version longest reaches the wait limit. */
   private scheduleWait(now: number): void {
+    this.reportHeld(now);
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     let first: number | undefined;

@@ -14,7 +14,8 @@ import { Catalog } from '../../src/zone/catalog.js';
 import { lookup } from '../../src/zone/lookup.js';
 import { writeThrough } from '../../src/zone/write-through.js';
 import { planSave, saveZone, updateRRsets } from '../../src/zone/zone-writer.js';
-import { ZoneSync } from '../../src/zone/zone-sync.js';
+import { ZoneSync, type ZoneSyncOptions } from '../../src/zone/zone-sync.js';
+import { StoreHealth } from '../../src/store/store-health.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -27,12 +28,16 @@ function zoneText(hosts: number, address: (i: number) => string): string {
   return lines.join('\n') + '\n';
 }
 
-async function fixture(t: TapTest, versionWaitMs = 60_000): Promise<{ store: PouchStore; sync: ZoneSync; catalog: Catalog; registry: Registry }> {
+async function fixture(
+  t: TapTest,
+  versionWaitMs = 60_000,
+  more: Pick<ZoneSyncOptions, 'health' | 'heldStaleMs'> = {},
+): Promise<{ store: PouchStore; sync: ZoneSync; catalog: Catalog; registry: Registry }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-sync-versions-'));
   const store = await PouchStore.open(dir);
   const catalog = new Catalog();
-  const registry = new Registry();
-  const sync = new ZoneSync({ store, catalog, registry, logger: pino({ level: 'silent' }), versionWaitMs });
+  const registry = more.health ? healthRegistry : new Registry();
+  const sync = new ZoneSync({ store, catalog, registry, logger: pino({ level: 'silent' }), versionWaitMs, ...more });
   await sync.start();
   t.teardown(async () => {
     await sync.stop();
@@ -78,6 +83,27 @@ t.test('a version that never arrives whole is served as it is once the wait runs
   t.equal(await metric(registry, 'edgedns_zone_versions_total{result="forced"}'), 1, 'counted as forced');
   t.same(sync.status().waiting, [], 'nothing waits any more');
   t.same(sync.status().diverged, ['big.test.'], 'and the zone is reported as differing from its version');
+});
+
+const healthRegistry = new Registry();
+
+t.test('a zone holding back a version that does not complete makes the node say stale, until it completes', async (t) => {
+  const health = new StoreHealth(healthRegistry);
+  const { store, catalog } = await fixture(t, 60_000, { health, heldStaleMs: 300 });
+  await saveZone(store, parseZoneFile(zoneText(20, () => '192.0.2.1')), { replace: false });
+  await until(t, () => answer(catalog, 'h0.big.test.') === '192.0.2.1', 'the first version is served');
+  t.equal(health.status().state, 'ok', 'ok while it serves the whole of its version');
+
+  const { docs, result } = await planSave(store, parseZoneFile(zoneText(20, () => '198.51.100.1')), { replace: true });
+  const late = docs.splice(docs.findIndex((doc) => doc._id.endsWith('/h19.big.test./A')), 1);
+  await store.bulk(docs);
+  await until(t, () => health.status().state === 'stale', 'stale once the version has waited longer than heldStaleMs', 3000);
+  t.match(health.status().reasons.join('\n'), /zone big\.test\. waits for the rest of a version \(\d+ document\(s\) held \d+ s\)/, 'the reason names the zone');
+  t.equal(answer(catalog, 'h0.big.test.'), '192.0.2.1', 'it still answers the previous version, which is why it is stale');
+
+  await store.bulk(late);
+  await until(t, () => catalog.get('big.test.')?.soaSerial === result.serial, 'the version completes and is served');
+  await until(t, () => health.status().state === 'ok', 'ok again', 2000);
 });
 
 t.test('one RRset changed in a 5,000-RRset zone updates its name, not the whole zone', async (t) => {
