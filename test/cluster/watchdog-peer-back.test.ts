@@ -15,6 +15,7 @@ import { Registry } from 'prom-client';
 import { replicationId } from '../../src/cluster/replication.js';
 import { ReplicationWatchdog } from '../../src/cluster/watchdog.js';
 import { couchServer } from '../../src/store/couch-http.js';
+import { couchRequest as couch } from '../helpers/couch-request.js';
 import { startPouchServer } from '../helpers/pouchdb-server.js';
 import { tcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -29,13 +30,6 @@ t.teardown(async () => {
 });
 const path = await tcpProxy(peer.port);
 t.teardown(() => path.close());
-
-async function couch<T>(url: string, method = 'GET', body?: unknown): Promise<T> {
-  const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = (await response.json()) as T;
-  if (!response.ok && !(method === 'GET' && response.status === 404)) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 for (const server of [holder, peer]) await couch(`${server.url}${DB}`, 'PUT');
 await couch(`${holder.url}_replicator`, 'PUT').catch(() => undefined);

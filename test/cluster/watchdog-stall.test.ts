@@ -15,6 +15,7 @@ import { Registry } from 'prom-client';
 import { replicationId } from '../../src/cluster/replication.js';
 import { ReplicationWatchdog } from '../../src/cluster/watchdog.js';
 import { couchServer } from '../../src/store/couch-http.js';
+import { couchRequest as couch } from '../helpers/couch-request.js';
 import { startPouchServer } from '../helpers/pouchdb-server.js';
 
 const DB = 'edgedns_data';
@@ -25,13 +26,6 @@ t.teardown(async () => {
   await source.destroy();
   await target.destroy();
 });
-
-async function couch<T>(url: string, method = 'GET', body?: unknown): Promise<T> {
-  const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 for (const server of [source, target]) await couch(`${server.url}${DB}`, 'PUT');
 await couch(`${source.url}_replicator`, 'PUT').catch(() => undefined);
