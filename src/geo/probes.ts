@@ -120,6 +120,8 @@ export class Prober {
     this.resume();
     const tick = (): void => {
       if (this.stopped) return;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
       const began = Date.now();
       this.running = this.round()
         .catch((err: unknown) => this.options.logger.error({ err }, 'probe round failed'))
@@ -127,14 +129,27 @@ export class Prober {
           this.running = undefined;
           if (this.stopped) return;
           // An edge in doubt (a failure while up, a success while down) is probed again after half an interval,
-          // so a dead edge is out within 1 + 2 × ½ = 2 intervals of dying, well inside the promised 3.
+          // so a dead edge is out within 1 + 2 × ½ = 2 intervals of dying, well inside the promised 3. An edge a
+          // pool took in during the round is probed at once.
           const { intervalMs } = this.options.probe;
-          const every = this.inDoubt() ? intervalMs / 2 : intervalMs;
+          const every = this.unprobed() ? 0 : this.inDoubt() ? intervalMs / 2 : intervalMs;
           this.timer = setTimeout(tick, Math.max(0, every - (Date.now() - began)));
           this.timer.unref();
         });
     };
+    // An edge that a pool has just taken in counts as far until this node has measured it (shared-latency.ts):
+    // it is probed now, not up to an interval later.
+    this.unsubscribe = this.options.state.onChange(() => {
+      if (!this.running && !this.stopped && this.unprobed()) tick();
+    });
     tick();
+  }
+
+  private unsubscribe: (() => void) | undefined;
+
+  /** Some edge a pool uses has a check and no probe result of this node yet. */
+  private unprobed(): boolean {
+    return this.options.state.probedEdges().some((e) => e.check.type !== 'none' && !this.states.has(e.name));
   }
 
   /**
@@ -164,6 +179,7 @@ export class Prober {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     await this.running;
   }

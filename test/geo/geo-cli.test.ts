@@ -58,9 +58,10 @@ t.test('edge, pool and route commands', async (t) => {
   r = await cli('pool', 'set', 'edges', '--margin-rounds', '0');
   t.match(r.error?.message, /marginRounds must be an integer from 1 to 100/, 'a bad margin is named');
 
-  // The pool is what makes node-a probe fra: until its first probe round after `pool add` (one 0.2 s interval, more
-  // on a busy machine), fra's latency is unknown, which ranks it as far (a 1000 ms penalty), and London would be sent
-  // to nyc, whose check is none. An operator waits for the vote to show in `edge list`; so does this test.
+  // The pool is what makes node-a probe fra: until its first probe result after `pool add` (at once, but a probe
+  // takes a moment on a busy machine), fra's latency is unknown, which ranks it as far (a 1000 ms penalty), and
+  // London would be sent to nyc, whose check is none. An operator waits for the vote to show in `edge list`; so does
+  // this test.
   const probed = await waitFor(async () => /^fra\s+active\s+up\s+1\/1\s+[\d.]+ms\s+[\d.]+ms/m.test((await cli('edge', 'list')).stdout), {
     what: "node-a's first probe of fra in `edge list` (1/1 votes, an RTT and a penalty)",
     timeoutMs: 5000,

@@ -16,6 +16,7 @@ import { GeoMetrics } from '../../src/geo/metrics.js';
 import { probeEdge, Prober } from '../../src/geo/probes.js';
 import { PouchStore } from '../../src/store/pouch-store.js';
 import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { HealthServer } from './geo-helpers.js';
 
 const logger = pino({ level: 'silent' });
@@ -132,4 +133,30 @@ t.test('the steady RTT is published beside the average, and a restarted prober g
   await restarted.round();
   t.equal(again.snapshot.edges.get('e')?.votes[0]?.steadyRttMs, steady, 'the restarted node votes with the steady RTT it had published');
   await restarted.stop();
+});
+
+t.test('an edge a pool takes in is probed at once, not an interval later', async (t) => {
+  const server = await HealthServer.start();
+  t.teardown(() => server.down());
+  const state = new GeoState({ nodeId: 'n1', intervalMs: 60_000, logger });
+  state.edges.set('old', normalizeEdge({ name: 'old', ipv4: ['127.0.0.1'], check: server.url }));
+  state.edges.set('new', normalizeEdge({ name: 'new', ipv4: ['127.0.0.2'], check: server.url }));
+  state.pools.set('p', normalizePool({ name: 'p', members: ['old'] }));
+  state.rebuild();
+  const metrics = new GeoMetrics(new Registry());
+  const prober = new Prober({ state, nodeId: 'n1', logger, metrics, probe: { intervalMs: 60_000, timeoutMs: 500, downAfter: 3, upAfter: 2 } });
+  prober.start();
+  t.teardown(() => prober.stop());
+  await waitFor(() => state.snapshot.edges.get('old')?.ownRttMs !== undefined, { what: 'the first round', timeoutMs: 5000 });
+  t.equal(state.snapshot.edges.get('new')?.ownRttMs, undefined, 'an edge no pool uses is not probed');
+
+  // A minute-long interval: only the pool change can make the prober look at the new edge now.
+  state.pools.set('p', normalizePool({ name: 'p', members: ['old', 'new'] }));
+  state.rebuild();
+  const probed = await waitFor(() => state.snapshot.edges.get('new')?.ownRttMs !== undefined, { what: 'the new member to be probed', timeoutMs: 5000 });
+  t.ok(probed.value, `the new member is probed ${probed.ms} ms after the pool took it in (interval 60 s)`);
+  const rounds = async (): Promise<number> => (await metrics.probes.get()).values.filter((v) => v.labels.edge === 'old').reduce((sum, v) => sum + v.value, 0);
+  const after = await rounds();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(await rounds(), after, 'and then the prober waits for its interval again');
 });
