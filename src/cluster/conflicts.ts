@@ -4,6 +4,7 @@
 // resolved by keeping one revision: its content becomes the winner and the other branches are deleted.
 
 import { docPath, statusOf } from '../store/couch-http.js';
+import { closeBranches } from '../store/close-branches.js';
 import { DESIGN_ID, type CouchStore } from '../store/couch-store.js';
 import type { StoredDoc } from '../store/store.js';
 import { NoSuchDocumentError, UnknownRevisionError } from '../errors.js';
@@ -75,15 +76,15 @@ export async function resolveConflict(store: CouchStore, id: string, keep: strin
   }
   const kept = conflict.winner.rev === keep ? conflict.winner : conflict.losers.find((loser) => loser.rev === keep);
   if (!kept) throw new UnknownRevisionError(id, keep);
-  const docs: StoredDoc[] = [];
-  if (kept !== conflict.winner) docs.push({ ...kept.doc, _id: id, _rev: conflict.winner.rev });
-  // The winning branch carries the kept content; every losing branch is closed, the kept one included.
+  // The winning branch carries the kept content; then every losing branch is closed, the kept one included.
+  let rev = conflict.winner.rev;
+  if (kept !== conflict.winner) {
+    const [result] = await store.bulk([{ ...kept.doc, _id: id, _rev: conflict.winner.rev }]);
+    if (result.error !== undefined) throw new Error(`resolving ${id} failed: ${result.error} ${result.reason ?? ''}`.trim());
+    rev = String(result.rev);
+  }
   const removed = conflict.losers.map((loser) => loser.rev);
-  for (const rev of removed) docs.push({ _id: id, _rev: rev, _deleted: true });
-  const results = await store.bulk(docs);
-  const failed = results.find((r) => r.error !== undefined);
-  if (failed) throw new Error(`resolving ${id} failed: ${failed.error} ${failed.reason ?? ''}`.trim());
-  const rev = kept === conflict.winner ? conflict.winner.rev : String(results[0].rev);
+  await closeBranches(store, id, removed);
   return { id, rev, removed };
 }
 

@@ -13,10 +13,11 @@
 // Nodes that repair the same zone at the same moment write the same documents (the serial and the hash follow from
 // what the store holds), so the conflicts they make are between equal revisions, and are removed the next time.
 
-import { ConflictError, type Store, type StoredDoc } from '../store/store.js';
+import { closeBranches } from '../store/close-branches.js';
+import { ConflictError, type Store } from '../store/store.js';
 import { maxSerial } from './serial.js';
 import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocId, rrsetDocPrefix, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
-import { addHash, contentHash, hashText, MARKER_FIELD, parseVersion, sameVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
+import { addHash, contentHash, hashText, MARKER_FIELD, newerThan, parseMarker, parseVersion, sameVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
 import { docSerial, inZoneQueue, withSerial, writeAll } from './zone-writer.js';
 
 export type ReconcileResult =
@@ -31,7 +32,9 @@ export type ReconcileResult =
   /** Not asked to force it, and the content differs from the version (it may still be arriving). */
   | 'differs'
   /** Nothing to do: the zone does not exist, or has no SOA to move. */
-  | 'none';
+  | 'none'
+  /** A newer version is arriving (its SOA is here, its zone document not yet): repaired once it is here. */
+  | 'arriving';
 
 const ATTEMPTS = 3;
 
@@ -43,29 +46,39 @@ export function reconcileZone(store: Store, zone: string, options: { force: bool
   return inZoneQueue(zone, async () => {
     let force = options.force;
     for (let attempt = 1; ; attempt++) {
+      const tried: Attempt = {};
       try {
-        return await tryReconcile(store, zone, { force });
+        return await tryReconcile(store, zone, { force }, tried);
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt >= ATTEMPTS) throw err;
         // _bulk_docs is not atomic: the SOA of this attempt may be stored while its zone document lost to a version
-        // replication brought meanwhile. Then no conflict is left to merge, but the content is no version's any more.
-        force = true;
+        // replication brought meanwhile. Then no conflict is left to merge, but the content is no version's any more:
+        // the next attempt names it. (Only then: a version still arriving by replication, its zone document here and
+        // its SOA not yet, also differs from its hash for a moment, and is no reason to write another.)
+        if (tried.soaMarker !== undefined && (await store.get(rrsetDocId(zone, zone, 'SOA')))?.[MARKER_FIELD] === tried.soaMarker) force = true;
       }
     }
   });
 }
 
-async function tryReconcile(store: Store, zone: string, options: { force: boolean }): Promise<ReconcileResult> {
+/** What an attempt wrote, for the retry to tell whether part of it landed. */
+interface Attempt {
+  /** The version marker of the SOA the attempt wrote. */
+  soaMarker?: string;
+}
+
+async function tryReconcile(store: Store, zone: string, options: { force: boolean }, tried: Attempt): Promise<ReconcileResult> {
   const id = zoneDocId(zone);
   const winner = (await store.get(id)) as ZoneDoc | undefined;
   if (!winner || !isZoneDoc(winner)) return 'none';
   const losers = ((await store.conflicts?.(id)) ?? []).filter(isZoneDoc);
   const version = parseVersion(winner.version);
   const apart = losers.filter((loser) => !sameVersion(parseVersion(loser.version), version));
-  const closeLosers: StoredDoc[] = losers.map((loser) => ({ _id: id, _rev: loser._rev, _deleted: true }));
+  const loserRevs = losers.map((loser) => String(loser._rev));
   if (apart.length === 0 && !options.force) {
-    if (closeLosers.length === 0) return 'consistent';
-    await writeAll(store, [...closeLosers, ...(await equalSoaLosers(store, zone))]);
+    if (loserRevs.length === 0) return 'consistent';
+    await closeBranches(store, id, loserRevs);
+    await closeBranches(store, rrsetDocId(zone, zone, 'SOA'), await equalSoaLosers(store, zone));
     return 'cleaned';
   }
 
@@ -73,11 +86,18 @@ async function tryReconcile(store: Store, zone: string, options: { force: boolea
   const docs = (await store.list(rrsetDocPrefix(zone))).filter((doc): doc is RRsetDoc => isRRsetDoc(doc) && doc.zone === zone);
   const soa = docs.find((doc) => doc._id === rrsetDocId(zone, zone, 'SOA'));
   if (!soa) return 'none';
+  // An SOA newer than every version here belongs to a version whose zone document is still on its way (replication
+  // brings a version's documents in more than one batch): merging now would merge half of it and make one more
+  // version. Its zone document's arrival brings the repair back. Forced (the zone has differed for long, or this
+  // node's own write half landed), the repair names what is here.
+  const soaMarker = parseMarker(soa[MARKER_FIELD]);
+  const known = [winner, ...losers].flatMap((doc) => parseVersion(doc.version) ?? []);
+  if (!options.force && soaMarker && known.length > 0 && known.every((v) => newerThan(soaMarker, v))) return 'arriving';
   let sum = 0;
   for (const doc of docs) sum = addHash(sum, contentHash(doc));
   if (apart.length === 0 && version && hashText(sum) === version.hash) {
-    if (closeLosers.length > 0) await writeAll(store, closeLosers);
-    return closeLosers.length > 0 ? 'cleaned' : 'consistent';
+    if (loserRevs.length > 0) await closeBranches(store, id, loserRevs);
+    return loserRevs.length > 0 ? 'cleaned' : 'consistent';
   }
 
   const soaLosers = ((await store.conflicts?.(soa._id)) ?? []).filter(isRRsetDoc);
@@ -94,20 +114,21 @@ async function tryReconcile(store: Store, zone: string, options: { force: boolea
   const next: ZoneVersion = { serial, hash: hashText(sum) };
   if (version) next.prev = versionMarker(version);
   newSoa[MARKER_FIELD] = versionMarker(next);
-  const writes: StoredDoc[] = [newSoa, { ...winner, version: next }, ...closeLosers];
+  tried.soaMarker = newSoa[MARKER_FIELD] as string;
+  await writeAll(store, [newSoa, { ...winner, version: next }]);
+  await closeBranches(store, id, loserRevs);
   // Losing SOA revisions that only differ by their serial are bookkeeping of the versions just merged.
-  for (const loser of soaLosers) if (sameApartFromSerial(loser, soa)) writes.push({ _id: soa._id, _rev: loser._rev, _deleted: true });
-  await writeAll(store, writes);
+  await closeBranches(store, soa._id, soaLosers.filter((loser) => sameApartFromSerial(loser, soa)).map((loser) => String(loser._rev)));
   return apart.length > 0 ? 'merged' : 'rewritten';
 }
 
-/** Deletions of the SOA's losing revisions that equal its winner (left by nodes that merged at the same moment). */
-async function equalSoaLosers(store: Store, zone: string): Promise<StoredDoc[]> {
+/** The SOA's losing revisions that equal its winner (left by nodes that merged at the same moment). */
+async function equalSoaLosers(store: Store, zone: string): Promise<string[]> {
   const id = rrsetDocId(zone, zone, 'SOA');
   const soa = await store.get(id);
   if (!soa || !isRRsetDoc(soa)) return [];
   const losers = ((await store.conflicts?.(id)) ?? []).filter(isRRsetDoc);
-  return losers.filter((loser) => sameApartFromSerial(loser, soa) && docSerial(loser) === docSerial(soa)).map((loser) => ({ _id: id, _rev: loser._rev, _deleted: true }));
+  return losers.filter((loser) => sameApartFromSerial(loser, soa) && docSerial(loser) === docSerial(soa)).map((loser) => String(loser._rev));
 }
 
 function sameApartFromSerial(a: RRsetDoc, b: RRsetDoc): boolean {

@@ -3,7 +3,9 @@
 // part fails with a conflict. The retry must leave the store consistent again: the zone document naming a version
 // whose hash is the content stored and whose serial is the SOA's. Seen in the seven-node fault test: a serial repair
 // wrote the SOA of version 8, its zone document lost to a repair from another node (version 7), and the retry found
-// nothing left to merge; every node that had not written it itself held the new data back for a minute.
+// nothing left to merge; every node that had not written it itself held the new data back for a minute. And a repair
+// that sees a version's SOA before its zone document (replication brings them in more than one batch) waits for it
+// instead of merging half of it.
 //
 // Three databases on one pouchdb-server stand for three nodes; one-shot replications carry their documents.
 
@@ -104,6 +106,21 @@ t.test('a serial repair whose zone document loses to a repair arriving meanwhile
   t.ok(after.hashMatches, `a's zone document names what a holds (${JSON.stringify(after)}, repair said ${result})`);
   t.equal(after.soaMarker, after.version, "the SOA belongs to the zone document's version");
   t.equal(after.conflicts, 0, 'no version left in conflict');
+});
+
+t.test('a serial repair whose SOA lands while its zone document conflicts names what landed', async (t) => {
+  const [a] = await apart();
+  // Between a's reads and its write, something else writes the zone document (and only it): a's SOA lands, its
+  // zone document does not.
+  const racing = arrivingBefore(a, 'bulk', async () => {
+    const doc = await a.get(zoneDocId(ZONE));
+    await a.put({ ...(doc as StoredDoc), updatedAt: new Date().toISOString() });
+  });
+  const result = await reconcileZone(racing, ZONE, { force: false });
+  const after = await consistency(a);
+  t.match(result, /^(merged|rewritten)$/, `the retry writes a version naming the content that is there now (${result})`);
+  t.ok(after.hashMatches, `a's zone document names what a holds (${JSON.stringify(after)})`);
+  t.equal(after.soaMarker, after.version, "the SOA belongs to the zone document's version");
 });
 
 t.test('an RRset write whose SOA and zone document conflict with a version arriving meanwhile leaves the zone consistent', async (t) => {
