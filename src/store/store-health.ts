@@ -163,9 +163,10 @@ export class StoreHealth {
 
   /**
    * Sets (or, with undefined, clears) a reason the data is stale although the indexes follow the store: this node
-   * is not receiving from a peer, its upstream is away, a zone holds back a version that does not complete. `since` is when the data stopped being current.
+   * is not receiving from a peer, its upstream is away, a zone holds back a version that does not complete. `since`
+   * is when the data stopped being current.
    */
-  setStale(key: string, problem: { text: string; kind: 'not-receiving' | 'upstream-unreachable' | 'version-waiting'; since?: number } | undefined): void {
+  setStale(key: string, problem: { text: string; kind: Exclude<StaleKind, 'local-state' | 'store-unreachable'>; since?: number } | undefined): void {
     if (!problem) {
       this.#stale.delete(key);
       return;
