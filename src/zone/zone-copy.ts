@@ -73,6 +73,11 @@ export class ZoneCopy {
   private applying: Map<string, Received> | undefined;
   /** Sum of the content hashes of everything received: served, overlaid with ready and held. */
   private receivedHash = 0;
+  /**
+   * RRsets taken from a zone document that carried its version whole (takeVersionDocs), until their own document
+   * arrives: the version each came with, so a revision older than it, still on its way, does not undo it.
+   */
+  private readonly inlined = new Map<string, Marker>();
 
   constructor(readonly zone: string) {}
 
@@ -153,6 +158,42 @@ export class ZoneCopy {
    */
   receive(id: string, name: string, stored: StoredDoc | null, now: number, how: { onlyNewer?: boolean; asRead?: boolean } = {}): 'same' | 'ready' | 'held' {
     const { onlyNewer = false, asRead = false } = how;
+    const inlinedWith = this.inlined.get(id);
+    if (inlinedWith !== undefined) {
+      const marker = stored ? parseMarker(stored[MARKER_FIELD]) : undefined;
+      if (marker !== undefined && newerThan(inlinedWith, marker)) return 'same';
+      this.inlined.delete(id);
+    }
+    return this.take(id, name, stored, now, onlyNewer, asRead);
+  }
+
+  /**
+   * Takes in the RRsets the zone document's version carries whole (zone-version.ts), as if their documents had
+   * arrived: a version newer than the one served is complete here as soon as its zone document is. An RRset whose
+   * document of this version (or a later one) is here already is left as it is. Answers how many it took.
+   */
+  takeVersionDocs(now: number): number {
+    const version = this.version;
+    if (!version?.docs || !version.changes) return 0;
+    const target: Marker = { serial: version.serial, hash: version.hash };
+    if (this.applied !== undefined && !newerThan(target, this.applied)) return 0;
+    let taken = 0;
+    const marker = versionMarker(target);
+    for (const [id, hash] of Object.entries(version.changes)) {
+      const name = this.nameOfId(id);
+      if (name === undefined) continue;
+      const pending = this.ready.get(id) ?? this.held.get(id) ?? this.applying?.get(id);
+      if (pending?.marker !== undefined && !newerThan(target, pending.marker)) continue;
+      const body = version.docs[id];
+      const doc = hash === '' ? goneDoc(this.zone, name, id.slice(id.lastIndexOf('/') + 1), marker) : { ...body, _id: id, type: 'rrset', zone: this.zone, [MARKER_FIELD]: marker };
+      if (this.take(id, name, doc, now, false, false) === 'same') continue;
+      this.inlined.set(id, target);
+      taken++;
+    }
+    return taken;
+  }
+
+  private take(id: string, name: string, stored: StoredDoc | null, now: number, onlyNewer: boolean, asRead: boolean): 'same' | 'ready' | 'held' {
     const doc = stored && isRRsetDoc(stored) ? stored : null;
     const rev = stored?._rev;
     // The feed bringing back what is served already (this node's own writes): told apart without unpacking.

@@ -98,6 +98,7 @@ export class ZoneSync {
   private readonly updates: Counter<'kind'>;
   private readonly versions: Counter<'result'>;
   private readonly changes: Counter;
+  private readonly inlineRRsets: Counter;
   private readonly syncs: Counter<'mode'>;
   /** lastSeq was issued by this store (false before the first sync, or after a snapshot from another store). */
   private seqValid = false;
@@ -125,6 +126,11 @@ export class ZoneSync {
       registers,
     });
     this.changes = new Counter({ name: 'edgedns_store_changes_total', help: 'Documents received from the store changes feed', registers });
+    this.inlineRRsets = new Counter({
+      name: 'edgedns_zone_inline_rrsets_total',
+      help: 'RRsets taken from a zone document that carried its version whole, before their own documents arrived',
+      registers,
+    });
     const zoneGauge: Gauge = new Gauge({ name: 'edgedns_zones', help: 'Zones being served', registers, collect: () => zoneGauge.set(options.catalog.size) });
     const waiting: Gauge = new Gauge({
       name: 'edgedns_zone_versions_waiting',
@@ -426,6 +432,8 @@ export class ZoneSync {
       const copy = this.copyOf(doc.name);
       if (onlyNewer && copy.doc?._rev !== undefined && revisionNumber(copy.doc._rev) >= revisionNumber(doc._rev)) return;
       copy.doc = doc;
+      // This process's own write has its RRset documents right beside it, with their revisions.
+      if (how !== 'written') this.inlineRRsets.inc(copy.takeVersionDocs(Date.now()));
       this.dirty.add(doc.name);
       // A conflict between two versions arrives as a change of the zone document (its winner may stay the same).
       if (how === 'feed') this.scheduleReconcile(doc.name, false);

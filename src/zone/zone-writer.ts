@@ -24,7 +24,7 @@ import {
   type RRsetDoc,
   type ZoneDoc,
 } from './zone-docs.js';
-import { addHash, contentHash, hashText, MARKER_FIELD, parseHash, parseVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
+import { addHash, contentHash, hashText, INLINE_DOCS_MAX_CHARS, MARKER_FIELD, parseHash, parseVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
 import { RevisionMismatchError, ZoneExistsError, ZoneNotFoundError, ZoneValidationError, type ZoneProblem } from '../errors.js';
 import type { ParsedRdata } from '../proto/rdata.js';
 import { rrsetSizeProblem } from './rrset-size.js';
@@ -540,12 +540,31 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
     }
     keys.push(key);
   }
-  docs.push({ ...zoneDoc, updatedAt: new Date().toISOString(), version: newVersion });
-  const results = await writeAll(store, docs);
+  const inline = inlineDocs(docs);
+  if (inline) newVersion.docs = inline;
+  const newZoneDoc: StoredDoc = { ...zoneDoc, updatedAt: new Date().toISOString(), version: newVersion };
+  // A version carried whole by its zone document goes first: pouchdb-server's replication carries a bulk's first
+  // document a round ahead of the rest, and the zone document alone is then the whole version.
+  const results = await writeAll(store, inline ? [newZoneDoc, ...docs] : [...docs, newZoneDoc]);
+  const rrsetResults = inline ? results.slice(1) : results;
   const revisions: Record<string, string> = {};
-  results.forEach((r, i) => {
+  rrsetResults.forEach((r, i) => {
     const key = keys[i];
     if (key !== undefined && !r.error && r.rev && next.has(key)) revisions[key] = r.rev;
   });
   return { zone, serial, revisions, changed: true };
+}
+
+/** The live RRset documents of a small write as its version carries them (zone-version.ts); undefined if too big. */
+function inlineDocs(docs: readonly StoredDoc[]): Record<string, Record<string, unknown>> | undefined {
+  const inline: Record<string, Record<string, unknown>> = {};
+  let chars = 0;
+  for (const doc of docs) {
+    if (!isRRsetDoc(doc)) continue;
+    const { _id, _rev, [MARKER_FIELD]: _marker, ...body } = doc;
+    chars += _id.length + JSON.stringify(body).length;
+    if (chars > INLINE_DOCS_MAX_CHARS) return undefined;
+    inline[_id] = body;
+  }
+  return inline;
 }
