@@ -3,7 +3,7 @@
 // hand back untouched). The database and design document are created on first use, idempotently, so several nodes
 // may start at once and a node may start while the server is down.
 
-import { CouchError, CouchUnavailableError, couchServer, docPath, statusOf, type CouchServer, type CouchServerOptions } from './couch-http.js';
+import { CouchError, CouchUnavailableError, couchServer, docPath, statusOf, type CouchRequest, type CouchServer, type CouchServerOptions } from './couch-http.js';
 import {
   ConflictError,
   NotFoundError,
@@ -54,6 +54,11 @@ interface CouchChanges {
   last_seq: string | number;
 }
 
+/** How long after its own timeout a longpoll may take to answer (CouchDB under load) before it counts as lost. */
+const LONGPOLL_GRACE_MS = 15_000;
+/** How long the check that a database whose longpoll went silent still answers may take. */
+const LIVENESS_TIMEOUT_MS = 5_000;
+
 export class CouchStore implements Store {
   readonly description: string;
   readonly db: string;
@@ -62,6 +67,12 @@ export class CouchStore implements Store {
   readonly #longpollMs: number;
   #ready: Promise<void> | undefined;
   #closed = false;
+  /**
+   * Where a changes request carries its selector. CouchDB 3 documents it in a POST body and refuses it elsewhere
+   * with 400; pouchdb-server takes it only as a query parameter (a POST with filter=_selector kills its process),
+   * so the query comes first, then the body, then none (every change, as without a selector).
+   */
+  #selectorIn: 'query' | 'body' | 'none' = 'query';
 
   constructor(options: CouchStoreOptions) {
     if (!/^[a-z][a-z0-9_$()+/-]*$/.test(options.prefix)) {
@@ -242,22 +253,33 @@ export class CouchStore implements Store {
    * Longpoll requests one after another. A failure (server gone, HTTP error) ends the feed after `onError`; the
    * caller reconnects with its own backoff. An exception from `onChange` goes to `onError` and the feed goes on.
    */
-  follow({ since, onChange, onError }: FollowOptions): ChangesFollower {
+  follow({ since, prefixes, onChange, onError }: FollowOptions): ChangesFollower {
     const abort = new AbortController();
     let active = true;
+    const selector = prefixes && prefixes.length > 0 ? { _id: { $regex: `^(${prefixes.map(escapeRegex).join('|')})` } } : undefined;
     const loop = async (): Promise<void> => {
       let from = since;
       await this.ensure();
       while (active) {
         // A silent network (no reset) must still end the request: CouchDB answers a longpoll by its timeout.
-        const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.#longpollMs + 15_000)]);
-        const batch = checkedChanges(
-          await this.#request<unknown>({
-            path: '_changes',
-            qs: { since: from, include_docs: true, feed: 'longpoll', timeout: this.#longpollMs },
-            signal,
-          }),
-        );
+        const expired = AbortSignal.timeout(this.#longpollMs + Math.min(LONGPOLL_GRACE_MS, this.#longpollMs));
+        const signal = AbortSignal.any([abort.signal, expired]);
+        const qs = { since: from, include_docs: true, feed: 'longpoll', timeout: this.#longpollMs };
+        let batch: CouchChanges;
+        try {
+          batch = checkedChanges(await this.#request<unknown>(selector ? this.#selected(qs, selector, signal) : { path: '_changes', qs, signal }));
+        } catch (err) {
+          if (!active) return;
+          if (selector && statusOf(err) === 400 && this.#selectorIn !== 'none') {
+            // This server does not take the selector that way: the next way, and in the end none.
+            this.#selectorIn = this.#selectorIn === 'query' ? 'body' : 'none';
+            continue;
+          }
+          // pouchdb-server ignores a longpoll's timeout: with nothing to send, the poll ends by ours, cut short. That
+          // is an idle database when the server still answers at once; anything else is the failure it looks like.
+          if (expired.aborted && (await this.#answers())) continue;
+          throw err;
+        }
         if (!active) return;
         for (const change of batch.results) {
           if (!active) return;
@@ -290,6 +312,28 @@ export class CouchStore implements Store {
     };
     this.#followers.add(follower);
     return follower;
+  }
+
+  /** The database answers a plain request within a few seconds. */
+  async #answers(): Promise<boolean> {
+    try {
+      await this.#request({ signal: AbortSignal.timeout(LIVENESS_TIMEOUT_MS) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A longpoll on `_changes` for the documents `selector` matches, the way this server takes it. */
+  #selected(qs: Record<string, string | number | boolean>, selector: object, signal: AbortSignal): CouchRequest {
+    switch (this.#selectorIn) {
+      case 'query':
+        return { path: '_changes', qs: { ...qs, filter: '_selector', selector: JSON.stringify(selector) }, signal };
+      case 'body':
+        return { method: 'POST', path: '_changes', qs: { ...qs, filter: '_selector' }, body: { selector }, signal };
+      case 'none':
+        return { path: '_changes', qs, signal };
+    }
   }
 
   async close(): Promise<void> {
@@ -334,6 +378,10 @@ export async function ensureDesignDoc(server: CouchServer, db: string, id: strin
 function sameContent(current: StoredDoc, wanted: object): boolean {
   const { _id: _ignoredId, _rev: _ignoredRev, ...rest } = current;
   return JSON.stringify(rest) === JSON.stringify(wanted);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Design and local documents belong to the store itself. */

@@ -76,6 +76,7 @@ export class IndexSync {
     const started = new Promise<void>((resolve) => (this.#starting = resolve));
     this.#follower = new RetryingFollower(this.options.store, {
       since: this.#lastSeq,
+      prefixes: this.options.prefixes,
       maxBackoffMs: this.options.maxBackoffMs ?? MAX_BACKOFF_MS,
       resume: () => this.#resume(),
       onFollowing: () => this.#inSync(),

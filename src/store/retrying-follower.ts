@@ -11,6 +11,8 @@ const MAX_BACKOFF_MS = 30_000;
 export interface RetryingFollowerOptions {
   /** Opaque checkpoint to start after ("0" for everything). */
   since: string;
+  /** The id prefixes this follower cares about (FollowOptions.prefixes). */
+  prefixes?: readonly string[];
   onChange(change: Change): void;
   /** Told about each failure (of the feed or of `resume`) before the retry, with the delay it will wait. */
   onError(err: Error, retryInMs: number): void;
@@ -69,6 +71,7 @@ export class RetryingFollower {
     if (this.stopped) return;
     this.follower = this.store.follow({
       since: this.lastSeq,
+      ...(this.options.prefixes ? { prefixes: this.options.prefixes } : {}),
       onChange: (change) => {
         if (attempt !== this.attempt) return;
         this.backoffMs = INITIAL_BACKOFF_MS;

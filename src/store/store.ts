@@ -51,6 +51,12 @@ export interface ChangesFollower {
 
 export interface FollowOptions {
   since: string;
+  /**
+   * The id prefixes the follower cares about: a store that can filter on its server does, so a change of no
+   * interest does not wake the follower (issue 13: a node has several followers, and a write on seven nodes woke
+   * every one of them). A hint: other documents may still come.
+   */
+  prefixes?: readonly string[];
   onChange(change: Change): void;
   onError(err: Error): void;
 }

@@ -64,6 +64,7 @@ export class CertIndex {
     if (this.stopped) return;
     this.follower = new RetryingFollower(this.store, {
       since,
+      prefixes: [CERT_PREFIX],
       onChange: (change) => void this.onChange(change),
       onError: (err, retryInMs) => this.logger.warn({ err, retryInMs }, 'certificate changes feed failed; reconnecting'),
     });

@@ -190,6 +190,7 @@ export class ZoneSync {
     let outage = false;
     this.follower = new RetryingFollower(this.options.store, {
       since: this.lastSeq,
+      prefixes: [ZONE_PREFIX, RRSET_PREFIX],
       maxBackoffMs: this.options.maxBackoffMs ?? MAX_BACKOFF_MS,
       resume: () => this.connect(),
       onFollowing: () => {

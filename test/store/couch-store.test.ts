@@ -6,6 +6,7 @@ import { CouchStore, DESIGN_ID } from '../../src/store/couch-store.js';
 import { couchServer } from '../../src/store/couch-http.js';
 import { startPouchServer } from '../helpers/pouchdb-server.js';
 import { storeContract } from './contract.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const external = process.env.EDGEDNS_TEST_COUCHDB;
 const server = external ? undefined : await startPouchServer({ inMemory: true });
@@ -60,4 +61,44 @@ t.test('credentials from EDGEDNS_COUCHDB_USER/_PASSWORD go in the request, never
   const store = new CouchStore({ url, prefix: freshPrefix(), user: 'admin', password: 's3cret' });
   t.notMatch(store.description, /s3cret/);
   t.match(store.server.authUrl, /admin:s3cret@/);
+});
+
+t.test('a follower given id prefixes is sent only changes under them, and resumes from what it was sent', async (t) => {
+  const store = new CouchStore({ url, prefix: freshPrefix(), longpollMs: 1000 });
+  t.teardown(async () => {
+    await store.close();
+    await dropDatabase(store);
+  });
+  await store.ensure();
+  const since = await store.updateSeq();
+  const seen: { id: string; seq: string }[] = [];
+  const errors: Error[] = [];
+  const follower = store.follow({ since, prefixes: ['zone/', 'rrset/'], onChange: (c) => seen.push(c), onError: (e) => errors.push(e) });
+  t.teardown(() => follower.cancel());
+  await store.bulk([{ _id: 'key/a' }, { _id: 'health/n1' }, { _id: 'zone/example.org.' }, { _id: 'zonefile' }, { _id: 'rrset/example.org./www.example.org./A' }]);
+  await waitFor(() => seen.length >= 2, { what: 'the two changes under the prefixes', timeoutMs: 5000 });
+  await store.put({ _id: 'zone/last.' });
+  await waitFor(() => seen.some((c) => c.id === 'zone/last.'), { what: 'a later change', timeoutMs: 5000 });
+  t.same(seen.map((c) => c.id), ['zone/example.org.', 'rrset/example.org./www.example.org./A', 'zone/last.'], 'nothing else was sent');
+  t.same(errors, [], 'no error');
+  const after = (await store.changes(seen[1].seq)).results.map((c) => c.id);
+  t.same(after, ['zone/last.'], "the seq of a change it was sent is a checkpoint the store's changes resume from");
+});
+
+t.test('a follower on an idle database reports no failure, and still delivers the next write', async (t) => {
+  // pouchdb-server ignores a longpoll's timeout: an idle poll is ended by the follower's own deadline, here 2 s.
+  const store = new CouchStore({ url, prefix: freshPrefix(), longpollMs: 1000 });
+  t.teardown(async () => {
+    await store.close();
+    await dropDatabase(store);
+  });
+  await store.ensure();
+  const seen: string[] = [];
+  const errors: string[] = [];
+  const follower = store.follow({ since: await store.updateSeq(), prefixes: ['zone/'], onChange: (c) => seen.push(c.id), onError: (e) => errors.push(e.message) });
+  t.teardown(() => follower.cancel());
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  await store.put({ _id: 'zone/after-idle.' });
+  await waitFor(() => seen.includes('zone/after-idle.'), { what: 'the write after 5 s of nothing', timeoutMs: 5000 });
+  t.same(errors, [], 'no failure was reported while the database was idle');
 });

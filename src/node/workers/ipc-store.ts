@@ -118,7 +118,7 @@ export class IpcStore implements Store {
   follow(options: FollowOptions): ChangesFollower {
     const id = this.nextId++;
     this.follows.set(id, options);
-    this.channel.send({ kind: 'follow', id, since: options.since });
+    this.channel.send({ kind: 'follow', id, since: options.since, ...(options.prefixes ? { prefixes: [...options.prefixes] } : {}) });
     return {
       cancel: async () => {
         if (!this.follows.delete(id)) return;

@@ -15,7 +15,7 @@ export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
 export type ToPrimary =
   | { kind: 'store-call'; id: number; method: StoreMethod; args: unknown[] }
-  | { kind: 'follow'; id: number; since: string }
+  | { kind: 'follow'; id: number; since: string; prefixes?: string[] }
   | { kind: 'unfollow'; id: number }
   /** The worker answers; `ports`: the port of each --dns address, in order (UDP and TCP share it). */
   | { kind: 'ready'; ports: number[] }

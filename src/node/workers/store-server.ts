@@ -40,6 +40,7 @@ export class StoreServer {
           id,
           this.store.follow({
             since: message.since,
+            ...(message.prefixes ? { prefixes: message.prefixes } : {}),
             onChange: (change) => this.send({ kind: 'change', id, change }),
             onError: (err) => {
               this.follows.delete(id);
