@@ -419,13 +419,48 @@ function ancestorsBelowApex(name: string, apex: string): string[] {
   return out;
 }
 
+/**
+ * What a plan run on `view` needs read next: the RRsets it asked for and those it writes, and whole, every name it
+ * touches, with the apex and the delegations above them (which the validation reads anyway).
+ */
+function readsFor(view: PlanView, writes: readonly RRsetWrite[], zone: string): { names: string[]; keys: string[] } {
+  let keys = [...view.missed, ...writes.map((w) => rrsetKey(w.name, w.type))];
+  const names = [...view.missedNames];
+  const touching = [...new Set(keys.map((key) => key.slice(0, key.lastIndexOf('/'))))];
+  if (touching.length > 0 && touching.length <= NAMES_READ_ONE_BY_ONE) {
+    names.push(...touching, zone);
+    keys.push(...touching.flatMap((name) => ancestorsBelowApex(name, zone)).map((name) => rrsetKey(name, 'NS')));
+    const whole = new Set(names);
+    keys = keys.filter((key) => !whole.has(key.slice(0, key.lastIndexOf('/'))));
+  }
+  return { names, keys };
+}
+
+/** The reads a plan asks for when nothing is read yet; undefined when it wants the whole zone. */
+function probePlan(plan: RRsetPlan, read: ZoneRead, zone: string): { names: string[]; keys: string[] } | undefined {
+  const view = new PlanView(read);
+  let writes: RRsetWrite[] = [];
+  try {
+    writes = plan(view);
+  } catch {
+    // Refused on nothing read (a revision that does not match nothing, say): its reads are still what it asked for.
+  }
+  return view.wantsAll ? undefined : readsFor(view, writes, zone);
+}
+
 async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: string, readWhole: boolean): Promise<RRsetWriteResult> {
   const soaKey = rrsetKey(zone, 'SOA');
-  // The zone document and the SOA in one request: every write needs both.
-  const [zoneDoc, soa] = (await store.getMany([zoneDocId(zone), rrsetDocId(zone, zone, 'SOA')])) as [ZoneDoc | undefined, StoredDoc | undefined];
+  const read = new ZoneRead(store, zone);
+  // Asked once on nothing, the plan says what it reads and writes (plans are pure: they are asked again on what is
+  // read): that is read in the same round trip as the zone document and the SOA, which every write needs. On a loaded
+  // server each trip costs tens of milliseconds before any node has the write.
+  const first = readWhole ? undefined : probePlan(plan, read, zone);
+  const [[zoneDoc, soa]] = await Promise.all([
+    store.getMany([zoneDocId(zone), rrsetDocId(zone, zone, 'SOA')]) as Promise<[ZoneDoc | undefined, StoredDoc | undefined]>,
+    first ? read.read(first.names, first.keys) : undefined,
+  ]);
   if (!zoneDoc) throw new ZoneNotFoundError(zone);
   const version = parseVersion(zoneDoc.version);
-  const read = new ZoneRead(store, zone);
   // A zone written before versions existed is read whole once, to compute its first hash.
   if (!version || readWhole) await read.readAll();
   else read.accept([soaKey], [soa]);
@@ -447,23 +482,12 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
       await read.readAll();
       continue;
     }
-    let wanted = [...view.missed];
-    if (failure === undefined) for (const w of writes) wanted.push(rrsetKey(w.name, w.type));
-    const names = [...view.missedNames];
-    if (wanted.every((key) => read.has(key)) && names.every((name) => read.names.has(name))) {
+    const { names, keys } = readsFor(view, failure === undefined ? writes : [], zone);
+    if (keys.every((key) => read.has(key)) && names.every((name) => read.names.has(name))) {
       if (failure !== undefined) throw failure;
       break;
     }
-    // The names a write touches are read whole below, with the apex and the delegations above them: read in this
-    // round trip already (on a loaded server each round trip costs tens of milliseconds before any node has the write).
-    const touching = failure === undefined ? [...new Set(writes.map((w) => w.name))] : [];
-    if (touching.length > 0 && touching.length <= NAMES_READ_ONE_BY_ONE) {
-      names.push(...touching, zone);
-      wanted.push(...touching.flatMap((name) => ancestorsBelowApex(name, zone)).map((name) => rrsetKey(name, 'NS')));
-      const whole = new Set(names);
-      wanted = wanted.filter((key) => !whole.has(key.slice(0, key.lastIndexOf('/'))));
-    }
-    await read.read(names, wanted);
+    await read.read(names, keys);
   }
 
   const soaDoc = read.live.get(soaKey);
