@@ -12,6 +12,7 @@ import type { InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { resolveConfig, type Flags, type NodeConfig } from '../../src/node/config.js';
 import { startNode, type RunningNode } from '../../src/node/node.js';
+import { listenPort } from './ports.js';
 
 export interface TestNodeOptions {
   /** An existing zones directory (zone files, edges.json) the node imports at start, read only. */
@@ -85,8 +86,8 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-/** Port 0 lets the OS pick; TCP then takes UDP's number, which another process may hold: try again then. */
-const START_ATTEMPTS = 5;
+/** Ports are picked at random (ports.ts, listenPort), so one may be taken: try again then. */
+const START_ATTEMPTS = 20;
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'edgedns-node-'));
@@ -128,7 +129,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
   let node: RunningNode | undefined;
   for (let attempt = 1; node === undefined; attempt++) {
     try {
-      node = await startNode(configAt({ dns: options.dnsPort ?? 0, api: 0, http: options.httpPort ?? 0, https: 0 }), logger);
+      node = await startNode(configAt({ dns: options.dnsPort ?? listenPort(), api: listenPort(), http: options.httpPort ?? listenPort(), https: listenPort() }), logger);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= START_ATTEMPTS) {
         await rm(root, { recursive: true, force: true });
