@@ -6,7 +6,11 @@ import { CouchStore, DESIGN_ID } from '../../src/store/couch-store.js';
 import { couchServer } from '../../src/store/couch-http.js';
 import { startPouchServer } from '../helpers/pouchdb-server.js';
 import { storeContract } from './contract.js';
+import type { Change } from '../../src/store/store.js';
 import { waitFor } from '../helpers/wait-for.js';
+
+/** A tap test (the root `t` or any subtest). */
+type TapTest = Parameters<Parameters<typeof t.test>[0]>[0];
 
 const external = process.env.EDGEDNS_TEST_COUCHDB;
 const server = external ? undefined : await startPouchServer({ inMemory: true });
@@ -63,18 +67,23 @@ t.test('credentials from EDGEDNS_COUCHDB_USER/_PASSWORD go in the request, never
   t.match(store.server.authUrl, /admin:s3cret@/);
 });
 
-t.test('a follower given id prefixes is sent only changes under them, and resumes from what it was sent', async (t) => {
+/** A store on a new database, followed from now for `prefixes`; its longpolls last 1 s. */
+async function followed(t: TapTest, prefixes: string[]): Promise<{ store: CouchStore; seen: Change[]; errors: string[] }> {
   const store = new CouchStore({ url, prefix: freshPrefix(), longpollMs: 1000 });
   t.teardown(async () => {
     await store.close();
     await dropDatabase(store);
   });
   await store.ensure();
-  const since = await store.updateSeq();
-  const seen: { id: string; seq: string }[] = [];
-  const errors: Error[] = [];
-  const follower = store.follow({ since, prefixes: ['zone/', 'rrset/'], onChange: (c) => seen.push(c), onError: (e) => errors.push(e) });
+  const seen: Change[] = [];
+  const errors: string[] = [];
+  const follower = store.follow({ since: await store.updateSeq(), prefixes, onChange: (c) => seen.push(c), onError: (e) => errors.push(e.message) });
   t.teardown(() => follower.cancel());
+  return { store, seen, errors };
+}
+
+t.test('a follower given id prefixes is sent only changes under them, and resumes from what it was sent', async (t) => {
+  const { store, seen, errors } = await followed(t, ['zone/', 'rrset/']);
   await store.bulk([{ _id: 'key/a' }, { _id: 'health/n1' }, { _id: 'zone/example.org.' }, { _id: 'zonefile' }, { _id: 'rrset/example.org./www.example.org./A' }]);
   await waitFor(() => seen.length >= 2, { what: 'the two changes under the prefixes', timeoutMs: 5000 });
   await store.put({ _id: 'zone/last.' });
@@ -87,18 +96,9 @@ t.test('a follower given id prefixes is sent only changes under them, and resume
 
 t.test('a follower on an idle database reports no failure, and still delivers the next write', async (t) => {
   // pouchdb-server ignores a longpoll's timeout: an idle poll is ended by the follower's own deadline, here 2 s.
-  const store = new CouchStore({ url, prefix: freshPrefix(), longpollMs: 1000 });
-  t.teardown(async () => {
-    await store.close();
-    await dropDatabase(store);
-  });
-  await store.ensure();
-  const seen: string[] = [];
-  const errors: string[] = [];
-  const follower = store.follow({ since: await store.updateSeq(), prefixes: ['zone/'], onChange: (c) => seen.push(c.id), onError: (e) => errors.push(e.message) });
-  t.teardown(() => follower.cancel());
+  const { store, seen, errors } = await followed(t, ['zone/']);
   await new Promise((resolve) => setTimeout(resolve, 5000));
   await store.put({ _id: 'zone/after-idle.' });
-  await waitFor(() => seen.includes('zone/after-idle.'), { what: 'the write after 5 s of nothing', timeoutMs: 5000 });
+  await waitFor(() => seen.some((c) => c.id === 'zone/after-idle.'), { what: 'the write after 5 s of nothing', timeoutMs: 5000 });
   t.same(errors, [], 'no failure was reported while the database was idle');
 });
