@@ -4,11 +4,16 @@
 // 100,000 documents to come back through the feed before it is answered).
 
 import type { BulkResult, Store, StoredDoc, WriteResult } from '../store/store.js';
+import type { ZoneWriteStore } from './zone-writer.js';
 
 export type Written = (docs: readonly StoredDoc[]) => void;
 
-export function writeThrough(store: Store, written: Written): Store {
-  const through: Store = {
+/**
+ * `caughtUp`: resolves once the store holds every RRset this node answers for the zone (ZoneSync.storeCaughtUp); a
+ * write waits for it before it reads (zone-writer.ts).
+ */
+export function writeThrough(store: Store, written: Written, caughtUp?: (zone: string) => Promise<unknown>): ZoneWriteStore {
+  const through: ZoneWriteStore = {
     get description() {
       return store.description;
     },
@@ -40,5 +45,6 @@ export function writeThrough(store: Store, written: Written): Store {
     close: () => store.close(),
   };
   if (store.conflicts) through.conflicts = store.conflicts.bind(store);
+  if (caughtUp) through.caughtUp = caughtUp;
   return through;
 }

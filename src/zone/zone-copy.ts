@@ -74,8 +74,10 @@ export class ZoneCopy {
   /** Sum of the content hashes of everything received: served, overlaid with ready and held. */
   private receivedHash = 0;
   /**
-   * RRsets taken from a zone document that carried its version whole (takeVersionDocs), until their own document
-   * arrives: the version each came with, so a revision older than it, still on its way, does not undo it.
+   * RRsets taken from a zone document that carried its version whole (takeVersionDocs), with that version: served,
+   * or about to be, ahead of their own documents in the store. A write waits for them (storeCaughtUp), or it would
+   * write on top of an older revision than the one this node answers. An entry goes when a document of that version
+   * or a later one arrives, or when a later version is served.
    */
   private readonly inlined = new Map<string, Marker>();
 
@@ -160,11 +162,17 @@ export class ZoneCopy {
     const { onlyNewer = false, asRead = false } = how;
     const inlinedWith = this.inlined.get(id);
     if (inlinedWith !== undefined) {
+      // An older revision still on its way is held as another version's document, like any: the inline one stays
+      // served until its own document (or a version that merges it) arrives.
       const marker = stored ? parseMarker(stored[MARKER_FIELD]) : undefined;
-      if (marker !== undefined && newerThan(inlinedWith, marker)) return 'same';
-      this.inlined.delete(id);
+      if (marker === undefined || !newerThan(inlinedWith, marker)) this.inlined.delete(id);
     }
     return this.take(id, name, stored, now, onlyNewer, asRead);
+  }
+
+  /** No RRset of this zone is served ahead of its document in the store (takeVersionDocs). */
+  get storeCaughtUp(): boolean {
+    return this.inlined.size === 0;
   }
 
   /**
@@ -233,16 +241,26 @@ export class ZoneCopy {
     if (version && target && !sameVersion(target, this.applied) && this.completes(version)) {
       this.release(target, now);
       this.applied = target;
+      this.forgetInlinedBefore(target);
       return 'complete';
     }
     if (this.held.size > 0 && this.heldSince !== undefined && now - this.heldSince >= waitMs) {
       // Documents of a version newer than any zone document (a write that failed half way) stay held.
       if (target || this.doc) this.release(target, now);
       if (target && (this.applied === undefined || newerThan(target, this.applied))) this.applied = target;
+      if (target) this.forgetInlinedBefore(target);
       this.heldSince = this.held.size > 0 ? now : undefined;
       return 'forced';
     }
     return undefined;
+  }
+
+  /**
+   * A later version served here names what the store holds: an RRset taken from an earlier zone document whose own
+   * document never came (it lost a conflict, say) is not waited for any more.
+   */
+  private forgetInlinedBefore(target: Marker): void {
+    for (const [id, marker] of this.inlined) if (newerThan(target, marker)) this.inlined.delete(id);
   }
 
   private completes(version: ZoneVersion): boolean {

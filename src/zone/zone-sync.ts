@@ -62,6 +62,8 @@ export interface ZoneSyncOptions {
 const MAX_BACKOFF_MS = 5_000;
 const VERSION_WAIT_MS = 60_000;
 const HELD_STALE_MS = 10_000;
+/** How long a write waits for its store to hold the RRsets its node answers (a replication round is ~1 s). */
+const STORE_CATCH_UP_MS = 5_000;
 /** Catch-up reads the feed in pages of this many; the page count is bounded so a broken feed cannot loop us. */
 const CATCH_UP_PAGE = 500;
 const CATCH_UP_MAX_PAGES = 100_000;
@@ -356,6 +358,31 @@ export class ZoneSync {
       if (copy.diverged) diverged.push(copy.zone);
     }
     return { waiting, diverged };
+  }
+
+  /**
+   * Resolves once this node's store holds every RRset the node answers for `zone` (a small version is served from its
+   * zone document before its RRset documents arrive, zone-copy.ts): a write planned on the store before then would
+   * write on top of an older revision than the one answered, and lose to it in a conflict. Bounded: after `timeoutMs`
+   * the write goes ahead as any concurrent write does. Answers whether the store caught up.
+   */
+  storeCaughtUp(zone: string, timeoutMs = STORE_CATCH_UP_MS): Promise<boolean> {
+    const caughtUp = (): boolean => this.copies.get(zone)?.storeCaughtUp ?? true;
+    if (caughtUp() || this.stopped) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (result: boolean): void => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        if (!result) this.options.logger.info({ zone, timeoutMs }, 'writing before the store holds every RRset this node answers; the write may conflict');
+        resolve(result);
+      };
+      const check = (): void => {
+        if (caughtUp() || this.stopped) done(true);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      this.listeners.add(check);
+    });
   }
 
   /** Calls back after each batch of changes has been applied to the catalog (tests and API waits use it). */

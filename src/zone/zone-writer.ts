@@ -215,6 +215,14 @@ export function zoneRRsets(docs: ReadonlyMap<string, RRsetDoc>): ZoneRRsets {
 export type RRsetPlan = (current: ZoneRRsets) => RRsetWrite[];
 
 /**
+ * The store as a write sees it: one that can wait until it holds every RRset this node answers for a zone
+ * (write-through.ts, ZoneSync.storeCaughtUp), so a write never plans on an older revision than the one answered.
+ */
+export interface ZoneWriteStore extends Store {
+  caughtUp?(zone: string): Promise<unknown>;
+}
+
+/**
  * Reads the RRsets `plan` asks about, asks it what to write, validates the names the writes touch against the rest
  * of the zone, then writes the changed RRsets, the SOA with its serial moved forward and the zone document naming
  * the new version. Nothing is written when the plan or the validation throws. Writes to one zone from this process
@@ -222,7 +230,7 @@ export type RRsetPlan = (current: ZoneRRsets) => RRsetWrite[];
  * then fails as it should). A zone the writes would make invalid is refused naming `field`, the request field the
  * written records came from.
  */
-export function updateRRsets(store: Store, zone: string, plan: RRsetPlan, field = 'records'): Promise<RRsetWriteResult> {
+export function updateRRsets(store: ZoneWriteStore, zone: string, plan: RRsetPlan, field = 'records'): Promise<RRsetWriteResult> {
   return inZoneQueue(zone, () => updateWithRetries(store, zone, plan, field));
 }
 
@@ -242,8 +250,9 @@ export function inZoneQueue<T>(zone: string, task: () => Promise<T>): Promise<T>
 }
 const RRSET_ATTEMPTS = 5;
 
-async function updateWithRetries(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
+async function updateWithRetries(store: ZoneWriteStore, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
   for (let attempt = 1; ; attempt++) {
+    await store.caughtUp?.(zone);
     try {
       // _bulk_docs is not atomic: a failed attempt may have stored some of its RRsets, which no version's hash
       // counts. A retry reads the whole zone, so the version it writes names what the store holds.

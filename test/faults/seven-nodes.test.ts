@@ -7,6 +7,7 @@
 import t from 'tap';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import type { PouchServer } from '../helpers/pouchdb-server.js';
+import { couchRequest } from '../helpers/couch-request.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { ask, cluster, health, sleep, startServers } from './fault-helpers.js';
 
@@ -34,6 +35,23 @@ async function put(node: TestNode, name: string, address: string): Promise<void>
   if (result.status !== 200) throw new Error(`PUT ${name} on n${nodes.indexOf(node) + 1}: ${result.status} ${JSON.stringify(result.body)}`);
 }
 
+/** What node 7 says of its zone versions, and the zone as its database and node 1's hold it: why it is late. */
+async function holding(): Promise<string> {
+  const healthz = (await last.api('GET', '/healthz', { key: null })).body as { zoneVersions?: unknown };
+  const docs = async (db: PouchServer): Promise<string> => {
+    const ids = ['zone/example.org.', 'rrset/example.org./example.org./SOA', 'rrset/example.org./mail.example.org./A', 'rrset/example.org./www.example.org./A'];
+    const shown = await Promise.all(
+      ids.map(async (id) => {
+        const doc = await couchRequest<Record<string, unknown>>(`${db.url}edgedns_data/${encodeURIComponent(id)}?conflicts=true`).catch((e: Error): Record<string, unknown> => ({ error: e.message }));
+        const version = doc.version as { serial?: number; hash?: string; prev?: string; docs?: object } | undefined;
+        return JSON.stringify({ id: id.split('/').slice(-2).join('/'), rev: doc._rev, zv: doc.zv, records: doc.records, conflicts: doc._conflicts, version: version && { ...version, docs: version.docs && Object.keys(version.docs) } });
+      }),
+    );
+    return shown.join(' ');
+  };
+  return `healthz ${JSON.stringify(healthz.zoneVersions)}; n7's database ${await docs(servers[N - 1])}; n1's ${await docs(servers[0])}`;
+}
+
 /** Polls node 7 until it answers `expected`; counts the times it said ok while it still answered something else. */
 async function watchCatchUp(expected: Record<string, string>, ms: number): Promise<{ took: number; okBeforeData: number; sawStale: boolean }> {
   let okBeforeData = 0;
@@ -51,9 +69,9 @@ async function watchCatchUp(expected: Record<string, string>, ms: number): Promi
       return current;
     },
     { what: `node 7 to answer ${JSON.stringify(expected)}`, timeoutMs: ms },
-  ).catch((err: Error) => {
+  ).catch(async (err: Error) => {
     const log = last.logs().trim().split('\n').slice(-60).map((line) => line.slice(0, 400));
-    throw new Error(`${err.message}; ${lastSeen}; the end of its log:\n${log.join('\n')}`);
+    throw new Error(`${err.message}; ${lastSeen}; what it holds: ${await holding()}; the end of its log:\n${log.join('\n')}`);
   });
   return { took, okBeforeData, sawStale };
 }
