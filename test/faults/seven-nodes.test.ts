@@ -79,7 +79,7 @@ async function watchCatchUp(expected: Record<string, string>, ms: number): Promi
 // Speed is measured by bench/mesh-latency.ts (npm run bench:mesh-latency), not asserted here: this checks that every
 // write gets everywhere, and says how long it took. Here the seven nodes share this one process with the test and
 // its polling, so it takes longer than in the bench, where each node is its own process: there, on 2 shared cores,
-// all seven answer an RRset PUT in a median of 0.5-0.7 s (p95 0.9-1.8 s), and the bare mesh of pouchdb-servers
+// all seven answer an RRset PUT in a median of 0.5-0.7 s (p95 0.9-2.3 s), and the bare mesh of pouchdb-servers
 // alone takes 0.15-0.2 s (p95 0.2-0.3 s) to carry one document (docs/benchmarks.md).
 t.test('all seven answer every write', async (t) => {
   await waitFor(async () => (await Promise.all(nodes.map((n) => ask(n, 'mail.example.org.')))).every((a) => a[0] === '192.0.2.25'), { what: 'the zone on every node', timeoutMs: 20_000 });
