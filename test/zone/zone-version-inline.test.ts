@@ -72,6 +72,17 @@ async function servingNode(t: TapTest, store: CouchStore): Promise<{ catalog: Ca
   return { catalog, registry, sync };
 }
 
+/** A writer's database and a node's, holding the zone; the node serves it. */
+async function writerAndNode(t: TapTest): Promise<{ writer: CouchStore; node: CouchStore; catalog: Catalog; registry: Registry; sync: ZoneSync }> {
+  const writer = newStore();
+  const node = newStore();
+  await saveZone(writer, parseZoneFile(TEXT), { replace: false });
+  await replicate(writer, node);
+  const serving = await servingNode(t, node);
+  await waitFor(() => mailAnswer(serving.catalog) === '192.0.2.25', { what: 'the node serves the zone', timeoutMs: 5000 });
+  return { writer, node, ...serving };
+}
+
 function mailAnswer(catalog: Catalog): string | undefined {
   const zone = catalog.get(ZONE);
   const rrset = zone && lookup(zone, MAIL, Type.A).answer[0]?.rrset;
@@ -103,12 +114,7 @@ t.test('the zone document of a small write carries its RRsets whole and is writt
 });
 
 t.test('a node that has only the zone document of a small write serves the write; an older revision on its way does not undo it', async (t) => {
-  const writer = newStore();
-  const node = newStore();
-  await saveZone(writer, parseZoneFile(TEXT), { replace: false });
-  await replicate(writer, node);
-  const { catalog, registry } = await servingNode(t, node);
-  await waitFor(() => mailAnswer(catalog) === '192.0.2.25', { what: 'the node serves the zone', timeoutMs: 5000 });
+  const { writer, node, catalog, registry } = await writerAndNode(t);
 
   await updateRRsets(writer, ZONE, setMail('198.51.100.1'));
   const first = await revisionOf(writer, rrsetDocId(ZONE, MAIL, 'A'));
@@ -144,12 +150,7 @@ t.test('a node that has only the zone document of a small write serves the write
 });
 
 t.test('a write on a node that serves a version ahead of its store waits for the store, and so does not lose to that version', async (t) => {
-  const writer = newStore();
-  const node = newStore();
-  await saveZone(writer, parseZoneFile(TEXT), { replace: false });
-  await replicate(writer, node);
-  const { catalog, sync } = await servingNode(t, node);
-  await waitFor(() => mailAnswer(catalog) === '192.0.2.25', { what: 'the node serves the zone', timeoutMs: 5000 });
+  const { writer, node, catalog, sync } = await writerAndNode(t);
 
   const first = await updateRRsets(writer, ZONE, setMail('198.51.100.1'));
   await deliver(node, await revisionOf(writer, zoneDocId(ZONE)));
