@@ -118,7 +118,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(openapiRoutes); // first: it collects every route registered after it
   const served = options.served ?? servedByCatalog(options.sync, options.catalog);
   // Zone writes reach this node's index directly, not only through the changes feed (src/zone/write-through.ts).
-  const zoneStore = writeThrough(options.store, (docs) => options.sync.written(docs), (zone) => options.sync.storeCaughtUp(zone));
+  const zoneStore = writeThrough(options.store, (docs) => options.sync.written(docs));
   await app.register(zoneRoutes, { store: zoneStore, sync: options.sync, catalog: options.catalog, served });
   await app.register(rrsetRoutes, { store: zoneStore, sync: options.sync, catalog: options.catalog, served });
   await app.register(keyRoutes, { store: options.store, keys: options.keys });

@@ -97,7 +97,7 @@ export async function startAnswering(options: AnsweringOptions): Promise<Answeri
       // RFC 2136 updates, answered once this process serves them (with --workers: the worker that took the update);
       // the update's version reaches this process's index directly, not only back through the changes feed
       const served = servedByCatalog(sync, catalog);
-      const zoneStore = writeThrough(store, (docs) => sync.written(docs), (zone) => sync.storeCaughtUp(zone));
+      const zoneStore = writeThrough(store, (docs) => sync.written(docs));
       const update = createUpdater({ store: zoneStore, catalog, logger, registry, waitServed: (zone, serial) => waitServed(served, zone, serial) });
       return withUpdates(query, update);
     },

@@ -4,16 +4,11 @@
 // 100,000 documents to come back through the feed before it is answered).
 
 import type { BulkResult, Store, StoredDoc, WriteResult } from '../store/store.js';
-import type { ZoneWriteStore } from './zone-writer.js';
 
 export type Written = (docs: readonly StoredDoc[]) => void;
 
-/**
- * `caughtUp`: resolves once the store holds every RRset this node answers for the zone (ZoneSync.storeCaughtUp); a
- * write waits for it before it reads (zone-writer.ts).
- */
-export function writeThrough(store: Store, written: Written, caughtUp?: (zone: string) => Promise<unknown>): ZoneWriteStore {
-  const through: ZoneWriteStore = {
+export function writeThrough(store: Store, written: Written): Store {
+  const through: Store = {
     get description() {
       return store.description;
     },
@@ -45,6 +40,5 @@ export function writeThrough(store: Store, written: Written, caughtUp?: (zone: s
     close: () => store.close(),
   };
   if (store.conflicts) through.conflicts = store.conflicts.bind(store);
-  if (caughtUp) through.caughtUp = caughtUp;
   return through;
 }

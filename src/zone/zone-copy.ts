@@ -73,13 +73,6 @@ export class ZoneCopy {
   private applying: Map<string, Received> | undefined;
   /** Sum of the content hashes of everything received: served, overlaid with ready and held. */
   private receivedHash = 0;
-  /**
-   * RRsets taken from a zone document that carried its version whole (takeVersionDocs), with that version: served,
-   * or about to be, ahead of their own documents in the store. A write waits for them (storeCaughtUp), or it would
-   * write on top of an older revision than the one this node answers. An entry goes when a document of that version
-   * or a later one arrives, or when a later version is served.
-   */
-  private readonly inlined = new Map<string, Marker>();
 
   constructor(readonly zone: string) {}
 
@@ -160,48 +153,6 @@ export class ZoneCopy {
    */
   receive(id: string, name: string, stored: StoredDoc | null, now: number, how: { onlyNewer?: boolean; asRead?: boolean } = {}): 'same' | 'ready' | 'held' {
     const { onlyNewer = false, asRead = false } = how;
-    const inlinedWith = this.inlined.get(id);
-    if (inlinedWith !== undefined) {
-      // An older revision still on its way is held as another version's document, like any: the inline one stays
-      // served until its own document (or a version that merges it) arrives.
-      const marker = stored ? parseMarker(stored[MARKER_FIELD]) : undefined;
-      if (marker === undefined || !newerThan(inlinedWith, marker)) this.inlined.delete(id);
-    }
-    return this.take(id, name, stored, now, onlyNewer, asRead);
-  }
-
-  /** No RRset of this zone is served ahead of its document in the store (takeVersionDocs). */
-  get storeCaughtUp(): boolean {
-    return this.inlined.size === 0;
-  }
-
-  /**
-   * Takes in the RRsets the zone document's version carries whole (zone-version.ts), as if their documents had
-   * arrived: a version newer than the one served is complete here as soon as its zone document is. An RRset whose
-   * document of this version (or a later one) is here already is left as it is. Answers how many it took.
-   */
-  takeVersionDocs(now: number): number {
-    const version = this.version;
-    if (!version?.docs || !version.changes) return 0;
-    const target: Marker = { serial: version.serial, hash: version.hash };
-    if (this.applied !== undefined && !newerThan(target, this.applied)) return 0;
-    let taken = 0;
-    const marker = versionMarker(target);
-    for (const [id, hash] of Object.entries(version.changes)) {
-      const name = this.nameOfId(id);
-      if (name === undefined) continue;
-      const pending = this.ready.get(id) ?? this.held.get(id) ?? this.applying?.get(id);
-      if (pending?.marker !== undefined && !newerThan(target, pending.marker)) continue;
-      const body = version.docs[id];
-      const doc = hash === '' ? goneDoc(this.zone, name, id.slice(id.lastIndexOf('/') + 1), marker) : { ...body, _id: id, type: 'rrset', zone: this.zone, [MARKER_FIELD]: marker };
-      if (this.take(id, name, doc, now, false, false) === 'same') continue;
-      this.inlined.set(id, target);
-      taken++;
-    }
-    return taken;
-  }
-
-  private take(id: string, name: string, stored: StoredDoc | null, now: number, onlyNewer: boolean, asRead: boolean): 'same' | 'ready' | 'held' {
     const doc = stored && isRRsetDoc(stored) ? stored : null;
     const rev = stored?._rev;
     // The feed bringing back what is served already (this node's own writes): told apart without unpacking.
@@ -241,26 +192,16 @@ export class ZoneCopy {
     if (version && target && !sameVersion(target, this.applied) && this.completes(version)) {
       this.release(target, now);
       this.applied = target;
-      this.forgetInlinedBefore(target);
       return 'complete';
     }
     if (this.held.size > 0 && this.heldSince !== undefined && now - this.heldSince >= waitMs) {
       // Documents of a version newer than any zone document (a write that failed half way) stay held.
       if (target || this.doc) this.release(target, now);
       if (target && (this.applied === undefined || newerThan(target, this.applied))) this.applied = target;
-      if (target) this.forgetInlinedBefore(target);
       this.heldSince = this.held.size > 0 ? now : undefined;
       return 'forced';
     }
     return undefined;
-  }
-
-  /**
-   * A later version served here names what the store holds: an RRset taken from an earlier zone document whose own
-   * document never came (it lost a conflict, say) is not waited for any more.
-   */
-  private forgetInlinedBefore(target: Marker): void {
-    for (const [id, marker] of this.inlined) if (newerThan(target, marker)) this.inlined.delete(id);
   }
 
   private completes(version: ZoneVersion): boolean {

@@ -62,8 +62,6 @@ export interface ZoneSyncOptions {
 const MAX_BACKOFF_MS = 5_000;
 const VERSION_WAIT_MS = 60_000;
 const HELD_STALE_MS = 10_000;
-/** How long a write waits for its store to hold the RRsets its node answers (a replication round is ~1 s). */
-const STORE_CATCH_UP_MS = 5_000;
 /** Catch-up reads the feed in pages of this many; the page count is bounded so a broken feed cannot loop us. */
 const CATCH_UP_PAGE = 500;
 const CATCH_UP_MAX_PAGES = 100_000;
@@ -100,7 +98,6 @@ export class ZoneSync {
   private readonly updates: Counter<'kind'>;
   private readonly versions: Counter<'result'>;
   private readonly changes: Counter;
-  private readonly inlineRRsets: Counter;
   private readonly syncs: Counter<'mode'>;
   /** lastSeq was issued by this store (false before the first sync, or after a snapshot from another store). */
   private seqValid = false;
@@ -128,11 +125,6 @@ export class ZoneSync {
       registers,
     });
     this.changes = new Counter({ name: 'edgedns_store_changes_total', help: 'Documents received from the store changes feed', registers });
-    this.inlineRRsets = new Counter({
-      name: 'edgedns_zone_inline_rrsets_total',
-      help: 'RRsets taken from a zone document that carried its version whole, before their own documents arrived',
-      registers,
-    });
     const zoneGauge: Gauge = new Gauge({ name: 'edgedns_zones', help: 'Zones being served', registers, collect: () => zoneGauge.set(options.catalog.size) });
     const waiting: Gauge = new Gauge({
       name: 'edgedns_zone_versions_waiting',
@@ -360,31 +352,6 @@ export class ZoneSync {
     return { waiting, diverged };
   }
 
-  /**
-   * Resolves once this node's store holds every RRset the node answers for `zone` (a small version is served from its
-   * zone document before its RRset documents arrive, zone-copy.ts): a write planned on the store before then would
-   * write on top of an older revision than the one answered, and lose to it in a conflict. Bounded: after `timeoutMs`
-   * the write goes ahead as any concurrent write does. Answers whether the store caught up.
-   */
-  storeCaughtUp(zone: string, timeoutMs = STORE_CATCH_UP_MS): Promise<boolean> {
-    const caughtUp = (): boolean => this.copies.get(zone)?.storeCaughtUp ?? true;
-    if (caughtUp() || this.stopped) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (result: boolean): void => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        if (!result) this.options.logger.info({ zone, timeoutMs }, 'writing before the store holds every RRset this node answers; the write may conflict');
-        resolve(result);
-      };
-      const check = (): void => {
-        if (caughtUp() || this.stopped) done(true);
-      };
-      const timer = setTimeout(() => done(false), timeoutMs);
-      timer.unref();
-      this.listeners.add(check);
-    });
-  }
-
   /** Calls back after each batch of changes has been applied to the catalog (tests and API waits use it). */
   onApplied(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -460,8 +427,6 @@ export class ZoneSync {
       const copy = this.copyOf(doc.name);
       if (onlyNewer && copy.doc?._rev !== undefined && revisionNumber(copy.doc._rev) >= revisionNumber(doc._rev)) return;
       copy.doc = doc;
-      // This process's own write has its RRset documents right beside it, with their revisions.
-      if (how !== 'written') this.inlineRRsets.inc(copy.takeVersionDocs(Date.now()));
       this.dirty.add(doc.name);
       // A conflict between two versions arrives as a change of the zone document (its winner may stay the same).
       if (how === 'feed') this.scheduleReconcile(doc.name, false);

@@ -24,17 +24,7 @@ export interface ZoneVersion {
    * (absent for imports and replaces, which rewrite the whole zone and whose hash the writer computed in full).
    */
   changes?: Record<string, string>;
-  /**
-   * The RRset documents of `changes` whole (without _id, _rev and marker), for a write small enough: a node that
-   * has the zone document has the version, whatever order replication brings the RRset documents in (issue 13:
-   * pouchdb-server's replication carries a bulk's first document in one round and the rest in another, ~1 s later
-   * on seven nodes; the zone document is written first).
-   */
-  docs?: Record<string, Record<string, unknown>>;
 }
-
-/** A version carries its RRsets whole in the zone document when they take no more than this (JSON characters). */
-export const INLINE_DOCS_MAX_CHARS = 16 * 1024;
 
 /** Hashes are 52-bit integers: exact in a JS number, so sums and differences need no BigInt and no allocation. */
 const SPACE = 2 ** 52;
@@ -125,29 +115,6 @@ export function parseVersion(value: unknown): ZoneVersion | undefined {
     const changes: Record<string, string> = {};
     for (const [id, hash] of Object.entries(v.changes)) if (typeof hash === 'string' && (hash === '' || /^[0-9a-f]{13}$/.test(hash))) changes[id] = hash;
     version.changes = changes;
-    const docs = parseInlineDocs(v.docs, changes);
-    if (docs) version.docs = docs;
   }
   return version;
-}
-
-/**
- * A version's inline documents, when they are every live RRset its changes name and each matches the content hash
- * named there (anything else is ignored whole: the RRset documents themselves are waited for, as without them).
- */
-function parseInlineDocs(value: unknown, changes: Record<string, string>): Record<string, Record<string, unknown>> | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const docs = value as Record<string, unknown>;
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const [id, hash] of Object.entries(changes)) {
-    if (hash === '') continue;
-    const doc = docs[id];
-    if (typeof doc !== 'object' || doc === null) return undefined;
-    const body = doc as Record<string, unknown>;
-    if (typeof body.name !== 'string' || typeof body.rrtype !== 'string' || typeof body.ttl !== 'number' || !Array.isArray(body.records)) return undefined;
-    if (!body.records.every((r) => typeof r === 'string')) return undefined;
-    if (hashText(contentHash(body as unknown as RRsetContent)) !== hash) return undefined;
-    out[id] = body;
-  }
-  return out;
 }

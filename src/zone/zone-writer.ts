@@ -24,7 +24,7 @@ import {
   type RRsetDoc,
   type ZoneDoc,
 } from './zone-docs.js';
-import { addHash, contentHash, hashText, INLINE_DOCS_MAX_CHARS, MARKER_FIELD, parseHash, parseVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
+import { addHash, contentHash, hashText, MARKER_FIELD, parseHash, parseVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
 import { RevisionMismatchError, ZoneExistsError, ZoneNotFoundError, ZoneValidationError, type ZoneProblem } from '../errors.js';
 import type { ParsedRdata } from '../proto/rdata.js';
 import { rrsetSizeProblem } from './rrset-size.js';
@@ -215,14 +215,6 @@ export function zoneRRsets(docs: ReadonlyMap<string, RRsetDoc>): ZoneRRsets {
 export type RRsetPlan = (current: ZoneRRsets) => RRsetWrite[];
 
 /**
- * The store as a write sees it: one that can wait until it holds every RRset this node answers for a zone
- * (write-through.ts, ZoneSync.storeCaughtUp), so a write never plans on an older revision than the one answered.
- */
-export interface ZoneWriteStore extends Store {
-  caughtUp?(zone: string): Promise<unknown>;
-}
-
-/**
  * Reads the RRsets `plan` asks about, asks it what to write, validates the names the writes touch against the rest
  * of the zone, then writes the changed RRsets, the SOA with its serial moved forward and the zone document naming
  * the new version. Nothing is written when the plan or the validation throws. Writes to one zone from this process
@@ -230,7 +222,7 @@ export interface ZoneWriteStore extends Store {
  * then fails as it should). A zone the writes would make invalid is refused naming `field`, the request field the
  * written records came from.
  */
-export function updateRRsets(store: ZoneWriteStore, zone: string, plan: RRsetPlan, field = 'records'): Promise<RRsetWriteResult> {
+export function updateRRsets(store: Store, zone: string, plan: RRsetPlan, field = 'records'): Promise<RRsetWriteResult> {
   return inZoneQueue(zone, () => updateWithRetries(store, zone, plan, field));
 }
 
@@ -250,9 +242,8 @@ export function inZoneQueue<T>(zone: string, task: () => Promise<T>): Promise<T>
 }
 const RRSET_ATTEMPTS = 5;
 
-async function updateWithRetries(store: ZoneWriteStore, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
+async function updateWithRetries(store: Store, zone: string, plan: RRsetPlan, field: string): Promise<RRsetWriteResult> {
   for (let attempt = 1; ; attempt++) {
-    await store.caughtUp?.(zone);
     try {
       // _bulk_docs is not atomic: a failed attempt may have stored some of its RRsets, which no version's hash
       // counts. A retry reads the whole zone, so the version it writes names what the store holds.
@@ -582,31 +573,12 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
     }
     keys.push(key);
   }
-  const inline = inlineDocs(docs);
-  if (inline) newVersion.docs = inline;
-  const newZoneDoc: StoredDoc = { ...zoneDoc, updatedAt: new Date().toISOString(), version: newVersion };
-  // A version carried whole by its zone document goes first: pouchdb-server's replication carries a bulk's first
-  // document a round ahead of the rest, and the zone document alone is then the whole version.
-  const results = await writeAll(store, inline ? [newZoneDoc, ...docs] : [...docs, newZoneDoc]);
-  const rrsetResults = inline ? results.slice(1) : results;
+  docs.push({ ...zoneDoc, updatedAt: new Date().toISOString(), version: newVersion });
+  const results = await writeAll(store, docs);
   const revisions: Record<string, string> = {};
-  rrsetResults.forEach((r, i) => {
+  results.forEach((r, i) => {
     const key = keys[i];
     if (key !== undefined && !r.error && r.rev && next.has(key)) revisions[key] = r.rev;
   });
   return { zone, serial, revisions, changed: true };
-}
-
-/** The live RRset documents of a small write as its version carries them (zone-version.ts); undefined if too big. */
-function inlineDocs(docs: readonly StoredDoc[]): Record<string, Record<string, unknown>> | undefined {
-  const inline: Record<string, Record<string, unknown>> = {};
-  let chars = 0;
-  for (const doc of docs) {
-    if (!isRRsetDoc(doc)) continue;
-    const { _id, _rev, [MARKER_FIELD]: _marker, ...body } = doc;
-    chars += _id.length + JSON.stringify(body).length;
-    if (chars > INLINE_DOCS_MAX_CHARS) return undefined;
-    inline[_id] = body;
-  }
-  return inline;
 }
