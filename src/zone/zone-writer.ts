@@ -258,6 +258,11 @@ function rrsetKey(name: string, type: string): string {
   return `${name}/${type}`;
 }
 
+/** The owner name of an rrsetKey. */
+function nameOfKey(key: string): string {
+  return key.slice(0, key.lastIndexOf('/'));
+}
+
 /** A change touching more names than this reads the whole zone once instead of each name on its own. */
 const NAMES_READ_ONE_BY_ONE = 32;
 /** Names read at once (one request each). */
@@ -361,7 +366,7 @@ class ZoneRead {
 
   /** Whether the RRset `key` has been read (it was asked for, or every RRset at its name was). */
   has(key: string): boolean {
-    return this.complete || this.known.has(key) || this.names.has(key.slice(0, key.lastIndexOf('/')));
+    return this.complete || this.known.has(key) || this.names.has(nameOfKey(key));
   }
 
   async readAll(): Promise<void> {
@@ -426,12 +431,12 @@ function ancestorsBelowApex(name: string, apex: string): string[] {
 function readsFor(view: PlanView, writes: readonly RRsetWrite[], zone: string): { names: string[]; keys: string[] } {
   let keys = [...view.missed, ...writes.map((w) => rrsetKey(w.name, w.type))];
   const names = [...view.missedNames];
-  const touching = [...new Set(keys.map((key) => key.slice(0, key.lastIndexOf('/'))))];
+  const touching = [...new Set(keys.map(nameOfKey))];
   if (touching.length > 0 && touching.length <= NAMES_READ_ONE_BY_ONE) {
     names.push(...touching, zone);
     keys.push(...touching.flatMap((name) => ancestorsBelowApex(name, zone)).map((name) => rrsetKey(name, 'NS')));
     const whole = new Set(names);
-    keys = keys.filter((key) => !whole.has(key.slice(0, key.lastIndexOf('/'))));
+    keys = keys.filter((key) => !whole.has(nameOfKey(key)));
   }
   return { names, keys };
 }
