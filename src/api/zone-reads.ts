@@ -2,14 +2,17 @@
 // unavailable, from what this node serves (memory), so reads keep working through an outage.
 
 import { StoreUnavailableError, type Store } from '../store/store.js';
-import { isRRsetDoc, rrsetDocPrefix, zoneDocId, type RRsetDoc } from '../zone/zone-docs.js';
+import { isRRsetDoc, rrsetDocPrefix, zoneDocId, type RRsetDoc, type ZoneDoc } from '../zone/zone-docs.js';
+import { overlay } from '../zone/inline-rrsets.js';
 import type { ZoneSync } from '../zone/zone-sync.js';
 
 /** The zone's RRsets, or undefined when the zone does not exist. */
 export async function readZoneDocs(store: Store, sync: ZoneSync, zone: string): Promise<RRsetDoc[] | undefined> {
   try {
-    if (!(await store.get(zoneDocId(zone)))) return undefined;
-    return (await store.list(rrsetDocPrefix(zone))).filter(isRRsetDoc);
+    const zoneDoc = (await store.get(zoneDocId(zone))) as ZoneDoc | undefined;
+    if (!zoneDoc) return undefined;
+    // The RRset documents with the RRsets the zone document carries over them (zone/inline-rrsets.ts).
+    return overlay(zoneDoc, await store.list(rrsetDocPrefix(zone))).filter(isRRsetDoc);
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     return sync.hasZone(zone) ? sync.rrsetDocs(zone) : undefined;

@@ -3,6 +3,7 @@
 // itself is stopped.
 
 import { listConflicts, NoSuchDocumentError, resolveConflict, UnknownRevisionError } from '../cluster/conflicts.js';
+import { listContested, resolveContested } from '../zone/contested.js';
 import { linkStatus, linkTable } from '../cluster/link-status.js';
 import { join, leave } from '../cluster/replication.js';
 import { FORGOTTEN_PREFIX, forgottenDocId, forgottenSince, HEALTH_PREFIX, healthDocId, isForgottenDoc, isHealthDoc } from '../geo/health-docs.js';
@@ -114,11 +115,12 @@ async function run(sub: string, arg: string | undefined, args: ParsedArgs, out: 
       if (id !== undefined) {
         const keep = args.flags.keep;
         if (typeof id !== 'string' || typeof keep !== 'string') throw new UsageError('cluster conflicts --resolve ID needs --keep REV');
-        const result = await resolveConflict(store, id, keep);
+        const result = (await resolveContested(store, id, keep)) ?? (await resolveConflict(store, id, keep));
         out.write(`kept ${keep} of ${id} (now ${result.rev}); removed ${result.removed.length} losing revision(s)\n`);
         return;
       }
-      const conflicts = await listConflicts(store);
+      // The store's own conflicts, and RRsets carried inline that two sides changed apart (zone/contested.ts).
+      const conflicts = [...(await listConflicts(store)), ...(await listContested(store))];
       if (conflicts.length === 0) {
         out.write('no conflicts\n');
         return;

@@ -2,17 +2,16 @@
 // take ~50 MB of heap; packed, a fraction). Per name, so a change to one RRset repacks the few RRsets of its name,
 // never the zone (issue 13). Each document is a tuple of what its id, zone and name do not already say:
 // [rrtype, ttl, records, _rev or null, content hash, rest?], where `rest` keeps every other field (pool, ACME
-// expiries, an _id that is not rrsetDocId(zone, name, rrtype)); the version marker is left out: a served document
-// belongs to the served version.
+// expiries, the version marker, an _id that is not rrsetDocId(zone, name, rrtype)). The marker is kept: it decides
+// between a served document and an inline RRset of the zone document (inline-rrsets.ts).
 
 import type { RRset } from './model.js';
 import { rrsetDocId, type RRsetDoc } from './zone-docs.js';
-import { MARKER_FIELD } from './zone-version.js';
 
 type Packed = [rrtype: string, ttl: number, records: string[], rev: string | null, hash: number, rest?: Record<string, unknown>];
 
 /** The fields every RRset document has and the tuple holds (or the id, zone and name imply). */
-const KNOWN = new Set(['_id', '_rev', 'type', 'zone', 'name', 'rrtype', 'ttl', 'records', MARKER_FIELD]);
+const KNOWN = new Set(['_id', '_rev', 'type', 'zone', 'name', 'rrtype', 'ttl', 'records']);
 
 /** A document with its content hash (zone-version.ts). */
 export interface HashedDoc {

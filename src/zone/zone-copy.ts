@@ -24,6 +24,7 @@ import {
   type ZoneVersion,
 } from './zone-version.js';
 import type { StoredDoc } from '../store/store.js';
+import { isInlineRev, replaces } from './inline-rrsets.js';
 import { runAtOnce, STEP_ITEMS, type Steps } from './slices.js';
 
 const NO_DOCS: RRsetDoc[] = [];
@@ -159,9 +160,12 @@ export class ZoneCopy {
     if (rev !== undefined && doc && !this.ready.has(id) && !this.held.has(id) && !this.applying?.has(id) && this.servesRevision(name, rev)) return 'same';
     const current = this.current(id, name);
     if (current !== undefined ? rev !== undefined && current.rev === rev : doc === null) return 'same';
-    // A write of this process told to us directly: the feed may have brought a later revision already.
-    if (onlyNewer && current?.rev !== undefined && revisionNumber(current.rev) >= revisionNumber(rev)) return 'same';
     const marker = stored && (doc || isGoneRRsetDoc(stored)) ? parseMarker(stored[MARKER_FIELD]) : undefined;
+    // An inline RRset of the zone document and an RRset document: the newer version wins (inline-rrsets.ts).
+    const inline = isInlineRev(rev) || isInlineRev(current?.rev);
+    if (current !== undefined && inline && !replaces({ rev, marker }, current)) return 'same';
+    // A write of this process told to us directly: the feed may have brought a later revision already.
+    if (onlyNewer && !inline && current?.rev !== undefined && revisionNumber(current.rev) >= revisionNumber(rev)) return 'same';
     const hash = doc ? contentHash(doc) : 0;
     this.receivedHash = subtractHash(addHash(this.receivedHash, hash), current?.hash ?? 0);
     const entry: Received = { id, name, doc, hash, marker, rev };
@@ -380,10 +384,10 @@ export class ZoneCopy {
   }
 
   /** The newest received state of one document: ready, held, else served. */
-  private current(id: string, name: string): { doc: RRsetDoc | null; hash: number; rev: string | undefined } | undefined {
+  private current(id: string, name: string): { doc: RRsetDoc | null; hash: number; rev: string | undefined; marker: Marker | undefined } | undefined {
     const pending = this.ready.get(id) ?? this.held.get(id) ?? this.applying?.get(id);
     if (pending) return pending;
     const served = this.servedEntry(id, name);
-    return served ? { doc: served.doc, hash: served.hash, rev: served.doc._rev } : undefined;
+    return served ? { doc: served.doc, hash: served.hash, rev: served.doc._rev, marker: parseMarker(served.doc[MARKER_FIELD]) } : undefined;
   }
 }

@@ -4,6 +4,7 @@
 import type { StoredDoc } from '../store/store.js';
 import type { RRset, Zone } from './model.js';
 import { MARKER_FIELD, type ZoneVersion } from './zone-version.js';
+import type { InlineRRset } from './inline-rrsets.js';
 
 export interface ZoneDoc extends StoredDoc {
   type: 'zone';
@@ -12,6 +13,15 @@ export interface ZoneDoc extends StoredDoc {
   updatedAt: string;
   /** The version of the zone's content this document names (zone-version.ts); absent on zones written before. */
   version?: ZoneVersion;
+  /** RRsets written since the last fold, by "name/TYPE" (inline-rrsets.ts): over the RRset documents. */
+  inline?: Record<string, InlineRRset>;
+  /** Markers of the versions this document has been through, newest last (inline-rrsets.ts). */
+  history?: string[];
+  /**
+   * Inline RRsets that lost when versions written apart were merged (both sides changed the RRset): listed as
+   * conflicts until one is kept (zone-reconcile.ts).
+   */
+  contested?: Record<string, InlineRRset[]>;
 }
 
 export interface RRsetDoc extends StoredDoc {

@@ -15,8 +15,11 @@
 
 import { closeBranches } from '../store/close-branches.js';
 import { ConflictError, type Store } from '../store/store.js';
-import { maxSerial } from './serial.js';
+import { maxSerial, serialGreater } from './serial.js';
+import type { StoredDoc } from '../store/store.js';
 import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocId, rrsetDocPrefix, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
+import { entryOf, foldDocs, historyOf, HISTORY, inlineFits, type InlineRRset } from './inline-rrsets.js';
+import { isInline, mergeSides } from './zone-merge.js';
 import { addHash, contentHash, hashText, MARKER_FIELD, newerThan, parseMarker, parseVersion, sameVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
 import { docSerial, inZoneQueue, withSerial, writeAll } from './zone-writer.js';
 
@@ -82,25 +85,29 @@ async function tryReconcile(store: Store, zone: string, options: { force: boolea
     return 'cleaned';
   }
 
-  // What every node serves is the store's winner of each RRset: the new version names exactly that.
-  const docs = (await store.list(rrsetDocPrefix(zone))).filter((doc): doc is RRsetDoc => isRRsetDoc(doc) && doc.zone === zone);
-  const soa = docs.find((doc) => doc._id === rrsetDocId(zone, zone, 'SOA'));
-  if (!soa) return 'none';
-  // An SOA newer than every version here belongs to a version whose zone document is still on its way (replication
-  // brings a version's documents in more than one batch): merging now would merge half of it and make one more
-  // version. Its zone document's arrival brings the repair back. Forced (the zone has differed for long, or this
-  // node's own write half landed), the repair names what is here.
-  const soaMarker = parseMarker(soa[MARKER_FIELD]);
+  // What the sides hold, merged (zone-merge.ts): the new version names exactly that.
+  const stored = await store.list(rrsetDocPrefix(zone));
+  const merged = mergeSides(zone, [winner, ...apart], stored);
+  const soaId = rrsetDocId(zone, zone, 'SOA');
+  const soa = merged.chosen.get(`${zone}/SOA`);
+  if (!soa || !isRRsetDoc(soa)) return 'none';
+  // An SOA document newer than every version here belongs to a version (an import, a fold) whose zone document is
+  // still on its way (replication brings a version's documents in more than one batch): merging now would merge
+  // half of it and make one more version. Its zone document's arrival brings the repair back. Forced (the zone has
+  // differed for long, or this node's own write half landed), the repair names what is here.
+  const realSoa = stored.find((doc): doc is RRsetDoc => doc._id === soaId && isRRsetDoc(doc));
+  const soaMarker = parseMarker(realSoa?.[MARKER_FIELD]);
   const known = [winner, ...losers].flatMap((doc) => parseVersion(doc.version) ?? []);
   if (!options.force && soaMarker && known.length > 0 && known.every((v) => newerThan(soaMarker, v))) return 'arriving';
   let sum = 0;
-  for (const doc of docs) sum = addHash(sum, contentHash(doc));
-  if (apart.length === 0 && version && hashText(sum) === version.hash) {
+  for (const doc of merged.chosen.values()) if (isRRsetDoc(doc)) sum = addHash(sum, contentHash(doc));
+  const contested = Object.fromEntries(merged.contested);
+  if (apart.length === 0 && version && hashText(sum) === version.hash && JSON.stringify(contested) === JSON.stringify(winner.contested ?? {})) {
     if (loserRevs.length > 0) await closeBranches(store, id, loserRevs);
     return loserRevs.length > 0 ? 'cleaned' : 'consistent';
   }
 
-  const soaLosers = ((await store.conflicts?.(soa._id)) ?? []).filter(isRRsetDoc);
+  const soaLosers = realSoa ? ((await store.conflicts?.(soaId)) ?? []).filter(isRRsetDoc) : [];
   const serials = [docSerial(soa), ...soaLosers.map(docSerial)];
   for (const doc of [winner, ...losers]) {
     const v = parseVersion(doc.version);
@@ -113,13 +120,34 @@ async function tryReconcile(store: Store, zone: string, options: { force: boolea
   // still hold different winners of some RRset never serve it with the same serial.
   const next: ZoneVersion = { serial, hash: hashText(sum) };
   if (version) next.prev = versionMarker(version);
-  newSoa[MARKER_FIELD] = versionMarker(next);
-  tried.soaMarker = newSoa[MARKER_FIELD] as string;
-  await writeAll(store, [newSoa, { ...winner, version: next }]);
+  const marker = versionMarker(next);
+  // Carried by the zone document under the new version: every RRset whose state is not its RRset document's.
+  const inline: Record<string, InlineRRset> = {};
+  for (const [key, doc] of merged.chosen) if (isInline(doc) && key !== `${zone}/SOA`) inline[key] = entryOf(doc, marker)[1];
+  inline[`${zone}/SOA`] = entryOf(newSoa, marker)[1];
+  const zoneDoc: ZoneDoc = { ...winner, version: next, inline, history: mergedHistory([winner, ...apart], next) };
+  if (merged.contested.size > 0) zoneDoc.contested = contested;
+  else delete zoneDoc.contested;
+  const docs: StoredDoc[] = [];
+  if (!inlineFits(inline)) {
+    docs.push(...foldDocs(zone, inline, new Map(stored.map((doc) => [doc._id, doc])), marker).docs);
+    delete zoneDoc.inline;
+    tried.soaMarker = marker;
+  }
+  await writeAll(store, [...docs, zoneDoc]);
   await closeBranches(store, id, loserRevs);
   // Losing SOA revisions that only differ by their serial are bookkeeping of the versions just merged.
-  await closeBranches(store, soa._id, soaLosers.filter((loser) => sameApartFromSerial(loser, soa)).map((loser) => String(loser._rev)));
+  if (realSoa) await closeBranches(store, soaId, soaLosers.filter((loser) => sameApartFromSerial(loser, realSoa)).map((loser) => String(loser._rev)));
   return apart.length > 0 ? 'merged' : 'rewritten';
+}
+
+/** The histories of the merged sides, with the new version last. */
+function mergedHistory(sides: readonly ZoneDoc[], next: ZoneVersion): string[] {
+  const all = sides.flatMap((side) => [...historyOf(side), ...(parseVersion(side.version) ? [parseVersion(side.version) as ZoneVersion] : [])]);
+  const unique: { serial: number; hash: string }[] = [];
+  for (const m of all) if (!unique.some((u) => sameVersion(u, m))) unique.push({ serial: m.serial, hash: m.hash });
+  unique.sort((a, b) => (serialGreater(a.serial, b.serial) ? 1 : serialGreater(b.serial, a.serial) ? -1 : 0));
+  return [...unique.slice(-(HISTORY - 1)).map(versionMarker), versionMarker(next)];
 }
 
 /** The SOA's losing revisions that equal its winner (left by nodes that merged at the same moment). */

@@ -22,7 +22,8 @@ import type { RRset, Zone } from './model.js';
 import { runAtOnce, runSliced, STEP_ITEMS, type Steps } from './slices.js';
 import { validateZone, validateZoneSteps, ZoneValidationError } from './validate.js';
 import { revisionNumber, ZoneCopy, type Settled } from './zone-copy.js';
-import { docToRRset, isGoneRRsetDoc, isRRsetDoc, isZoneDoc, rrsetDocPrefix, RRSET_PREFIX, ZONE_PREFIX, type RRsetDoc } from './zone-docs.js';
+import { docToRRset, isGoneRRsetDoc, isRRsetDoc, isZoneDoc, rrsetDocPrefix, RRSET_PREFIX, ZONE_PREFIX, type GoneRRsetDoc, type RRsetDoc } from './zone-docs.js';
+import { inlineDocs } from './inline-rrsets.js';
 import { patchZoneIndex, zoneIndexSteps, type ZoneIndex } from './zone-index.js';
 import { reconcileZone } from './zone-reconcile.js';
 import { parseMarker, versionMarker, type Marker } from './zone-version.js';
@@ -244,6 +245,7 @@ export class ZoneSync {
       const docs = await store.list(rrsetDocPrefix(copy.zone));
       if (this.copies.get(copy.zone) !== copy) return;
       for (const doc of docs) this.take(doc, 'read');
+      for (const doc of inlineDocs(copy.doc)) this.takeRRset(doc, 'read');
       copy.loaded = true;
       // Built now, while other zones are still being read: reads wait on the disk, builds on the CPU.
       this.dirty.delete(copy.zone);
@@ -428,21 +430,27 @@ export class ZoneSync {
       if (onlyNewer && copy.doc?._rev !== undefined && revisionNumber(copy.doc._rev) >= revisionNumber(doc._rev)) return;
       copy.doc = doc;
       this.dirty.add(doc.name);
+      // The RRsets it carries (inline-rrsets.ts): the same revisions each time it comes, until a write changes them.
+      for (const inline of inlineDocs(doc)) this.takeRRset(inline, how);
       // A conflict between two versions arrives as a change of the zone document (its winner may stay the same).
       if (how === 'feed') this.scheduleReconcile(doc.name, false);
       // A new zone whose RRsets all came before its zone document (as a bulk write sends them) is complete already.
       if (!copy.loaded && !this.loading.has(doc.name) && copy.holdsWhole()) copy.loaded = true;
       if (fromFeed) this.loadIfNew(doc.name);
     } else if (isRRsetDoc(doc) || isGoneRRsetDoc(doc)) {
-      this.loading.get(doc.zone)?.add(doc._id);
-      const copy = this.copyOf(doc.zone);
-      if (copy.nameOfId(doc._id) === doc.name) this.strays.delete(doc._id);
-      else this.strays.set(doc._id, { zone: doc.zone, name: doc.name });
-      copy.receive(doc._id, doc.name, doc, Date.now(), { onlyNewer, asRead: how === 'read' });
-      this.dirty.add(doc.zone);
-      // A repair waits for the zone to go quiet: the other side's documents are still arriving.
-      if (how === 'feed' && this.reconcileTimers.has(doc.zone)) this.scheduleReconcile(doc.zone, false);
+      this.takeRRset(doc, how);
     }
+  }
+
+  private takeRRset(doc: RRsetDoc | GoneRRsetDoc, how: 'feed' | 'written' | 'read'): void {
+    this.loading.get(doc.zone)?.add(doc._id);
+    const copy = this.copyOf(doc.zone);
+    if (copy.nameOfId(doc._id) === doc.name) this.strays.delete(doc._id);
+    else this.strays.set(doc._id, { zone: doc.zone, name: doc.name });
+    copy.receive(doc._id, doc.name, doc, Date.now(), { onlyNewer: how === 'written', asRead: how === 'read' });
+    this.dirty.add(doc.zone);
+    // A repair waits for the zone to go quiet: the other side's documents are still arriving.
+    if (how === 'feed' && this.reconcileTimers.has(doc.zone)) this.scheduleReconcile(doc.zone, false);
   }
 
   private remove(id: string): void {

@@ -28,6 +28,7 @@ import { addHash, contentHash, hashText, MARKER_FIELD, parseHash, parseVersion, 
 import { RevisionMismatchError, ZoneExistsError, ZoneNotFoundError, ZoneValidationError, type ZoneProblem } from '../errors.js';
 import type { ParsedRdata } from '../proto/rdata.js';
 import { rrsetSizeProblem } from './rrset-size.js';
+import { entryOf, foldDocs, inlineDocs, inlineFits, inlineRev, nextHistory, overlay, rankOf, replaces, type InlineRRset } from './inline-rrsets.js';
 
 export { nextSerial, serialGreater } from './serial.js';
 
@@ -128,7 +129,9 @@ function* saveSteps(zone: Zone, existing: ZoneDoc | undefined, stored: StoredDoc
   const old = new Map<string, StoredDoc>();
   for (const doc of stored) old.set(doc._id, doc);
   yield;
-  const oldSoa = old.get(rrsetDocId(zone.name, zone.name, 'SOA'));
+  // What the zone holds: its RRset documents with the zone document's inline RRsets over them.
+  const content = existing?.inline ? overlay(existing, stored) : stored;
+  const oldSoa = content.find((doc) => doc._id === rrsetDocId(zone.name, zone.name, 'SOA'));
   const soa = zone.rrsets.find((r) => r.type === 'SOA') as RRset;
   const serial = oldSoa && isRRsetDoc(oldSoa) ? nextSerial(docSerial(oldSoa), soaSerial(soa)) : soaSerial(soa);
   const newDocs: RRsetDoc[] = [];
@@ -145,6 +148,7 @@ function* saveSteps(zone: Zone, existing: ZoneDoc | undefined, stored: StoredDoc
   const marker = versionMarker(version);
 
   const docs: StoredDoc[] = [];
+  const newIds = new Set(newDocs.map((doc) => doc._id));
   for (const doc of newDocs) {
     doc[MARKER_FIELD] = marker;
     const before = old.get(doc._id);
@@ -155,9 +159,13 @@ function* saveSteps(zone: Zone, existing: ZoneDoc | undefined, stored: StoredDoc
     docs.push(doc);
     if (docs.length % STEP_ITEMS === 0) yield;
   }
+  // Gone: every live RRset document the zone no longer has, and every RRset only its inline part had.
   for (const doc of old.values()) if (isRRsetDoc(doc)) docs.push(goneDoc(zone.name, doc.name, doc.rrtype, marker, doc._rev));
+  for (const doc of inlineDocs(existing)) {
+    if (isRRsetDoc(doc) && !newIds.has(doc._id) && !(old.has(doc._id) && isRRsetDoc(old.get(doc._id) as StoredDoc))) docs.push(goneDoc(zone.name, doc.name, doc.rrtype, marker, old.get(doc._id)?._rev));
+  }
   // The zone document goes last: a node learns of the version once the RRsets it names have all been written.
-  const zoneDoc: ZoneDoc = { _id: zoneDocId(zone.name), type: 'zone', name: zone.name, createdAt: existing?.createdAt ?? now, updatedAt: now, version };
+  const zoneDoc: ZoneDoc = { _id: zoneDocId(zone.name), type: 'zone', name: zone.name, createdAt: existing?.createdAt ?? now, updatedAt: now, version, history: nextHistory(existing, version) };
   if (existing) zoneDoc._rev = existing._rev;
   docs.push(zoneDoc);
   return { docs, result: { zone: zone.name, created: !existing, serial, rrsets: zone.rrsets.length } };
@@ -173,7 +181,14 @@ export async function deleteZone(store: Store, name: string): Promise<void> {
   const current = parseVersion(zoneDoc.version);
   const marker = versionMarker({ serial: nextSerial(current?.serial ?? 0, current?.serial ?? 0), hash: hashText(0) });
   const docs: StoredDoc[] = [];
-  for (const doc of await store.list(rrsetDocPrefix(name))) if (isRRsetDoc(doc)) docs.push(goneDoc(name, doc.name, doc.rrtype, marker, doc._rev));
+  const stored = await store.list(rrsetDocPrefix(name));
+  for (const doc of stored) if (isRRsetDoc(doc)) docs.push(goneDoc(name, doc.name, doc.rrtype, marker, doc._rev));
+  // RRsets only the zone document carried: a node holds them until a gone marker replaces them.
+  const storedById = new Map(stored.map((doc) => [doc._id, doc]));
+  for (const doc of inlineDocs(zoneDoc)) {
+    const real = storedById.get(doc._id);
+    if (isRRsetDoc(doc) && !(real && isRRsetDoc(real))) docs.push(goneDoc(name, doc.name, doc.rrtype, marker, real?._rev));
+  }
   docs.push({ _id: zoneDoc._id, _rev: zoneDoc._rev, _deleted: true });
   await writeAll(store, docs);
 }
@@ -188,6 +203,8 @@ export interface RRsetWrite {
   revision?: string | null;
   /** Extra fields kept on the stored document (ACME expiry bookkeeping); not part of the RRset. */
   extra?: Record<string, unknown>;
+  /** This write settles the RRset's contested states (contested.ts): they are dropped with it. */
+  settles?: boolean;
 }
 
 export interface RRsetWriteResult {
@@ -335,10 +352,16 @@ class PlanView implements ZoneRRsets {
   }
 }
 
-/** The RRset documents of one zone read so far: live ones by "name/TYPE", and gone markers (for their revision). */
+/**
+ * The RRsets of one zone read so far, by "name/TYPE": the RRset documents read (`real`, for their revisions) and the
+ * zone document's inline RRsets over them (inline-rrsets.ts), giving what the zone holds: live ones and gone ones.
+ */
 class ZoneRead {
   readonly live = new Map<string, RRsetDoc>();
   readonly gone = new Map<string, GoneRRsetDoc>();
+  /** RRset documents read (live or gone markers), whatever the inline RRsets say. */
+  readonly real = new Map<string, StoredDoc>();
+  private readonly inline = new Map<string, RRsetDoc | GoneRRsetDoc>();
   /** Keys read (present or not). */
   readonly known = new Set<string>();
   /** Names whose every RRset has been read. */
@@ -351,16 +374,38 @@ class ZoneRead {
   ) {}
 
   private take(doc: StoredDoc): void {
-    if (isRRsetDoc(doc) && doc.zone === this.zone) {
+    if ((isRRsetDoc(doc) || isGoneRRsetDoc(doc)) && doc.zone === this.zone) {
       const key = rrsetKey(doc.name, doc.rrtype);
+      this.real.set(key, doc);
+      this.known.add(key);
+      this.settle(key);
+    }
+  }
+
+  /** The zone document's inline RRsets, over the documents read before and after. */
+  takeInline(zoneDoc: ZoneDoc): void {
+    for (const doc of inlineDocs(zoneDoc)) {
+      const key = rrsetKey(doc.name, doc.rrtype);
+      this.inline.set(key, doc);
+      this.settle(key);
+    }
+  }
+
+  /** The inline RRsets, by key. */
+  inlineKeys(): string[] {
+    return [...this.inline.keys()];
+  }
+
+  private settle(key: string): void {
+    const real = this.real.get(key);
+    const inline = this.inline.get(key);
+    const doc = !inline ? real : !real || !replaces(rankOf(real), rankOf(inline)) ? inline : real;
+    if (doc && isRRsetDoc(doc)) {
       this.live.set(key, doc);
       this.gone.delete(key);
-      this.known.add(key);
-    } else if (isGoneRRsetDoc(doc) && doc.zone === this.zone) {
-      const key = rrsetKey(doc.name, doc.rrtype);
+    } else if (doc && isGoneRRsetDoc(doc)) {
       this.gone.set(key, doc);
       this.live.delete(key);
-      this.known.add(key);
     }
   }
 
@@ -469,6 +514,7 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
   // A zone written before versions existed is read whole once, to compute its first hash.
   if (!version || readWhole) await read.readAll();
   else read.accept([soaKey], [soa]);
+  read.takeInline(zoneDoc);
 
   let writes: RRsetWrite[] = [];
   for (let round = 1; ; round++) {
@@ -559,31 +605,46 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
   const newVersion: ZoneVersion = { serial, hash: hashText(sum), changes: {} };
   if (version) newVersion.prev = versionMarker(version);
   const marker = versionMarker(newVersion);
+  const changes = newVersion.changes as Record<string, string>;
 
-  const docs: StoredDoc[] = [];
-  const keys: string[] = [];
+  // One document: the zone document with the new version and the written RRsets inline (inline-rrsets.ts).
+  const inline: Record<string, InlineRRset> = { ...(zoneDoc.inline ?? {}) };
+  const revisions: Record<string, string> = {};
   for (const [key, doc] of written) {
-    const before = read.live.get(key) ?? read.gone.get(key);
     if (doc) {
-      const stored: RRsetDoc = { ...doc, [MARKER_FIELD]: marker };
-      if (before?._rev) stored._rev = before._rev;
-      else delete stored._rev;
-      docs.push(stored);
-      (newVersion.changes as Record<string, string>)[stored._id] = hashText(contentHash(stored));
+      const [, entry] = entryOf({ ...doc, _id: rrsetDocId(zone, doc.name, doc.rrtype) }, marker);
+      inline[key] = entry;
+      changes[rrsetDocId(zone, doc.name, doc.rrtype)] = hashText(contentHash(doc));
+      revisions[key] = inlineRev(newVersion);
     } else {
       const live = read.live.get(key);
       if (!live) continue; // deleting what is not there: nothing to write
-      docs.push(goneDoc(zone, live.name, live.rrtype, marker, live._rev));
-      (newVersion.changes as Record<string, string>)[live._id] = '';
+      inline[key] = { gone: true, zv: marker };
+      changes[live._id] = '';
     }
-    keys.push(key);
   }
-  docs.push({ ...zoneDoc, updatedAt: new Date().toISOString(), version: newVersion });
+  const zoneUpdate: ZoneDoc = { ...zoneDoc, updatedAt: new Date().toISOString(), version: newVersion, inline, history: nextHistory(zoneDoc, newVersion) };
+  if (zoneDoc.contested && writes.some((w) => w.settles)) {
+    const contested = { ...zoneDoc.contested };
+    for (const w of writes) if (w.settles) delete contested[rrsetKey(w.name, w.type)];
+    zoneUpdate.contested = contested;
+    if (Object.keys(contested).length === 0) delete zoneUpdate.contested;
+  }
+  if (inlineFits(inline)) {
+    await writeAll(store, [zoneUpdate]);
+    return { zone, serial, revisions, changed: true };
+  }
+
+  // Too big to carry: a fold. Every inline RRset becomes its RRset document again, under this version.
+  await read.readKeys(Object.keys(inline));
+  const real = new Map([...read.real.values()].map((doc) => [doc._id, doc]));
+  const { docs, keys } = foldDocs(zone, inline, real, marker);
+  delete zoneUpdate.inline;
+  docs.push(zoneUpdate);
   const results = await writeAll(store, docs);
-  const revisions: Record<string, string> = {};
   results.forEach((r, i) => {
     const key = keys[i];
-    if (key !== undefined && !r.error && r.rev && next.has(key)) revisions[key] = r.rev;
+    if (key !== undefined && !r.error && r.rev && next.has(key) && written.has(key)) revisions[key] = r.rev;
   });
   return { zone, serial, revisions, changed: true };
 }

@@ -10,6 +10,7 @@ import { join, leave } from '../../src/cluster/replication.js';
 import { MAIN_DB_SUFFIX } from '../../src/store/couch-store.js';
 import { couchServer } from '../../src/store/couch-http.js';
 import { serialGreater } from '../../src/zone/serial.js';
+import { runCommand } from '../helpers/cli.js';
 import { firstAnswer } from '../helpers/dig.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { startPouchServer, type PouchServer } from '../helpers/pouchdb-server.js';
@@ -157,6 +158,9 @@ t.test('a partition with conflicting edits heals into one content and a serial a
     const { conflicts } = (await api(nodeA, 'GET', '/v1/conflicts')).json as { conflicts: { id: string; losers: { rev: string; doc: { records: string[] } }[] }[] };
     const mail = conflicts.find((c) => c.id.endsWith('/mail.example.com./A'));
     const loser = mail!.losers[0];
+    const listing = await runCommand(['cluster', 'conflicts', '--couchdb', dbB.url, '--db-prefix', PREFIX]);
+    t.match(listing.stdout, mail!.id, '`cluster conflicts` lists the RRset too');
+    t.match(listing.stdout, loser.rev, 'with the losing revision to keep');
     const resolved = await api(nodeA, 'POST', '/v1/conflicts/resolve', { id: mail!.id, keep: loser.rev });
     t.equal(resolved.status, 200, JSON.stringify(resolved.json));
     await waitFor(

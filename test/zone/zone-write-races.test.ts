@@ -13,11 +13,12 @@ import t from 'tap';
 import { CouchStore } from '../../src/store/couch-store.js';
 import type { Store, StoredDoc } from '../../src/store/store.js';
 import { docSerial, saveZone, updateRRsets } from '../../src/zone/zone-writer.js';
-import { isRRsetDoc, isZoneDoc, rrsetDocId, rrsetDocPrefix, zoneDocId, type RRsetDoc } from '../../src/zone/zone-docs.js';
+import { isZoneDoc, rrsetDocId, zoneDocId, type RRsetDoc } from '../../src/zone/zone-docs.js';
 import { reconcileZone } from '../../src/zone/zone-reconcile.js';
 import { addHash, contentHash, hashText, MARKER_FIELD, parseVersion, versionMarker } from '../../src/zone/zone-version.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
 import { startPouchServer } from '../helpers/pouchdb-server.js';
+import { rrsetContent, zoneContent } from '../helpers/zone-content.js';
 
 const ZONE = 'race.test.';
 const TEXT = ['$ORIGIN race.test.', '$TTL 60', '@ SOA ns1 hostmaster 1 7200 1800 1209600 300', '@ NS ns1', 'ns1 A 192.0.2.53', 'mail A 192.0.2.25', 'www A 192.0.2.80', ''].join('\n');
@@ -46,7 +47,7 @@ async function consistency(store: Store): Promise<{ serial: number; version: str
   if (!zoneDoc || !isZoneDoc(zoneDoc)) throw new Error('no zone document');
   const version = parseVersion(zoneDoc.version);
   if (!version) throw new Error('the zone document names no version');
-  const docs = (await store.list(rrsetDocPrefix(ZONE))).filter((d): d is RRsetDoc => isRRsetDoc(d));
+  const docs = await zoneContent(store, ZONE);
   let sum = 0;
   for (const doc of docs) sum = addHash(sum, contentHash(doc));
   const soa = docs.find((d) => d._id === rrsetDocId(ZONE, ZONE, 'SOA')) as RRsetDoc;
@@ -138,7 +139,7 @@ t.test('an RRset write whose SOA and zone document conflict with a version arriv
   t.equal(after.soaMarker, after.version, "the SOA belongs to the zone document's version");
   t.equal(after.conflicts, 0, 'no version in conflict');
   for (const [name, address] of [['ftp', '198.51.100.9'], ['www', '198.51.100.2']]) {
-    const doc = (await a.get(rrsetDocId(ZONE, `${name}.${ZONE}`, 'A'))) as StoredDoc & { records: string[] };
-    t.same(doc.records, [address], `${name} is stored`);
+    const doc = await rrsetContent(a, ZONE, rrsetDocId(ZONE, `${name}.${ZONE}`, 'A'));
+    t.same(doc?.records, [address], `${name} is stored`);
   }
 });

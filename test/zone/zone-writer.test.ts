@@ -9,7 +9,9 @@ import t from 'tap';
 import { PouchStore } from '../../src/store/pouch-store.js';
 import type { Store } from '../../src/store/store.js';
 import { ZoneValidationError } from '../../src/zone/validate.js';
-import { rrsetDocPrefix } from '../../src/zone/zone-docs.js';
+import { rrsetDocPrefix, type ZoneDoc } from '../../src/zone/zone-docs.js';
+import { INLINE_MAX_RRSETS } from '../../src/zone/inline-rrsets.js';
+import { rrsetContent, zoneContent } from '../helpers/zone-content.js';
 import { saveZone, updateRRsets, type RRsetWrite } from '../../src/zone/zone-writer.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
 
@@ -53,7 +55,7 @@ t.test('one RRset changed reads the names it touches, not the zone', async (t) =
   const result = await updateRRsets(counting, 'example.test.', () => [put('www.example.test.', 'A', ['198.51.100.2'])]);
   t.ok(result.changed);
   t.equal(wholeZoneReads.count, 0, 'no read of the whole zone');
-  t.match(await store.get('rrset/example.test./www.example.test./A'), { records: ['198.51.100.2'] });
+  t.match(await rrsetContent(store, 'example.test.', 'rrset/example.test./www.example.test./A'), { records: ['198.51.100.2'] });
 });
 
 t.test('the changed names are checked against their surroundings', async (t) => {
@@ -115,7 +117,31 @@ t.test('one RRset changed: one trip to the store before the write, whatever it h
     t.ok(result.changed, `${what}: written`);
     const shown = trips.map((trip, i) => `${i + 1}: ${trip.join(', ')}`).join('\n');
     t.equal(trips.length, 2, `${what}: one trip of reads (the zone document, the SOA, the names the write touches), then the write\n${shown}`);
-    t.match(trips[trips.length - 1], [/^bulk of 3$/], `${what}: the RRset, the SOA and the zone document, in one bulk`);
-    t.match(await store.get(`rrset/example.test./${name}/A`), { records: ['198.51.100.7'] }, `${what}: stored`);
+    t.match(trips[trips.length - 1], [/^bulk of 1$/], `${what}: one document, the zone document carrying the RRset and the SOA`);
+    t.match(await rrsetContent(store, 'example.test.', `rrset/example.test./${name}/A`), { records: ['198.51.100.7'] }, `${what}: stored`);
   }
+});
+
+t.test('inline RRsets fold into their RRset documents once the zone document would carry too many', async (t) => {
+  const zoneOf = async (): Promise<ZoneDoc> => (await store.get('zone/example.test.')) as ZoneDoc;
+  // Whatever earlier tests left inline: folded by the write that passes the limit, like these.
+  let folded = false;
+  for (let i = 0; i < INLINE_MAX_RRSETS + 2 && !folded; i++) {
+    const { store: tracked, trips } = tripCounting();
+    const before = Object.keys((await zoneOf()).inline ?? {}).length;
+    await updateRRsets(tracked, 'example.test.', () => [put(`f${i}.example.test.`, 'TXT', [`"${i}"`])]);
+    const inline = Object.keys((await zoneOf()).inline ?? {});
+    if (inline.length === 0) {
+      folded = true;
+      const bulk = trips[trips.length - 1].find((what) => what.startsWith('bulk of '));
+      t.equal(bulk, `bulk of ${before + 2}`, `the fold writes every inline RRset and the new one as documents, with the zone document (${before} were inline)`);
+    } else t.ok(inline.length <= INLINE_MAX_RRSETS, `write ${i}: carried inline (${inline.length} RRsets)`);
+  }
+  t.ok(folded, `a fold happened within ${INLINE_MAX_RRSETS + 2} writes of new RRsets`);
+  for (let i = 0; i < 3; i++) {
+    t.match(await store.get(`rrset/example.test./f${i}.example.test./TXT`), { records: [`"${i}"`] }, `f${i}: its RRset document holds it after the fold`);
+  }
+  const content = await zoneContent(store, 'example.test.');
+  const soa = content.find((doc) => doc.rrtype === 'SOA');
+  t.equal(Number(soa?.records[0].split(' ')[2]), (await zoneOf()).version?.serial, "the SOA document's serial is the version's after the fold");
 });
