@@ -19,7 +19,11 @@ const FORMAT = 1;
 
 export interface Snapshot {
   checkpoint: Checkpoint;
-  docs: StoredDoc[];
+  /**
+   * The documents, handed over as they are written: an iterable that makes them one at a time lets a 100,000-RRset
+   * zone be written without all of its documents in memory at once (issue 13: peak memory of a big import).
+   */
+  docs: Iterable<StoredDoc>;
 }
 
 /** Documents turned into text between two turns of the event loop. */
@@ -28,10 +32,19 @@ const DOCS_PER_SLICE = 500;
 /** The snapshot file's text, made in slices: the same JSON as one JSON.stringify of {format, checkpoint, docs}. */
 async function snapshotText(snapshot: Snapshot): Promise<string> {
   const parts: string[] = [`{"format":${FORMAT},"checkpoint":${JSON.stringify(snapshot.checkpoint)},"docs":[`];
-  for (let i = 0; i < snapshot.docs.length; i += DOCS_PER_SLICE) {
-    parts.push((i > 0 ? ',' : '') + snapshot.docs.slice(i, i + DOCS_PER_SLICE).map((doc) => JSON.stringify(doc)).join(','));
+  let slice: string[] = [];
+  let first = true;
+  const flush = async (): Promise<void> => {
+    parts.push((first ? '' : ',') + slice.join(','));
+    first = false;
+    slice = [];
     await new Promise((resolve) => setImmediate(resolve));
+  };
+  for (const doc of snapshot.docs) {
+    slice.push(JSON.stringify(doc));
+    if (slice.length >= DOCS_PER_SLICE) await flush();
   }
+  if (slice.length > 0) await flush();
   parts.push(']}');
   return parts.join('');
 }

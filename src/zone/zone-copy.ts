@@ -342,25 +342,23 @@ export class ZoneCopy {
 
   /**
    * Everything a snapshot must hold to give this copy back (the zone document, served, ready and held documents),
-   * as it is now: the state is taken at once, the documents are unpacked in steps afterwards.
+   * as it is now: the state is taken at once, the served documents are unpacked one name at a time as they are
+   * iterated (a 100,000-RRset zone is never all objects at once).
    */
-  snapshot(): Steps<StoredDoc[]> {
+  snapshot(): Iterable<StoredDoc> {
     const zone = this.zone;
     const served = [...this.served];
-    const out: StoredDoc[] = [];
-    if (this.doc) out.push(this.doc);
+    const pending: StoredDoc[] = [];
+    if (this.doc) pending.push(this.doc);
     for (const entry of [...(this.applying?.values() ?? []), ...this.ready.values(), ...this.held.values()]) {
       const marker = entry.marker ? versionMarker(entry.marker) : undefined;
-      if (entry.doc) out.push(marker ? { ...entry.doc, [MARKER_FIELD]: marker } : entry.doc);
-      else if (marker) out.push(goneDoc(zone, entry.name, entry.id.slice(entry.id.lastIndexOf('/') + 1), marker, entry.rev));
+      if (entry.doc) pending.push(marker ? { ...entry.doc, [MARKER_FIELD]: marker } : entry.doc);
+      else if (marker) pending.push(goneDoc(zone, entry.name, entry.id.slice(entry.id.lastIndexOf('/') + 1), marker, entry.rev));
     }
+    // Served first: a ready or held document of the same RRset is newer, and is taken back after it.
     return (function* () {
-      let step = 0;
-      for (const [name, text] of served) {
-        for (const { doc } of unpackName(zone, name, text)) out.push(doc);
-        if (++step % STEP_ITEMS === 0) yield;
-      }
-      return out;
+      for (const [name, text] of served) for (const { doc } of unpackName(zone, name, text)) yield doc;
+      yield* pending;
     })();
   }
 

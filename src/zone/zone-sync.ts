@@ -61,6 +61,8 @@ export interface ZoneSyncOptions {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** How often the snapshot is written when only its checkpoint moved. */
+const CHECKPOINT_ONLY_MS = 30_000;
 const VERSION_WAIT_MS = 60_000;
 const HELD_STALE_MS = 10_000;
 /** Catch-up reads the feed in pages of this many; the page count is bounded so a broken feed cannot loop us. */
@@ -94,6 +96,10 @@ export class ZoneSync {
   private releaseStart: (() => void) | undefined;
   private stopped = false;
   private lastSeq = '0';
+  /** Changes taken in (documents that were not already here); the snapshot was last written at `savedMutations`. */
+  private mutations = 0;
+  private savedMutations = -1;
+  private savedAt = 0;
   private readonly listeners = new Set<() => void>();
   private readonly builds: Counter<'result'>;
   private readonly updates: Counter<'kind'>;
@@ -167,7 +173,7 @@ export class ZoneSync {
   async start(): Promise<void> {
     const snapshot = await this.options.snapshot?.load();
     if (snapshot) {
-      this.restore(snapshot.docs);
+      this.restore([...snapshot.docs]);
       await this.flushNow();
       this.seqValid = snapshot.checkpoint.storeId === this.options.store.description;
       this.lastSeq = snapshot.checkpoint.seq;
@@ -192,7 +198,7 @@ export class ZoneSync {
         if (outage) this.options.logger.info('store reachable again; in sync');
         outage = false;
         this.options.health?.markSynced();
-        this.saveSnapshot();
+        this.saveSnapshot(true);
         first?.();
         first = undefined;
       },
@@ -292,19 +298,37 @@ export class ZoneSync {
     for (const copy of this.copies.values()) copy.loaded = true;
   }
 
-  private saveSnapshot(): void {
+  /**
+   * Writes the snapshot. After a flush that changed nothing (the feed bringing back this node's own writes: 100,000
+   * documents after a big import) only the checkpoint would move, so it is written at most every CHECKPOINT_ONLY_MS,
+   * and likewise while a version is held back: each write of a big zone's snapshot makes its documents again, and
+   * that garbage was what raised the peak memory of an import. Catching up from an older checkpoint only reads
+   * those changes again.
+   */
+  private saveSnapshot(force = false): void {
     const { snapshot, store, health } = this.options;
     if (!snapshot || !this.seqValid) return;
-    snapshot.schedule(async () => {
+    const now = Date.now();
+    if (!force && now - this.savedAt < CHECKPOINT_ONLY_MS) {
+      if (this.mutations === this.savedMutations) return;
+      // While a zone holds back a version (an import on its way), the last snapshot and its older checkpoint stand:
+      // catching up from it brings the held documents again. Written once the version is served, or after the wait.
+      for (const copy of this.copies.values()) if (copy.heldSince !== undefined) return;
+    }
+    this.savedMutations = this.mutations;
+    this.savedAt = now;
+    snapshot.schedule(() => {
       // The checkpoint first: catching up from it brings again whatever changes while the documents are gathered.
       const checkpoint = { seq: this.lastSeq, storeId: store.description, syncedAt: new Date(health?.syncedAt() ?? Date.now()).toISOString() };
-      const docs: StoredDoc[] = [];
-      for (const copy of [...this.copies.values()]) {
-        const steps = copy.snapshot();
-        if (copy.applied) docs.push(appliedDoc(copy.zone, copy.applied));
-        for (const doc of await runSliced(steps)) docs.push(doc);
+      // Each zone's state is taken at once; its documents are unpacked one name at a time as they are written.
+      const copies = [...this.copies.values()].map((copy) => ({ applied: copy.applied && appliedDoc(copy.zone, copy.applied), docs: copy.snapshot() }));
+      function* docs(): Generator<StoredDoc> {
+        for (const copy of copies) {
+          if (copy.applied) yield copy.applied;
+          yield* copy.docs;
+        }
       }
-      return { checkpoint, docs };
+      return { checkpoint, docs: docs() };
     });
   }
 
@@ -428,6 +452,7 @@ export class ZoneSync {
     if (isZoneDoc(doc)) {
       const copy = this.copyOf(doc.name);
       if (onlyNewer && copy.doc?._rev !== undefined && revisionNumber(copy.doc._rev) >= revisionNumber(doc._rev)) return;
+      if (copy.doc?._rev !== doc._rev || doc._rev === undefined) this.mutations++;
       copy.doc = doc;
       this.dirty.add(doc.name);
       // The RRsets it carries (inline-rrsets.ts): the same revisions each time it comes, until a write changes them.
@@ -447,13 +472,14 @@ export class ZoneSync {
     const copy = this.copyOf(doc.zone);
     if (copy.nameOfId(doc._id) === doc.name) this.strays.delete(doc._id);
     else this.strays.set(doc._id, { zone: doc.zone, name: doc.name });
-    copy.receive(doc._id, doc.name, doc, Date.now(), { onlyNewer: how === 'written', asRead: how === 'read' });
+    if (copy.receive(doc._id, doc.name, doc, Date.now(), { onlyNewer: how === 'written', asRead: how === 'read' }) !== 'same') this.mutations++;
     this.dirty.add(doc.zone);
     // A repair waits for the zone to go quiet: the other side's documents are still arriving.
     if (how === 'feed' && this.reconcileTimers.has(doc.zone)) this.scheduleReconcile(doc.zone, false);
   }
 
   private remove(id: string): void {
+    this.mutations++;
     if (id.startsWith(ZONE_PREFIX)) {
       const name = id.slice(ZONE_PREFIX.length);
       const copy = this.copies.get(name);
@@ -547,6 +573,8 @@ export class ZoneSync {
   }
 
   private count(settled: Settled): void {
+    // A version switched to changes what is served (and what the snapshot holds) without a document arriving.
+    if (settled) this.mutations++;
     if (settled === 'complete') this.versions.labels('complete').inc();
     if (settled === 'forced') {
       this.versions.labels('forced').inc();
