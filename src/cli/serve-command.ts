@@ -2,6 +2,7 @@
 // and API requests finish within --drain-timeout) and exit 0; SIGHUP reloads what can change without a restart
 // (src/node/reload.ts) and logs one line saying what.
 
+import v8 from 'node:v8';
 import { pino } from 'pino';
 import { ConfigError, resolveConfig } from '../node/config.js';
 import type { ParsedArgs } from './args.js';
@@ -16,6 +17,10 @@ export async function serveCommand(args: ParsedArgs, out: NodeJS.WritableStream)
     return;
   }
   const config = resolveConfig(args.flags);
+  // V8 sizes its heap for throughput on a big machine: after a 100,000-record import it lets ~600 MB of garbage pile
+  // up before collecting (the live heap is ~150 MB). A node on a small server wants the memory back sooner; set
+  // before anything big is allocated, it applies to every collection after.
+  if (config.heapGrowthPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
   // Loaded here, not at the top: every other command (and --version) starts without the whole server.
   const { startNode } = await import('../node/node.js');
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });

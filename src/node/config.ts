@@ -60,6 +60,8 @@ export interface NodeConfig {
   pages: PagesSettings;
   /** DNS worker processes sharing the DNS sockets (1: answer in this process). */
   workers: number;
+  /** V8's heap growing percent, set at start (0: V8's own). */
+  heapGrowthPercent: number;
   /** The replication watchdog and the health heartbeat (src/cluster/watchdog.ts, src/geo/health-writer.ts). */
   cluster: ClusterConfig;
   /** The cluster secrets key file (src/secrets). */
@@ -180,6 +182,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
       skewGraceMs: o.pagesSkewGrace * 1000,
     },
     workers: o.workers,
+    heapGrowthPercent: o.heapGrowth,
     cluster: { watchdogIntervalMs: o.watchdogInterval, stallMs: o.replicationStall, heartbeatMs: o.heartbeat },
     secretsKeyFile: o.secretsKeyFile ?? path.join(o.data, 'secrets.key'),
   };

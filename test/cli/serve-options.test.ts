@@ -65,6 +65,7 @@ t.test('defaults are what a bare machine needs, as before the declarations', asy
     acme: { ttl: 60, lifetimeMs: 3_600_000, dnsDomain: undefined, directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', email: undefined, caFile: undefined, nsPort: 53 },
     pages: { http: { host: '127.0.0.1', port: 8080 }, https: { host: '127.0.0.1', port: 8443 }, previewDomain: 'preview.localhost', cacheBytes: 64 * 1024 * 1024, maxFiles: 20_000, immutableMaxAge: 31_536_000, skewGraceMs: 600_000 },
     workers: 1,
+    heapGrowthPercent: 50,
     cluster: { watchdogIntervalMs: 3_000, stallMs: 10_000, heartbeatMs: 60_000 },
     secretsKeyFile: 'data/secrets.key',
   });
