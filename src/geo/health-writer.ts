@@ -32,6 +32,14 @@ export interface HealthWriterOptions {
 
 /** A write that failed is tried again this soon. */
 const RETRY_MS = 5_000;
+/**
+ * Each heartbeat comes after a random 75-100 % of --heartbeat: nodes started together would otherwise all write at
+ * the same moment every minute, and seven documents at once make a replication storm that slowed the writes caught
+ * in it (bench:mesh-latency) to 2.5 s. Never later than the heartbeat, which peers count on (2.5 heartbeats).
+ */
+function heartbeatDelay(heartbeatMs: number): number {
+  return Math.round(heartbeatMs * (0.75 + 0.25 * Math.random()));
+}
 
 export class HealthWriter {
   private edges: Record<string, EdgeObservation> = {};
@@ -49,7 +57,7 @@ export class HealthWriter {
   /** Starts the heartbeat (a first write comes with the first news, or at once for a cluster node). */
   start(): void {
     this.started = true;
-    this.schedule(this.options.always ? 0 : this.options.heartbeatMs);
+    this.schedule(this.options.always ? 0 : heartbeatDelay(this.options.heartbeatMs));
   }
 
   setEdges(edges: Record<string, EdgeObservation>): void {
@@ -71,7 +79,7 @@ export class HealthWriter {
     clearTimeout(this.timer);
     this.timer = undefined;
     const ok = await this.write();
-    this.schedule(ok ? this.options.heartbeatMs : Math.min(this.options.heartbeatMs, RETRY_MS));
+    this.schedule(ok ? heartbeatDelay(this.options.heartbeatMs) : Math.min(this.options.heartbeatMs, RETRY_MS));
   }
 
   async stop(): Promise<void> {
@@ -114,7 +122,7 @@ export class HealthWriter {
       this.writing = this.write().then((ok) => {
         this.writing = undefined;
         // A failed write (the store away) is tried again soon, not a heartbeat later.
-        this.schedule(ok ? this.options.heartbeatMs : Math.min(this.options.heartbeatMs, RETRY_MS));
+        this.schedule(ok ? heartbeatDelay(this.options.heartbeatMs) : Math.min(this.options.heartbeatMs, RETRY_MS));
       });
     }, delayMs);
     this.timer.unref();
