@@ -5,7 +5,7 @@
 import { ConflictError, type Store, type StoredDoc } from '../store/store.js';
 import { docOf, inlineRev, overlay } from './inline-rrsets.js';
 import { UnknownRevisionError } from '../errors.js';
-import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocId, ZONE_PREFIX, zoneDocId, type ZoneDoc } from './zone-docs.js';
+import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocIdOfKey, ZONE_PREFIX, zoneDocId, type ZoneDoc } from './zone-docs.js';
 import { parseMarker } from './zone-version.js';
 import { updateRRsets } from './zone-writer.js';
 
@@ -36,8 +36,7 @@ async function contestedOf(store: Store, zoneDoc: ZoneDoc): Promise<Contested[]>
   const out: Contested[] = [];
   for (const [key, entries] of Object.entries(zoneDoc.contested ?? {})) {
     if (!Array.isArray(entries)) continue;
-    const slash = key.lastIndexOf('/');
-    const id = rrsetDocId(zoneDoc.name, key.slice(0, slash), key.slice(slash + 1));
+    const id = rrsetDocIdOfKey(zoneDoc.name, key);
     const real = await store.get(id);
     const [served] = overlay(zoneDoc, real ? [real] : []).filter((doc) => doc._id === id);
     const losers: ContestedRevision[] = [];
@@ -63,7 +62,7 @@ export async function resolveContested(store: Store, id: string, keep: string): 
   for (const zoneDoc of (await store.list(ZONE_PREFIX)).filter(isZoneDoc)) {
     const conflict = (await contestedOf(store, zoneDoc)).find((c) => c.id === id);
     if (!conflict) continue;
-    const key = Object.keys(zoneDoc.contested ?? {}).find((k) => rrsetDocId(zoneDoc.name, k.slice(0, k.lastIndexOf('/')), k.slice(k.lastIndexOf('/') + 1)) === id) as string;
+    const key = Object.keys(zoneDoc.contested ?? {}).find((k) => rrsetDocIdOfKey(zoneDoc.name, k) === id) as string;
     const removed = conflict.losers.map((loser) => loser.rev).filter((rev) => rev !== keep);
     const kept = conflict.losers.find((loser) => loser.rev === keep);
     if (!kept && conflict.winner.rev !== keep) throw new UnknownRevisionError(id, keep);

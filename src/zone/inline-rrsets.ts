@@ -10,7 +10,7 @@
 // documents with a revision of generation 0 (which CouchDB never issues) naming their version.
 
 import type { StoredDoc } from '../store/store.js';
-import { goneDoc, isGoneRRsetDoc, isRRsetDoc, rrsetDocId, type GoneRRsetDoc, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
+import { goneDoc, isGoneRRsetDoc, isRRsetDoc, rrsetDocId, rrsetKey, splitRRsetKey, type GoneRRsetDoc, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
 import { MARKER_FIELD, newerThan, parseMarker, sameVersion, versionMarker, type Marker } from './zone-version.js';
 
 /** An RRset as the zone document carries it, by "name/TYPE": the document's fields that the key does not say. */
@@ -39,15 +39,6 @@ export function isInlineRev(rev: unknown): boolean {
   return typeof rev === 'string' && rev.startsWith('0-');
 }
 
-function keyOf(name: string, type: string): string {
-  return `${name}/${type}`;
-}
-
-function splitKey(key: string): [string, string] {
-  const slash = key.lastIndexOf('/');
-  return [key.slice(0, slash), key.slice(slash + 1)];
-}
-
 /** The zone document's inline RRsets as documents (live or gone), each with its version's marker and revision. */
 export function inlineDocs(zoneDoc: ZoneDoc | undefined): (RRsetDoc | GoneRRsetDoc)[] {
   const inline = zoneDoc?.inline;
@@ -64,7 +55,7 @@ export function inlineDocs(zoneDoc: ZoneDoc | undefined): (RRsetDoc | GoneRRsetD
 export function docOf(zone: string, key: string, entry: InlineRRset): RRsetDoc | GoneRRsetDoc | undefined {
   const marker = parseMarker(entry?.zv);
   if (!marker) return undefined;
-  const [name, type] = splitKey(key);
+  const [name, type] = splitRRsetKey(key);
   if (entry.gone === true) return goneDoc(zone, name, type, entry.zv, inlineRev(marker));
   const { ttl: _ttl, records: _records, gone: _gone, ...rest } = entry;
   const doc: StoredDoc = { ...rest, _id: rrsetDocId(zone, name, type), _rev: inlineRev(marker), type: 'rrset', zone, name, rrtype: type, ttl: entry.ttl, records: entry.records };
@@ -73,7 +64,7 @@ export function docOf(zone: string, key: string, entry: InlineRRset): RRsetDoc |
 
 /** An RRset (or gone) document as the zone document carries it, under the version `marker`. */
 export function entryOf(doc: RRsetDoc | GoneRRsetDoc, marker: string): [string, InlineRRset] {
-  const key = keyOf(doc.name, doc.rrtype);
+  const key = rrsetKey(doc.name, doc.rrtype);
   if (isGoneRRsetDoc(doc)) return [key, { gone: true, zv: marker }];
   const { _id, _rev, type: _type, zone: _zone, name: _name, rrtype: _rrtype, [MARKER_FIELD]: _marker, ...rest } = doc;
   return [key, { ...rest, zv: marker } as InlineRRset];

@@ -50,6 +50,23 @@ export function rrsetDocId(zone: string, name: string, type: string): string {
   return `${rrsetDocPrefix(zone)}${name}/${type}`;
 }
 
+/** The key of an RRset within its zone, "name/TYPE" (how writers, merges and the inline part name it). */
+export function rrsetKey(name: string, type: string): string {
+  return `${name}/${type}`;
+}
+
+/** The owner name and type of an rrsetKey (a name may hold "/": the type is what follows the last one). */
+export function splitRRsetKey(key: string): [name: string, type: string] {
+  const slash = key.lastIndexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** The document id of the RRset `key` of `zone`. */
+export function rrsetDocIdOfKey(zone: string, key: string): string {
+  const [name, type] = splitRRsetKey(key);
+  return rrsetDocId(zone, name, type);
+}
+
 export function isZoneDoc(doc: StoredDoc): doc is ZoneDoc {
   return doc.type === 'zone' && typeof doc.name === 'string';
 }

@@ -6,8 +6,8 @@
 
 import type { StoredDoc } from '../store/store.js';
 import { contentHash, hashText, MARKER_FIELD, newerThan, parseMarker, sameVersion, type Marker } from './zone-version.js';
-import { docOf, entryOf, historyOf, inlineDocs, isInlineRev, rankOf, replaces, type InlineRRset } from './inline-rrsets.js';
-import { isGoneRRsetDoc, isRRsetDoc, type GoneRRsetDoc, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
+import { docOf, entryOf, historyOf, inlineDocs, rankOf, replaces, type InlineRRset } from './inline-rrsets.js';
+import { isGoneRRsetDoc, isRRsetDoc, rrsetKey, type GoneRRsetDoc, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
 
 type State = RRsetDoc | GoneRRsetDoc;
 
@@ -18,10 +18,6 @@ export interface Merged {
   contested: Map<string, InlineRRset[]>;
 }
 
-function keyOf(doc: State): string {
-  return `${doc.name}/${doc.rrtype}`;
-}
-
 /** What a state says, for comparing sides: its content hash, or "gone". */
 function signature(doc: State | undefined): string {
   return doc && isRRsetDoc(doc) ? hashText(contentHash(doc)) : 'gone';
@@ -30,12 +26,12 @@ function signature(doc: State | undefined): string {
 /** `sides` in order of precedence (CouchDB's winner first); `stored`: the RRset documents the store holds. */
 export function mergeSides(zone: string, sides: readonly ZoneDoc[], stored: readonly StoredDoc[]): Merged {
   const real = new Map<string, State>();
-  for (const doc of stored) if ((isRRsetDoc(doc) || isGoneRRsetDoc(doc)) && doc.zone === zone) real.set(keyOf(doc), doc);
+  for (const doc of stored) if ((isRRsetDoc(doc) || isGoneRRsetDoc(doc)) && doc.zone === zone) real.set(rrsetKey(doc.name, doc.rrtype), doc);
   const views = sides.map((side) => {
     const view = new Map<string, State>();
     for (const doc of inlineDocs(side)) {
-      const current = real.get(keyOf(doc));
-      if (!current || replaces(rankOf(doc), rankOf(current))) view.set(keyOf(doc), doc);
+      const current = real.get(rrsetKey(doc.name, doc.rrtype));
+      if (!current || replaces(rankOf(doc), rankOf(current))) view.set(rrsetKey(doc.name, doc.rrtype), doc);
     }
     return view;
   });
@@ -111,9 +107,4 @@ function addContested(contested: Map<string, InlineRRset[]>, key: string, entrie
   const list = contested.get(key) ?? [];
   for (const entry of entries) if (!list.some((e) => e.zv === entry.zv)) list.push(entry);
   contested.set(key, list);
-}
-
-/** Whether a state came from an inline RRset (not from an RRset document). */
-export function isInline(doc: State): boolean {
-  return isInlineRev(doc._rev);
 }

@@ -17,9 +17,9 @@ import { closeBranches } from '../store/close-branches.js';
 import { ConflictError, type Store } from '../store/store.js';
 import { maxSerial, serialGreater } from './serial.js';
 import type { StoredDoc } from '../store/store.js';
-import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocId, rrsetDocPrefix, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
-import { entryOf, foldDocs, historyOf, HISTORY, inlineFits, type InlineRRset } from './inline-rrsets.js';
-import { isInline, mergeSides } from './zone-merge.js';
+import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocId, rrsetDocPrefix, rrsetKey, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
+import { entryOf, foldDocs, historyOf, HISTORY, inlineFits, isInlineRev, type InlineRRset } from './inline-rrsets.js';
+import { mergeSides } from './zone-merge.js';
 import { addHash, contentHash, hashText, MARKER_FIELD, newerThan, parseMarker, parseVersion, sameVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
 import { docSerial, inZoneQueue, withSerial, writeAll } from './zone-writer.js';
 
@@ -89,7 +89,7 @@ async function tryReconcile(store: Store, zone: string, options: { force: boolea
   const stored = await store.list(rrsetDocPrefix(zone));
   const merged = mergeSides(zone, [winner, ...apart], stored);
   const soaId = rrsetDocId(zone, zone, 'SOA');
-  const soa = merged.chosen.get(`${zone}/SOA`);
+  const soa = merged.chosen.get(rrsetKey(zone, 'SOA'));
   if (!soa || !isRRsetDoc(soa)) return 'none';
   // An SOA document newer than every version here belongs to a version (an import, a fold) whose zone document is
   // still on its way (replication brings a version's documents in more than one batch): merging now would merge
@@ -123,8 +123,8 @@ async function tryReconcile(store: Store, zone: string, options: { force: boolea
   const marker = versionMarker(next);
   // Carried by the zone document under the new version: every RRset whose state is not its RRset document's.
   const inline: Record<string, InlineRRset> = {};
-  for (const [key, doc] of merged.chosen) if (isInline(doc) && key !== `${zone}/SOA`) inline[key] = entryOf(doc, marker)[1];
-  inline[`${zone}/SOA`] = entryOf(newSoa, marker)[1];
+  for (const [key, doc] of merged.chosen) if (isInlineRev(doc._rev) && key !== rrsetKey(zone, 'SOA')) inline[key] = entryOf(doc, marker)[1];
+  inline[rrsetKey(zone, 'SOA')] = entryOf(newSoa, marker)[1];
   const zoneDoc: ZoneDoc = { ...winner, version: next, inline, history: mergedHistory([winner, ...apart], next) };
   if (merged.contested.size > 0) zoneDoc.contested = contested;
   else delete zoneDoc.contested;

@@ -17,8 +17,11 @@ import {
   isGoneRRsetDoc,
   isRRsetDoc,
   rrsetDocId,
+  rrsetDocIdOfKey,
   rrsetDocPrefix,
+  rrsetKey,
   rrsetToDoc,
+  splitRRsetKey,
   zoneDocId,
   type GoneRRsetDoc,
   type RRsetDoc,
@@ -271,13 +274,9 @@ async function updateWithRetries(store: Store, zone: string, plan: RRsetPlan, fi
   }
 }
 
-function rrsetKey(name: string, type: string): string {
-  return `${name}/${type}`;
-}
-
 /** The owner name of an rrsetKey. */
 function nameOfKey(key: string): string {
-  return key.slice(0, key.lastIndexOf('/'));
+  return splitRRsetKey(key)[0];
 }
 
 /** A change touching more names than this reads the whole zone once instead of each name on its own. */
@@ -424,10 +423,7 @@ class ZoneRead {
     if (this.complete) return;
     const wanted = [...new Set(keys)].filter((key) => !this.has(key));
     if (wanted.length === 0) return;
-    const ids = wanted.map((key) => {
-      const slash = key.lastIndexOf('/');
-      return rrsetDocId(this.zone, key.slice(0, slash), key.slice(slash + 1));
-    });
+    const ids = wanted.map((key) => rrsetDocIdOfKey(this.zone, key));
     this.accept(wanted, await this.store.getMany(ids));
   }
 
@@ -612,9 +608,8 @@ async function tryUpdate(store: Store, zone: string, plan: RRsetPlan, field: str
   const revisions: Record<string, string> = {};
   for (const [key, doc] of written) {
     if (doc) {
-      const [, entry] = entryOf({ ...doc, _id: rrsetDocId(zone, doc.name, doc.rrtype) }, marker);
-      inline[key] = entry;
-      changes[rrsetDocId(zone, doc.name, doc.rrtype)] = hashText(contentHash(doc));
+      inline[key] = entryOf(doc, marker)[1];
+      changes[doc._id] = hashText(contentHash(doc));
       revisions[key] = inlineRev(newVersion);
     } else {
       const live = read.live.get(key);
