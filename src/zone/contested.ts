@@ -5,7 +5,7 @@
 import { ConflictError, type Store, type StoredDoc } from '../store/store.js';
 import { docOf, inlineRev, overlay } from './inline-rrsets.js';
 import { UnknownRevisionError } from '../errors.js';
-import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocIdOfKey, ZONE_PREFIX, zoneDocId, type ZoneDoc } from './zone-docs.js';
+import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocIdOfKey, rrsetKey, ZONE_PREFIX, zoneDocId, type ZoneDoc } from './zone-docs.js';
 import { parseMarker } from './zone-version.js';
 import { updateRRsets } from './zone-writer.js';
 
@@ -32,10 +32,11 @@ export async function listContested(store: Store): Promise<Contested[]> {
   return out;
 }
 
-async function contestedOf(store: Store, zoneDoc: ZoneDoc): Promise<Contested[]> {
+/** The zone's contested RRsets (only `only`, a "name/TYPE" key, when given). */
+async function contestedOf(store: Store, zoneDoc: ZoneDoc, only?: string): Promise<Contested[]> {
   const out: Contested[] = [];
   for (const [key, entries] of Object.entries(zoneDoc.contested ?? {})) {
-    if (!Array.isArray(entries)) continue;
+    if (!Array.isArray(entries) || (only !== undefined && key !== only)) continue;
     const id = rrsetDocIdOfKey(zoneDoc.name, key);
     const real = await store.get(id);
     const [served] = overlay(zoneDoc, real ? [real] : []).filter((doc) => doc._id === id);
@@ -60,9 +61,9 @@ const ATTEMPTS = 3;
  */
 export async function resolveContested(store: Store, id: string, keep: string): Promise<{ id: string; rev: string; removed: string[] } | undefined> {
   for (const zoneDoc of (await store.list(ZONE_PREFIX)).filter(isZoneDoc)) {
-    const conflict = (await contestedOf(store, zoneDoc)).find((c) => c.id === id);
-    if (!conflict) continue;
-    const key = Object.keys(zoneDoc.contested ?? {}).find((k) => rrsetDocIdOfKey(zoneDoc.name, k) === id) as string;
+    const key = Object.keys(zoneDoc.contested ?? {}).find((k) => rrsetDocIdOfKey(zoneDoc.name, k) === id);
+    const [conflict] = key === undefined ? [] : await contestedOf(store, zoneDoc, key);
+    if (!conflict || key === undefined) continue;
     const removed = conflict.losers.map((loser) => loser.rev).filter((rev) => rev !== keep);
     const kept = conflict.losers.find((loser) => loser.rev === keep);
     if (!kept && conflict.winner.rev !== keep) throw new UnknownRevisionError(id, keep);
@@ -74,7 +75,7 @@ export async function resolveContested(store: Store, id: string, keep: string): 
         isRRsetDoc(doc) ? { name, type, rrset: docToRRset(doc), settles: true } : { name, type, settles: true },
       ]);
       if (!result.changed) await dropContested(store, zoneDoc.name, key);
-      return { id, rev: result.revisions[`${name}/${type}`] ?? keep, removed };
+      return { id, rev: result.revisions[rrsetKey(name, type)] ?? keep, removed };
     }
     await dropContested(store, zoneDoc.name, key);
     return { id, rev: keep, removed };

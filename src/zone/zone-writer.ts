@@ -155,23 +155,35 @@ function* saveSteps(zone: Zone, existing: ZoneDoc | undefined, stored: StoredDoc
   for (const doc of newDocs) {
     doc[MARKER_FIELD] = marker;
     const before = old.get(doc._id);
-    if (before) {
-      doc._rev = before._rev;
-      old.delete(doc._id);
-    }
+    if (before) doc._rev = before._rev;
     docs.push(doc);
     if (docs.length % STEP_ITEMS === 0) yield;
   }
-  // Gone: every live RRset document the zone no longer has, and every RRset only its inline part had.
-  for (const doc of old.values()) if (isRRsetDoc(doc)) docs.push(goneDoc(zone.name, doc.name, doc.rrtype, marker, doc._rev));
-  for (const doc of inlineDocs(existing)) {
-    if (isRRsetDoc(doc) && !newIds.has(doc._id) && !(old.has(doc._id) && isRRsetDoc(old.get(doc._id) as StoredDoc))) docs.push(goneDoc(zone.name, doc.name, doc.rrtype, marker, old.get(doc._id)?._rev));
-  }
+  for (const doc of goneDocs(zone.name, stored, existing, newIds, marker)) docs.push(doc);
   // The zone document goes last: a node learns of the version once the RRsets it names have all been written.
   const zoneDoc: ZoneDoc = { _id: zoneDocId(zone.name), type: 'zone', name: zone.name, createdAt: existing?.createdAt ?? now, updatedAt: now, version, history: nextHistory(existing, version) };
   if (existing) zoneDoc._rev = existing._rev;
   docs.push(zoneDoc);
   return { docs, result: { zone: zone.name, created: !existing, serial, rrsets: zone.rrsets.length } };
+}
+
+/**
+ * Gone markers, under version `marker`, for every RRset of the zone not in `keep` (ids): each live RRset document
+ * (`stored`), and each live RRset only the zone document's inline part had, which a node holds until a gone marker
+ * replaces it.
+ */
+function goneDocs(zone: string, stored: readonly StoredDoc[], zoneDoc: ZoneDoc | undefined, keep: ReadonlySet<string>, marker: string): StoredDoc[] {
+  const docs: StoredDoc[] = [];
+  const byId = new Map<string, StoredDoc>();
+  for (const doc of stored) {
+    byId.set(doc._id, doc);
+    if (isRRsetDoc(doc) && !keep.has(doc._id)) docs.push(goneDoc(zone, doc.name, doc.rrtype, marker, doc._rev));
+  }
+  for (const doc of inlineDocs(zoneDoc)) {
+    const real = byId.get(doc._id);
+    if (isRRsetDoc(doc) && !keep.has(doc._id) && !(real && isRRsetDoc(real))) docs.push(goneDoc(zone, doc.name, doc.rrtype, marker, real?._rev));
+  }
+  return docs;
 }
 
 /**
@@ -183,15 +195,7 @@ export async function deleteZone(store: Store, name: string): Promise<void> {
   if (!zoneDoc) throw new ZoneNotFoundError(name);
   const current = parseVersion(zoneDoc.version);
   const marker = versionMarker({ serial: nextSerial(current?.serial ?? 0, current?.serial ?? 0), hash: hashText(0) });
-  const docs: StoredDoc[] = [];
-  const stored = await store.list(rrsetDocPrefix(name));
-  for (const doc of stored) if (isRRsetDoc(doc)) docs.push(goneDoc(name, doc.name, doc.rrtype, marker, doc._rev));
-  // RRsets only the zone document carried: a node holds them until a gone marker replaces them.
-  const storedById = new Map(stored.map((doc) => [doc._id, doc]));
-  for (const doc of inlineDocs(zoneDoc)) {
-    const real = storedById.get(doc._id);
-    if (isRRsetDoc(doc) && !(real && isRRsetDoc(real))) docs.push(goneDoc(name, doc.name, doc.rrtype, marker, real?._rev));
-  }
+  const docs = goneDocs(name, await store.list(rrsetDocPrefix(name)), zoneDoc, new Set(), marker);
   docs.push({ _id: zoneDoc._id, _rev: zoneDoc._rev, _deleted: true });
   await writeAll(store, docs);
 }
@@ -388,11 +392,6 @@ class ZoneRead {
       this.inline.set(key, doc);
       this.settle(key);
     }
-  }
-
-  /** The inline RRsets, by key. */
-  inlineKeys(): string[] {
-    return [...this.inline.keys()];
   }
 
   private settle(key: string): void {
