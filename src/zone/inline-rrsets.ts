@@ -120,11 +120,21 @@ export function historyOf(zoneDoc: ZoneDoc | undefined): Marker[] {
   return list.flatMap((m) => parseMarker(m) ?? []);
 }
 
-/** The history a new version `marker` written on top of `zoneDoc` carries. */
-export function nextHistory(zoneDoc: ZoneDoc | undefined, marker: Marker): string[] {
-  const list = historyOf(zoneDoc).filter((m) => !sameVersion(m, marker));
-  const version = zoneDoc?.version;
-  if (version && typeof version === 'object' && !list.some((m) => m.serial === version.serial && m.hash === version.hash)) list.push({ serial: version.serial, hash: version.hash });
+/**
+ * The history a new version `marker` carries, written on top of `sides` (one zone document, or for a merge every
+ * revision merged): their histories and versions, in serial order, then `marker`, the last HISTORY of them.
+ */
+export function nextHistory(sides: ZoneDoc | undefined | readonly ZoneDoc[], marker: Marker): string[] {
+  const list: Marker[] = [];
+  const add = (m: Marker): void => {
+    if (!sameVersion(m, marker) && !list.some((n) => sameVersion(n, m))) list.push({ serial: m.serial, hash: m.hash });
+  };
+  for (const side of Array.isArray(sides) ? sides : [sides]) {
+    for (const m of historyOf(side)) add(m);
+    const version = side?.version;
+    if (version && typeof version === 'object') add(version);
+  }
+  list.sort((a, b) => (newerThan(a, b) ? 1 : newerThan(b, a) ? -1 : 0));
   list.push(marker);
   return list.slice(-HISTORY).map(versionMarker);
 }

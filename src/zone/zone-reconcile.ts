@@ -15,10 +15,10 @@
 
 import { closeBranches } from '../store/close-branches.js';
 import { ConflictError, type Store } from '../store/store.js';
-import { maxSerial, serialGreater } from './serial.js';
+import { maxSerial } from './serial.js';
 import type { StoredDoc } from '../store/store.js';
 import { docToRRset, isRRsetDoc, isZoneDoc, rrsetDocId, rrsetDocPrefix, rrsetKey, zoneDocId, type RRsetDoc, type ZoneDoc } from './zone-docs.js';
-import { entryOf, foldDocs, historyOf, HISTORY, inlineFits, isInlineRev, type InlineRRset } from './inline-rrsets.js';
+import { entryOf, foldDocs, inlineFits, isInlineRev, nextHistory, type InlineRRset } from './inline-rrsets.js';
 import { mergeSides } from './zone-merge.js';
 import { addHash, contentHash, hashText, MARKER_FIELD, newerThan, parseMarker, parseVersion, sameVersion, subtractHash, versionMarker, type ZoneVersion } from './zone-version.js';
 import { docSerial, inZoneQueue, withSerial, writeAll } from './zone-writer.js';
@@ -125,7 +125,7 @@ async function tryReconcile(store: Store, zone: string, options: { force: boolea
   const inline: Record<string, InlineRRset> = {};
   for (const [key, doc] of merged.chosen) if (isInlineRev(doc._rev) && key !== rrsetKey(zone, 'SOA')) inline[key] = entryOf(doc, marker)[1];
   inline[rrsetKey(zone, 'SOA')] = entryOf(newSoa, marker)[1];
-  const zoneDoc: ZoneDoc = { ...winner, version: next, inline, history: mergedHistory([winner, ...apart], next) };
+  const zoneDoc: ZoneDoc = { ...winner, version: next, inline, history: nextHistory([winner, ...apart], next) };
   if (merged.contested.size > 0) zoneDoc.contested = contested;
   else delete zoneDoc.contested;
   const docs: StoredDoc[] = [];
@@ -141,14 +141,6 @@ async function tryReconcile(store: Store, zone: string, options: { force: boolea
   return apart.length > 0 ? 'merged' : 'rewritten';
 }
 
-/** The histories of the merged sides, with the new version last. */
-function mergedHistory(sides: readonly ZoneDoc[], next: ZoneVersion): string[] {
-  const all = sides.flatMap((side) => [...historyOf(side), ...(parseVersion(side.version) ? [parseVersion(side.version) as ZoneVersion] : [])]);
-  const unique: { serial: number; hash: string }[] = [];
-  for (const m of all) if (!unique.some((u) => sameVersion(u, m))) unique.push({ serial: m.serial, hash: m.hash });
-  unique.sort((a, b) => (serialGreater(a.serial, b.serial) ? 1 : serialGreater(b.serial, a.serial) ? -1 : 0));
-  return [...unique.slice(-(HISTORY - 1)).map(versionMarker), versionMarker(next)];
-}
 
 /** The SOA's losing revisions that equal its winner (left by nodes that merged at the same moment). */
 async function equalSoaLosers(store: Store, zone: string): Promise<string[]> {
