@@ -21,7 +21,8 @@
 // ratios edgedns / bare; what the nodes did meanwhile that makes work for the whole mesh (health-document writes,
 // replication restarts, warnings). The CPU column is the steadier figure on a shared machine.
 // EDGEDNS_BENCH_WRITES (default 20) writes per row; EDGEDNS_BENCH_ONLY=bare|edgedns runs one part;
-// EDGEDNS_BENCH_ARGS adds `serve` flags to every node (e.g. "--watchdog-interval 600").
+// EDGEDNS_BENCH_ARGS adds `serve` flags to every node (e.g. "--watchdog-interval 600"); EDGEDNS_BENCH_GAP_MS sets the
+// pause after each edgedns write (default 500).
 
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -57,6 +58,11 @@ const QUIET_MS = 5000;
 const QUIET_TIMEOUT_MS = 90_000;
 /** Between writes, so each one is timed on a mesh that has gone quiet again. */
 const GAP_MS = 500;
+/**
+ * Between edgedns writes (EDGEDNS_BENCH_GAP_MS): longer stretches the row over more health heartbeats, which are
+ * writes too; spanning several of them shows what they cost writes at their steady rate.
+ */
+const NODE_GAP_MS = Number(process.env.EDGEDNS_BENCH_GAP_MS ?? GAP_MS);
 const POLL_MS = 5;
 const ZONE_NAME = 'example.org.';
 const ZONE = ['$ORIGIN example.org.', '$TTL 60', '@ IN SOA ns1 hostmaster 1 7200 1800 1209600 300', '  IN NS ns1', 'ns1 IN A 192.0.2.53', 'mail IN A 192.0.2.25', ''].join('\n');
@@ -353,7 +359,7 @@ async function edgedns(): Promise<Series> {
       if (response.status !== 200) throw new Error(`PUT on n${writer + 1}: ${response.status} ${await response.text()}`);
       const put = performance.now() - started;
       (i < WARM_UP ? warmUp : timings).push({ writer, total: Math.max(...(await seen)) - started, put, stored: Math.max(...(await stored)) - started });
-      await sleep(GAP_MS);
+      await sleep(NODE_GAP_MS);
     }
     const cpu = perWrite(before, childCpu());
     const countersAfter = await counters(nodes, keys);
@@ -388,10 +394,11 @@ function uptime(): string {
 
 async function main(): Promise<void> {
   if (!Number.isInteger(N) || N < 2 || N > 15) throw new Error(`EDGEDNS_BENCH_NODES must be 2..15, not ${process.env.EDGEDNS_BENCH_NODES}`);
+  if (!Number.isInteger(NODE_GAP_MS) || NODE_GAP_MS < 0 || NODE_GAP_MS > 60_000) throw new Error(`EDGEDNS_BENCH_GAP_MS must be 0..60000, not ${process.env.EDGEDNS_BENCH_GAP_MS}`);
   if (!Number.isInteger(WRITES) || WRITES < 1 || WRITES > 200) throw new Error(`EDGEDNS_BENCH_WRITES must be 1..200, not ${process.env.EDGEDNS_BENCH_WRITES}`);
   const joins = (N * (N - 1)) / 2;
   const writers = [...new Set(Array.from({ length: WRITES }, (_, w) => writerOf(w) + 1))].join(', ');
-  const title = `${N} nodes, ${joins} joins, ${2 * joins} replications, pouchdb-server on loopback; ${WRITES} writes per row on nodes ${writers}`;
+  const title = `${N} nodes, ${joins} joins, ${2 * joins} replications, pouchdb-server on loopback; ${WRITES} writes per row on nodes ${writers}; ${NODE_GAP_MS} ms pause after each edgedns write${EXTRA_ARGS.length > 0 ? `; serve ${EXTRA_ARGS.join(' ')}` : ''}`;
   process.stdout.write(`mesh latency: ${title}\n`);
   const loadBefore = uptime();
   const [single, bulk] = ONLY === 'edgedns' ? [] : await bare();
