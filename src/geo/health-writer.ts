@@ -4,7 +4,7 @@
 // is shorter, so a fast-probing node tells a change within half an interval), and otherwise only at the heartbeat.
 // The RTT averages ride along: every node steers by the steady RTTs (steady-rtt.ts, shared-latency.ts), which move
 // only on a sustained change, while averages jitter all the time. So a mesh where nothing changes writes one small
-// document per node per heartbeat (default a minute) instead of one per probe interval, and each write replicates to
+// document per node per heartbeat (default five minutes) instead of one per probe interval, and each write replicates to
 // every node.
 
 import type { Logger } from 'pino';

@@ -66,7 +66,7 @@ t.test('defaults are what a bare machine needs, as before the declarations', asy
     pages: { http: { host: '127.0.0.1', port: 8080 }, https: { host: '127.0.0.1', port: 8443 }, previewDomain: 'preview.localhost', cacheBytes: 64 * 1024 * 1024, maxFiles: 20_000, immutableMaxAge: 31_536_000, skewGraceMs: 600_000 },
     workers: 1,
     heapGrowthPercent: 50,
-    cluster: { watchdogIntervalMs: 3_000, stallMs: 10_000, heartbeatMs: 60_000 },
+    cluster: { watchdogIntervalMs: 3_000, stallMs: 10_000, heartbeatMs: 300_000 },
     secretsKeyFile: 'data/secrets.key',
   });
 });
