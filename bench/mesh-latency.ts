@@ -22,7 +22,8 @@
 // replication restarts, warnings). The CPU column is the steadier figure on a shared machine.
 // EDGEDNS_BENCH_WRITES (default 20) writes per row; EDGEDNS_BENCH_ONLY=bare|edgedns runs one part;
 // EDGEDNS_BENCH_ARGS adds `serve` flags to every node (e.g. "--watchdog-interval 600"); EDGEDNS_BENCH_GAP_MS sets the
-// pause after each edgedns write (default 500).
+// pause after each edgedns write (default 500); EDGEDNS_BENCH_IDLE_S leaves the mesh alone that long after the writes
+// and says what it costs with nothing changing.
 
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -63,6 +64,8 @@ const GAP_MS = 500;
  * writes too; spanning several of them shows what they cost writes at their steady rate.
  */
 const NODE_GAP_MS = Number(process.env.EDGEDNS_BENCH_GAP_MS ?? GAP_MS);
+/** After the edgedns writes, the mesh left alone this long (EDGEDNS_BENCH_IDLE_S, default 0: not measured). */
+const IDLE_S = Number(process.env.EDGEDNS_BENCH_IDLE_S ?? 0);
 const POLL_MS = 5;
 const ZONE_NAME = 'example.org.';
 const ZONE = ['$ORIGIN example.org.', '$TTL 60', '@ IN SOA ns1 hostmaster 1 7200 1800 1209600 300', '  IN NS ns1', 'ns1 IN A 192.0.2.53', 'mail IN A 192.0.2.25', ''].join('\n');
@@ -74,7 +77,7 @@ const BULK_DOCS = 3;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The whole run is bounded: past this, whatever it waits on, it stops its processes and says where it was. */
-const RUN_TIMEOUT_MS = 20 * 60_000;
+const RUN_TIMEOUT_MS = 20 * 60_000 + IDLE_S * 1000;
 let phase = 'starting';
 /** Says on stderr what the run does now (so a stuck run says where it stuck). */
 function step(what: string): void {
@@ -116,6 +119,15 @@ interface Series {
   during?: Record<string, number>;
   /** edgedns: warnings and replication restarts the nodes logged during the writes, by message. */
   logged?: Record<string, number>;
+  /** edgedns, with EDGEDNS_BENCH_IDLE_S: the mesh left alone after the writes. */
+  idle?: Idle;
+}
+
+/** What a mesh with nothing changing costs: CPU seconds per second of all servers and all nodes, and their counters. */
+interface Idle {
+  seconds: number;
+  cpuPerSecond: Cpu;
+  counters: Record<string, number>;
 }
 
 /** This process's child processes (pouchdb-servers, edgedns nodes), from /proc. */
@@ -364,12 +376,28 @@ async function edgedns(): Promise<Series> {
     const cpu = perWrite(before, childCpu());
     const countersAfter = await counters(nodes, keys);
     const during = Object.fromEntries(COUNTERS.map((name) => [name, countersAfter[name] - countersBefore[name]]));
-    return { timings, warmUp, cpu, during, logged: loggedSince(nodes, logMarks) };
+    const logged = loggedSince(nodes, logMarks);
+    return { timings, warmUp, cpu, during, logged, ...(IDLE_S > 0 ? { idle: await idle(nodes, keys) } : {}) };
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(servers.map((server) => server.destroy()));
     await rm(zonesDir, { recursive: true, force: true });
   }
+}
+
+/** The mesh left alone for IDLE_S seconds: what it costs when nothing changes (issue 13, item 8). */
+async function idle(nodes: SpawnedNode[], keys: string[]): Promise<Idle> {
+  step(`edgedns: ${IDLE_S} s with nothing written`);
+  const before = childCpu();
+  const countersBefore = await counters(nodes, keys);
+  await sleep(IDLE_S * 1000);
+  const after = childCpu();
+  const countersAfter = await counters(nodes, keys);
+  return {
+    seconds: IDLE_S,
+    cpuPerSecond: { servers: (after.servers - before.servers) / IDLE_S, nodes: (after.nodes - before.nodes) / IDLE_S },
+    counters: Object.fromEntries(COUNTERS.map((name) => [name, countersAfter[name] - countersBefore[name]])),
+  };
 }
 
 function row(label: string, values: number[], cpu?: Cpu): string {
@@ -395,6 +423,7 @@ function uptime(): string {
 async function main(): Promise<void> {
   if (!Number.isInteger(N) || N < 2 || N > 15) throw new Error(`EDGEDNS_BENCH_NODES must be 2..15, not ${process.env.EDGEDNS_BENCH_NODES}`);
   if (!Number.isInteger(NODE_GAP_MS) || NODE_GAP_MS < 0 || NODE_GAP_MS > 60_000) throw new Error(`EDGEDNS_BENCH_GAP_MS must be 0..60000, not ${process.env.EDGEDNS_BENCH_GAP_MS}`);
+  if (!Number.isInteger(IDLE_S) || IDLE_S < 0 || IDLE_S > 900) throw new Error(`EDGEDNS_BENCH_IDLE_S must be 0..900, not ${process.env.EDGEDNS_BENCH_IDLE_S}`);
   if (!Number.isInteger(WRITES) || WRITES < 1 || WRITES > 200) throw new Error(`EDGEDNS_BENCH_WRITES must be 1..200, not ${process.env.EDGEDNS_BENCH_WRITES}`);
   const joins = (N * (N - 1)) / 2;
   const writers = [...new Set(Array.from({ length: WRITES }, (_, w) => writerOf(w) + 1))].join(', ');
@@ -420,6 +449,12 @@ async function main(): Promise<void> {
   if (single && withNodes) notes.push(ratio('1 document', withNodes, single));
   if (bulk && withNodes) notes.push(ratio('3 documents', withNodes, bulk));
   if (withNodes?.during) notes.push(`during the edgedns writes, over all nodes: ${Object.entries(withNodes.during).map(([name, value]) => `${name} +${value}`).join(', ')}`);
+  const idled = withNodes?.idle;
+  if (idled) {
+    const { servers, nodes } = idled.cpuPerSecond;
+    const counted = Object.entries(idled.counters).map(([name, value]) => `${name} +${value}`).join(', ');
+    notes.push(`left alone ${idled.seconds} s after the writes: servers ${servers.toFixed(3)}, nodes ${nodes.toFixed(3)} CPU-seconds per second (${((servers + nodes) * 100).toFixed(1)} % of one core); ${counted}`);
+  }
   for (const [msg, count] of Object.entries(withNodes?.logged ?? {})) notes.push(`logged during the edgedns writes: ${count} × "${msg}"`);
   const perWriteText = (timings: Timing[]): string => timings.map((t) => `n${t.writer + 1} ${t.total.toFixed(0)}`).join(', ');
   if (bulk) notes.push(`each bare 3-document write (writer, ms): ${perWriteText(bulk.timings)}; warm-up before them: ${perWriteText(bulk.warmUp)}`);
