@@ -31,8 +31,8 @@ export interface ReceivingOptions {
   reports(): Iterable<PeerReport>;
   /** This node's own links, from its watchdog (those it holds). */
   ownLinks(): LinkReport[];
-  /** This node's heartbeat; a peer's own, when its report gives one. */
-  heartbeatMs: number;
+  /** This node's heartbeat now (it may follow the size of the mesh); a peer's own, when its report gives one. */
+  heartbeatMs(): number;
   /** The watchdog interval: an outage shorter than two of them may pass unnoticed by the peers. */
   watchdogIntervalMs: number;
   logger: Logger;
@@ -91,7 +91,8 @@ export class ReceivingMonitor {
 
   /** Why this node is not receiving, one line each; empty when it is. */
   check(): string[] {
-    const { nodeId, store, health, heartbeatMs, watchdogIntervalMs, logger } = this.options;
+    const { nodeId, store, health, watchdogIntervalMs, logger } = this.options;
+    const heartbeatMs = this.options.heartbeatMs();
     const now = Date.now();
     const peers = [...this.options.reports()].filter((r) => r.node !== nodeId);
     this.ages.clear();

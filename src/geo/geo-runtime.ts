@@ -32,13 +32,12 @@ export interface GeoConfig {
   probes?: boolean;
   /** Where this node is (--location), published in its health document. */
   location?: ObserverLocation;
-  /** The health document is rewritten at least this often when nothing changes (default 60 s). */
-  heartbeatMs?: number;
+  /** The health document is rewritten at least this often when nothing changes (ms; default `auto`: health-writer.ts). */
+  heartbeatMs?: number | 'auto';
   /** A node of a CouchDB cluster: its health document is written (and heartbeats) even without edges. */
   clustered?: boolean;
 }
 
-export const DEFAULT_HEARTBEAT_MS = 60_000;
 /** At most one health write a second for changes, or two per interval when probes come more often than every 2 s. */
 const MAX_WRITE_GAP_MS = 1_000;
 
@@ -97,7 +96,8 @@ export class GeoRuntime {
             logger,
             metrics: this.metrics,
             intervalMs: this.probeOptions.intervalMs,
-            heartbeatMs: config.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+            heartbeatMs: config.heartbeatMs ?? 'auto',
+            nodes: () => new Set([nodeId, ...this.state.liveHealth().map((doc) => doc.node)]).size,
             always: config.clustered === true,
             // a change goes out within half a probe interval when probes come more often than every 2 s
             minGapMs: Math.min(MAX_WRITE_GAP_MS, this.probeOptions.intervalMs / 2),

@@ -82,8 +82,8 @@ export interface ClusterConfig {
   watchdogIntervalMs: number;
   /** Pending changes and none delivered this long: the replication is restarted (ms). */
   stallMs: number;
-  /** The health document is rewritten at least this often when nothing changes (ms). */
-  heartbeatMs: number;
+  /** The health document is rewritten at least this often when nothing changes (ms), or `auto` (health-writer.ts). */
+  heartbeatMs: number | 'auto';
 }
 
 export interface CouchConfig {

@@ -10,6 +10,7 @@ import type { NodeConfig } from './config.js';
 import { startAnswering, tcpOptions } from './answering.js';
 import type { GeoRuntime } from '../geo/geo-runtime.js';
 import { seedEdges } from '../geo/seed.js';
+import { autoHeartbeatMs } from '../geo/health-writer.js';
 import { closeDns, describeDns, listenDns, type DnsListener } from '../dns/listen.js';
 import type { Listening } from '../dns/udp-server.js';
 import { ensureBootstrapKey } from '../keys/api-keys.js';
@@ -128,7 +129,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
 
     let watchdog: ReplicationWatchdog | undefined;
     if (store instanceof CouchStore) {
-      const { watchdogIntervalMs, stallMs, heartbeatMs } = config.cluster;
+      const { watchdogIntervalMs, stallMs } = config.cluster;
       const dog = new ReplicationWatchdog({
         local: store.server,
         mainDb: store.db,
@@ -148,7 +149,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         store: health.index('zones'),
         reports: () => geo.state.liveHealth(),
         ownLinks: () => dog.links(),
-        heartbeatMs,
+        heartbeatMs: () => geo.healthWriter?.heartbeatMs ?? autoHeartbeatMs(1),
         watchdogIntervalMs,
         logger,
         registry,

@@ -54,6 +54,16 @@ export const secondsAsMs: ValueParser<number> = (value, name) => {
   return n * 1000;
 };
 
+/** `auto`, or seconds in (0, 3600] as milliseconds. */
+export const secondsOrAuto: ValueParser<number | 'auto'> = (value, name) => {
+  if (value === 'auto') return 'auto';
+  try {
+    return secondsAsMs(value, name);
+  } catch {
+    throw new ConfigError(`${name} "${value}" is neither auto nor a number of seconds between 0 and 3600`);
+  }
+};
+
 export function wholeNumber(min: number, max: number, unit = ''): ValueParser<number> {
   return (value, name) => {
     const n = Number(value);

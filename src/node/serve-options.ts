@@ -21,6 +21,7 @@ import {
   onOff,
   parseAddress,
   secondsAsMs,
+  secondsOrAuto,
   text,
   wholeNumber,
   workerCount,
@@ -246,8 +247,8 @@ export const SERVE_OPTIONS = {
     help: 'a replication with changes pending and none delivered for S seconds is restarted',
   },
   heartbeat: {
-    flag: 'heartbeat', env: 'EDGEDNS_HEARTBEAT', value: 'S', default: '300', example: '60', parse: secondsAsMs,
-    help: "the node's health document is rewritten at least this often when nothing changes: each one is a write every node replicates; a peer silent for 2.5 heartbeats makes the others stale, a dead node's observations vote for a heartbeat more (see [cluster](cluster.md#heartbeat))",
+    flag: 'heartbeat', env: 'EDGEDNS_HEARTBEAT', value: 'S', default: 'auto', example: '300', parse: secondsOrAuto,
+    help: "the node's health document is rewritten at least this often when nothing changes, and each time every node replicates it; `auto`: 60 s for each other node it knows, 60-600 s. A peer silent for 2.5 heartbeats makes the others stale; a dead node's observations vote for a heartbeat more (see [cluster](cluster.md#heartbeat))",
   },
 } satisfies Record<string, ServeOption>;
 

@@ -66,7 +66,7 @@ t.test('defaults are what a bare machine needs, as before the declarations', asy
     pages: { http: { host: '127.0.0.1', port: 8080 }, https: { host: '127.0.0.1', port: 8443 }, previewDomain: 'preview.localhost', cacheBytes: 64 * 1024 * 1024, maxFiles: 20_000, immutableMaxAge: 31_536_000, skewGraceMs: 600_000 },
     workers: 1,
     heapGrowthPercent: 50,
-    cluster: { watchdogIntervalMs: 3_000, stallMs: 10_000, heartbeatMs: 300_000 },
+    cluster: { watchdogIntervalMs: 3_000, stallMs: 10_000, heartbeatMs: 'auto' },
     secretsKeyFile: 'data/secrets.key',
   });
 });
@@ -96,6 +96,7 @@ t.test('a bad value names where it came from; an undeclared flag is refused', as
   t.throws(() => resolveConfig({}, { EDGEDNS_DNS: 'nowhere' }), new ConfigError('EDGEDNS_DNS "nowhere" is not HOST:PORT (use [::1]:5300 for IPv6)'));
   t.throws(() => resolveConfig({}, { EDGEDNS_PAGES_MAX_FILES: '0' }), /EDGEDNS_PAGES_MAX_FILES "0" is not a whole number 1-1000000/);
   t.throws(() => resolveConfig({ 'log-level': 'loud' }, {}), /--log-level "loud" is not one of trace, debug/);
+  t.throws(() => resolveConfig({ heartbeat: 'atuo' }, {}), new ConfigError('--heartbeat "atuo" is neither auto nor a number of seconds between 0 and 3600'));
   t.throws(() => resolveConfig({ 'no-such-flag': 'x' }, {}), /unknown option --no-such-flag/);
   t.throws(() => resolveConfig({ dns: true }, {}), /--dns needs a value/);
   t.throws(() => resolveConfig({ couchdb: 'http://127.0.0.1:5984', 'replicate-from': 'http://127.0.0.1:5985' }, {}), /--replicate-from is for the embedded store/);
