@@ -108,6 +108,9 @@ t.test('a dead edge leaves every node\'s answers within 3 probe intervals, and t
   for (const c of world.clients.filter((x) => steady.answers.get('node-eu')?.get(x.network) === 'iad')) {
     const got = after?.get('node-eu')?.get(c.network) ?? '?';
     // New York: lon would be 7 ms faster than fra for North American clients only, which no observer's median can see
-    t.not(verdict(c, got, world.faults, MARGIN), 'NO', `${c.city} moves to ${got}: the fastest left, or within the margin of it (${fastestEdge(c, world.faults).name})`);
+    const ok = t.not(verdict(c, got, world.faults, MARGIN), 'NO', `${c.city} moves to ${got}: the fastest left, or within the margin of it (${fastestEdge(c, world.faults).name})`);
+    // Rare, seen only in the full suite on a loaded machine: say what every node answered and why node-eu chose
+    const eu = world.nodes.find((n) => n.node.id === 'node-eu');
+    if (!ok && after && eu) t.comment(`\n${answerTable(world, after, MARGIN)}\nnode-eu /v1/route: ${JSON.stringify((await world.route(eu, c)).decision)}`);
   }
 });
