@@ -2,17 +2,14 @@
 // mesh writes about one heartbeat a minute in all whatever its size, and every health document says the heartbeat it
 // was written with (peers time its silence and its votes by it).
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import t from 'tap';
 import { GeoRuntime } from '../../src/geo/geo-runtime.js';
 import { healthDocId, type HealthDoc } from '../../src/geo/health-docs.js';
 import { autoHeartbeatMs } from '../../src/geo/health-writer.js';
-import { PouchStore } from '../../src/store/pouch-store.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { tempPouchStore } from '../helpers/temp-store.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -22,12 +19,7 @@ t.test('a minute for each other node, from one to ten minutes', async (t) => {
 });
 
 t.test("a node's health document says the heartbeat of the mesh it knows", async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-heartbeat-'));
-  const store = await PouchStore.open(dir);
-  t.teardown(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const store = await tempPouchStore(t, 'heartbeat');
   // Six peers' documents, as replication brought them, one of them forgotten (it no longer counts).
   const now = Date.now();
   for (let i = 2; i <= 7; i++) {

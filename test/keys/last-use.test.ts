@@ -3,20 +3,12 @@
 // made the write that used it wait behind that storm (bench/mesh-latency.ts: the first PUT on each node was the
 // slowest). So it is written at most once an hour per key: enough to tell a key in use from one forgotten.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { hashKey, keyVerdict, type KeyDoc } from '../../src/keys/api-keys.js';
-import { PouchStore } from '../../src/store/pouch-store.js';
 import type { Store, StoredDoc } from '../../src/store/store.js';
+import { tempPouchStore } from '../helpers/temp-store.js';
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-last-use-'));
-const pouch = await PouchStore.open(dir);
-t.teardown(async () => {
-  await pouch.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const pouch = await tempPouchStore(t, 'last-use');
 
 /** The store, keeping each document put. */
 const puts: StoredDoc[] = [];

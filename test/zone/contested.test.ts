@@ -2,9 +2,6 @@
 // keeping the served state drops the losers and changes nothing served; keeping a loser writes it as a new version;
 // a revision that is neither is refused, naming it.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { UnknownRevisionError } from '../../src/errors.js';
 import { PouchStore } from '../../src/store/pouch-store.js';
@@ -15,6 +12,7 @@ import { parseMarker } from '../../src/zone/zone-version.js';
 import { saveZone, updateRRsets } from '../../src/zone/zone-writer.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
 import { rrsetContent } from '../helpers/zone-content.js';
+import { tempPouchStore } from '../helpers/temp-store.js';
 
 const ZONE = 'contested.test.';
 const WWW = rrsetDocId(ZONE, `www.${ZONE}`, 'A');
@@ -24,12 +22,7 @@ const LOST = '2:00000000000ab';
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0];
 
 async function fixture(test: TapTest): Promise<PouchStore> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-contested-'));
-  const store = await PouchStore.open(dir);
-  test.teardown(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const store = await tempPouchStore(test, 'contested');
   await saveZone(store, parseZoneFile(`$ORIGIN ${ZONE}\n$TTL 60\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\nwww A 192.0.2.1\n`), { replace: false });
   await updateRRsets(store, ZONE, () => [{ name: `www.${ZONE}`, type: 'A', rrset: { name: `www.${ZONE}`, type: 'A', ttl: 60, records: ['198.51.100.1'] } }]);
   // What a merge leaves when the other side changed www too: its state, kept as contested.

@@ -3,9 +3,6 @@
 // place (a catch-up, a full read, an edit made in the store), the same version does (a fold), and a node that
 // reads the zone afresh answers the same.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import t from 'tap';
@@ -20,6 +17,7 @@ import { ZoneSync } from '../../src/zone/zone-sync.js';
 import { parseMarker } from '../../src/zone/zone-version.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { tempPouchStore } from '../helpers/temp-store.js';
 
 const ZONE = 'inline.test.';
 const TEXT = ['$ORIGIN inline.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 7200 900 1209600 300', '@ NS ns1', 'ns1 A 192.0.2.250', 'www A 192.0.2.1', ''].join('\n');
@@ -62,12 +60,7 @@ const putA = (store: PouchStore, name: string, address: string) =>
   updateRRsets(store, ZONE, () => [{ name, type: 'A', rrset: { name, type: 'A', ttl: 300, records: [address] } }]);
 
 t.test('a node answers what the zone document carries, and no older RRset document takes its place', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-inline-'));
-  const store = await PouchStore.open(dir);
-  t.teardown(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const store = await tempPouchStore(t, 'inline');
   await saveZone(store, parseZoneFile(TEXT), { replace: false });
   const { catalog } = await node(t, store);
   await waitFor(() => answer(catalog, 'www.inline.test.') === '192.0.2.1', { what: 'the zone to be served', timeoutMs: 5000 });

@@ -2,11 +2,7 @@
 // in a 100,000-record zone), and is still checked like an import: a CNAME beside data, data under a delegation, a
 // zone left without its apex NS are refused and write nothing.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { PouchStore } from '../../src/store/pouch-store.js';
 import type { Store } from '../../src/store/store.js';
 import { ZoneValidationError } from '../../src/zone/validate.js';
 import { rrsetDocPrefix, type ZoneDoc } from '../../src/zone/zone-docs.js';
@@ -14,6 +10,7 @@ import { INLINE_MAX_RRSETS } from '../../src/zone/inline-rrsets.js';
 import { rrsetContent, zoneContent } from '../helpers/zone-content.js';
 import { saveZone, updateRRsets, type RRsetWrite } from '../../src/zone/zone-writer.js';
 import { parseZoneFile } from '../../src/zone/zonefile-parse.js';
+import { tempPouchStore } from '../helpers/temp-store.js';
 
 const ZONE = `$ORIGIN example.test.
 $TTL 300
@@ -26,12 +23,7 @@ ns.sub A 192.0.2.53
 ${Array.from({ length: 200 }, (_, i) => `h${i} A 192.0.2.${(i % 250) + 1}`).join('\n')}
 `;
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'edgedns-writer-'));
-const store = await PouchStore.open(dir);
-t.teardown(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const store = await tempPouchStore(t, 'writer');
 await saveZone(store, parseZoneFile(ZONE), { replace: false });
 
 /** The store, counting the reads that list the whole zone. */
